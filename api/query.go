@@ -1,0 +1,30 @@
+package api
+
+import "time"
+
+// QueryOptions are the read parameters every blocking-capable endpoint takes.
+type QueryOptions struct {
+	Datacenter        string
+	AllowStale        bool          // ?stale: any server may answer
+	RequireConsistent bool          // ?consistent: the leader checks it still leads
+	MinQueryIndex     uint64        // ?index: block until the result index passes it
+	MaxQueryTime      time.Duration // ?wait: how long to block at most
+}
+
+// QueryMeta is what a read returns beside its result, sent as X-Consul-*
+// headers.
+type QueryMeta struct {
+	LastIndex   uint64        // X-Consul-Index, never 0
+	LastContact time.Duration // X-Consul-LastContact: time since the leader was heard
+	KnownLeader bool          // X-Consul-KnownLeader
+	Consistency string        // X-Consul-Effective-Consistency: leader|stale|consistent
+}
+
+// Blocking query bounds, Consul's defaults.
+const (
+	DefaultQueryTime = 5 * time.Minute
+	MaxQueryTime     = 10 * time.Minute
+	// JitterFraction: a blocking query waits up to wait/JitterFraction more, so
+	// that many watchers do not all return at once.
+	JitterFraction = 16
+)

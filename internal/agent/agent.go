@@ -1,0 +1,235 @@
+// Package agent is Concord's composition root: it turns a config.Config into
+// running components and stops them in order. It holds wiring only.
+//
+// Start order: logger → node ID → server (Raft, FSM, state) → HTTP API.
+// Stop order is the reverse: new HTTP requests stop and blocking queries are
+// woken, in-flight requests drain, then Raft stops and its files are synced
+// and closed.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/config"
+	"github.com/concordhq/concord/internal/httpapi"
+	"github.com/concordhq/concord/internal/server"
+	"github.com/concordhq/concord/internal/version"
+	"github.com/google/uuid"
+)
+
+// Agent is a running Concord agent (a server, for now).
+type Agent struct {
+	cfg    config.Config
+	logger *slog.Logger
+	nodeID string
+	server *server.Server
+
+	httpSrv *http.Server
+	httpLn  net.Listener
+	stopCtx context.Context    // canceled at shutdown; ends blocking queries
+	stop    context.CancelFunc // cancels stopCtx
+	httpErr chan error         // Serve's result
+}
+
+// New starts an agent for cfg, which must have passed cfg.Validate.
+func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
+	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1)}
+	a.stopCtx, a.stop = context.WithCancel(context.Background())
+	var err error
+	if a.nodeID, err = loadNodeID(cfg); err != nil {
+		return nil, err
+	}
+	if !cfg.Server {
+		return nil, errors.New("agent: client mode (server = false) is not available yet; run with -server or -dev")
+	}
+	a.server, err = server.New(server.Config{
+		NodeID:          a.nodeID,
+		NodeName:        cfg.NodeName,
+		Datacenter:      cfg.Datacenter,
+		DataDir:         dataDirUnlessDev(cfg),
+		RaftAddr:        net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
+		BootstrapExpect: max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
+		Fast:            cfg.DevMode,
+		Logger:          logger.With("component", "server"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.startHTTP(); err != nil {
+		a.server.Shutdown()
+		return nil, err
+	}
+	logger.Info("agent started", "node", cfg.NodeName, "datacenter", cfg.Datacenter,
+		"http", a.HTTPAddr(), "raft", a.server.RaftAddr(), "dev", cfg.DevMode)
+	return a, nil
+}
+
+func (a *Agent) startHTTP() error {
+	if a.cfg.Ports.HTTP < 0 {
+		return nil
+	}
+	addr := net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.HTTP))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
+	}
+	a.httpLn = ln
+	handler := httpapi.New(httpapi.Config{
+		Datacenter: a.cfg.Datacenter,
+		Pretty:     a.cfg.DevMode,
+		Logger:     a.logger.With("component", "http"),
+	}, backend{Server: a.server, agent: a})
+	a.httpSrv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return a.stopCtx },
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	go func() { a.httpErr <- a.httpSrv.Serve(ln) }()
+	return nil
+}
+
+// HTTPAddr is the address the HTTP API listens on, "" when disabled.
+func (a *Agent) HTTPAddr() string {
+	if a.httpLn == nil {
+		return ""
+	}
+	return a.httpLn.Addr().String()
+}
+
+// Shutdown stops the agent: HTTP first (blocking queries are woken and
+// in-flight requests drain until ctx ends), then Raft and its stores.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	a.logger.Info("agent stopping")
+	a.stop()
+	var errs []error
+	if a.httpSrv != nil {
+		if err := a.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cannot drain HTTP: %w", err))
+		}
+		if err := <-a.httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := a.server.Shutdown(); err != nil {
+		errs = append(errs, err)
+	}
+	a.logger.Info("agent stopped")
+	return errors.Join(errs...)
+}
+
+// Self answers /v1/agent/self.
+func (a *Agent) Self() (*api.AgentSelf, error) {
+	host, port, _ := net.SplitHostPort(a.server.RaftAddr())
+	p, _ := strconv.ParseUint(port, 10, 16)
+	stats := map[string]map[string]string{
+		"raft": a.server.Stats(),
+		"consul": {
+			"server":            "true",
+			"leader":            strconv.FormatBool(a.server.IsLeader()),
+			"leader_addr":       a.server.Leader(),
+			"bootstrap":         strconv.FormatBool(a.cfg.BootstrapExpect == 1 || a.cfg.DevMode),
+			"known_datacenters": "1",
+		},
+		"build": {"version": version.ConsulCompat, "concord": version.Version},
+	}
+	return &api.AgentSelf{
+		Config: api.AgentConfig{
+			Datacenter:        a.cfg.Datacenter,
+			PrimaryDatacenter: a.cfg.Datacenter,
+			NodeName:          a.cfg.NodeName,
+			NodeID:            a.nodeID,
+			Server:            a.cfg.Server,
+			Version:           version.ConsulCompat,
+			Revision:          "concord-" + version.Version,
+		},
+		DebugConfig: map[string]any{"DevMode": a.cfg.DevMode, "DataDir": a.cfg.DataDir},
+		Member: api.AgentMember{
+			Name: a.cfg.NodeName, Addr: host, Port: uint16(p), Status: 1,
+			Tags: map[string]string{"role": "consul", "dc": a.cfg.Datacenter, "id": a.nodeID,
+				"vsn": "2", "build": version.ConsulCompat + ":concord"},
+			ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
+		},
+		Stats: stats,
+		Meta:  map[string]string{},
+	}, nil
+}
+
+// backend joins the server (KV, status) and the agent (self) into the one
+// Backend the HTTP API declares.
+type backend struct {
+	*server.Server
+	agent *Agent
+}
+
+func (b backend) Self() (*api.AgentSelf, error) { return b.agent.Self() }
+
+// loadNodeID returns the node's stable ID: read from data_dir/node-id, or
+// made and saved there on first start; dev mode makes a fresh one.
+func loadNodeID(cfg config.Config) (string, error) {
+	if cfg.DevMode {
+		return uuid.NewString(), nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create data dir: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "node-id")
+	data, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(data))
+		if _, err := uuid.Parse(id); err != nil {
+			return "", fmt.Errorf("node ID in %s is not a UUID: %q", path, id)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("cannot read node ID: %w", err)
+	}
+	id := uuid.NewString()
+	if err := writeFileSync(path, []byte(id)); err != nil {
+		return "", fmt.Errorf("cannot save node ID: %w", err)
+	}
+	return id, nil
+}
+
+// writeFileSync writes data to path and fsyncs it before returning.
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func dataDirUnlessDev(cfg config.Config) string {
+	if cfg.DevMode {
+		return ""
+	}
+	return cfg.DataDir
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

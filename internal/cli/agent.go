@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/concordhq/concord/internal/agent"
+	"github.com/concordhq/concord/internal/config"
+	"github.com/concordhq/concord/internal/version"
+)
+
+// shutdownGrace bounds how long a stopping agent waits for requests to drain.
+const shutdownGrace = 10 * time.Second
+
+// runAgent is `concord agent`: it parses the flags, starts the agent and runs
+// it until ctx ends (SIGINT/SIGTERM), then shuts it down cleanly.
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "==> %v\n", err)
+		return 1
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	a, err := agent.New(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "==> Error starting agent: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "==> %s agent running!\n", version.String())
+	fmt.Fprintf(stdout, "    Node name: '%s'\n    Datacenter: '%s'\n    Server: %t (dev: %t)\n    HTTP: %s\n",
+		cfg.NodeName, cfg.Datacenter, cfg.Server, cfg.DevMode, a.HTTPAddr())
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "==> Caught signal, gracefully shutting down agent...")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := a.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "==> Error during shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// logLevel maps config's level names to slog levels; trace is debug.
+func logLevel(name string) slog.Level {
+	switch strings.ToLower(name) {
+	case "trace", "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,114 @@
+// Package cli is the concord command line. Its commands and flags mirror
+// consul's, so that scripts written for `consul` run against Concord.
+//
+// Main looks the first argument up in one table of commands; each command
+// lives in its own file, parses its own flags with the standard flag package
+// and writes only to the stdout and stderr it is given, so tests run commands
+// in-process. A command returns the process exit code: 0 on success, 1 on a
+// usage error or a failure.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// command is one entry of a command table: a name, a one-line synopsis for
+// the usage listing, and the function that runs it.
+type command struct {
+	name     string
+	synopsis string
+	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	hidden   bool // kept for compatibility, left out of the usage listing
+}
+
+// commands is what Main dispatches on, in the order usage lists them.
+var commands = []command{
+	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
+	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
+	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
+	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
+	{name: "version", synopsis: "Prints the Concord version", run: runVersion},
+}
+
+const mainUsage = "Usage: concord [--version] [--help] <command> [<args>]"
+
+// Main runs the command named by args[0] with the remaining args and returns
+// the exit code. ctx ends on SIGINT/SIGTERM; long-running commands stop then.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "-v", "-version", "--version":
+			return runVersion(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return dispatch(ctx, mainUsage, commands, args, stdout, stderr)
+}
+
+// dispatch runs the command of table named by args[0]. With no arguments or
+// an unknown name it prints usage to stderr and fails; asked for help, it
+// prints usage to stdout and succeeds.
+func dispatch(ctx context.Context, usage string, table []command, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		writeUsage(stderr, usage, table)
+		return 1
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		writeUsage(stdout, usage, table)
+		return 0
+	}
+	for _, c := range table {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "Unknown command: %q\n\n", args[0])
+	writeUsage(stderr, usage, table)
+	return 1
+}
+
+// writeUsage prints usage and then the table's visible commands.
+func writeUsage(w io.Writer, usage string, table []command) {
+	fmt.Fprintf(w, "%s\n\nAvailable commands are:\n", usage)
+	for _, c := range table {
+		if !c.hidden {
+			fmt.Fprintf(w, "    %-12s%s\n", c.name, c.synopsis)
+		}
+	}
+}
+
+// newFlagSet returns a flag set for one command that reports errors and
+// prints help (usage, then the flags) on stderr instead of exiting.
+func newFlagSet(usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "%s\n\nOptions:\n\n", strings.TrimSpace(usage))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args into fs. When the command must stop there it
+// returns done and the exit code: 0 after -h, 1 after a bad flag, which fs
+// has already reported.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	default:
+		return 1, true
+	}
+}
+
+// stdin is what commands read for the "-" argument; tests replace it.
+var stdin io.Reader = os.Stdin

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/concordhq/concord/api"
+)
+
+// kvCommands are the subcommands of `concord kv`, in usage order.
+var kvCommands = []command{
+	{name: "delete", synopsis: "Removes data from the KV store", run: runKVDelete},
+	{name: "export", synopsis: "Exports a tree from the KV store as JSON", run: runKVExport},
+	{name: "get", synopsis: "Retrieves or lists data from the KV store", run: runKVGet},
+	{name: "import", synopsis: "Imports a tree stored as JSON to the KV store", run: runKVImport},
+	{name: "put", synopsis: "Sets or updates data in the KV store", run: runKVPut},
+}
+
+// runKV is `concord kv`: it runs one of kvCommands.
+func runKV(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return dispatch(ctx, "Usage: concord kv <subcommand> [options] [args]", kvCommands, args, stdout, stderr)
+}
+
+// httpFlags are the flags of every command that talks to an agent. Their
+// names are consul's; a flag given overrides the environment.
+type httpFlags struct {
+	addr       string
+	token      string
+	datacenter string
+	stale      bool
+}
+
+// register adds the HTTP flags to fs.
+func (f *httpFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "http-addr", "",
+		"Address of the agent (host:port, http://, https:// or unix://). "+
+			"Defaults to CONCORD_HTTP_ADDR, then CONSUL_HTTP_ADDR, then 127.0.0.1:8500.")
+	fs.StringVar(&f.token, "token", "",
+		"ACL token for the request. Defaults to CONCORD_HTTP_TOKEN, then CONSUL_HTTP_TOKEN.")
+	fs.StringVar(&f.datacenter, "datacenter", "",
+		"Datacenter to query. Defaults to the agent's datacenter.")
+	fs.BoolVar(&f.stale, "stale", false,
+		"Let any server answer a read, not only the leader: faster, maybe stale.")
+}
+
+// client returns an API client configured from the environment and the
+// flags, whose requests end with ctx.
+func (f *httpFlags) client(ctx context.Context) (*api.Client, error) {
+	cfg := api.DefaultConfig()
+	if f.addr != "" {
+		cfg.Address = f.addr
+	}
+	if f.token != "" {
+		cfg.Token = f.token
+	}
+	cfg.Datacenter = f.datacenter
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.WithContext(ctx), nil
+}
+
+// query returns the read options the flags ask for.
+func (f *httpFlags) query() *api.QueryOptions {
+	return &api.QueryOptions{AllowStale: f.stale}
+}
+
+// kvClient builds the KV handle for a command, reporting failure on stderr.
+func kvClient(ctx context.Context, f *httpFlags, stderr io.Writer) (*api.KV, bool) {
+	c, err := f.client(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error connecting to agent: %v\n", err)
+		return nil, false
+	}
+	return c.KV(), true
+}
+
+// optionalKey returns the one optional KEY_OR_PREFIX argument, without a
+// leading slash: keys never start with one, but users often type it.
+func optionalKey(args []string, stderr io.Writer) (string, bool) {
+	switch len(args) {
+	case 0:
+		return "", true
+	case 1:
+		return strings.TrimPrefix(args[0], "/"), true
+	default:
+		fmt.Fprintf(stderr, "Too many arguments (expected 1, got %d)\n", len(args))
+		return "", false
+	}
+}
+
+// readData resolves a DATA argument as consul does: "@path" is the file's
+// contents, "-" is all of stdin, and anything else is the data itself.
+func readData(arg string) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(arg, "@"):
+		b, err := os.ReadFile(arg[1:])
+		if err != nil {
+			return nil, fmt.Errorf("Failed to read file: %v", err)
+		}
+		return b, nil
+	case arg == "-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("Failed to read stdin: %v", err)
+		}
+		return b, nil
+	default:
+		return []byte(arg), nil
+	}
+}

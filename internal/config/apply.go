@@ -1,0 +1,187 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A tree is one decoded source (a file or an -hcl fragment) before it is
+// applied: HCL and JSON both decode to it, so they share one key table. Its
+// values are string, bool, json.Number, []any, map[string]any or nil.
+type tree = map[string]any
+
+// applyTree sets every key of t on c. name is the file or "-hcl #N" and
+// starts each error message. A null value leaves its key as it was.
+func applyTree(c *Config, name string, t tree) error {
+	seen := make(map[string]bool)
+	if err := applyObject(c, "", t, seen); err != nil {
+		return fmt.Errorf("config: %s: %w", name, err)
+	}
+	if seen["bootstrap"] && seen["bootstrap_expect"] {
+		return fmt.Errorf("config: %s: bootstrap and bootstrap_expect are mutually exclusive", name)
+	}
+	return nil
+}
+
+// applyObject applies the keys of m, which sits at prefix ("" or "ports.").
+// It records every key set in seen.
+func applyObject(c *Config, prefix string, m map[string]any, seen map[string]bool) error {
+	for _, k := range sortedKeys(m) {
+		key, v := prefix+k, m[k]
+		opt := lookupKey(key)
+		if opt == nil {
+			if !isSection(key) {
+				return fmt.Errorf("unknown key %q", key)
+			}
+			if err := applySection(c, key, v, seen); err != nil {
+				return err
+			}
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		x, err := convert(opt.kind, v)
+		if err == nil && opt.check != nil {
+			err = opt.check(x)
+		}
+		if err != nil {
+			if opt.secret {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			return fmt.Errorf("%s: %w, got %s", key, err, describe(v))
+		}
+		opt.set(c, x)
+		seen[key] = true
+	}
+	return nil
+}
+
+// applySection applies an object of keys such as ports. A list of objects
+// (repeated HCL blocks, or JSON written as Consul's HCL1 decoder emits it)
+// is applied in order.
+func applySection(c *Config, key string, v any, seen map[string]bool) error {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case map[string]any:
+		return applyObject(c, key+".", v, seen)
+	case []any:
+		for _, e := range v {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return fmt.Errorf("%s: must be an object, got %s", key, describe(e))
+			}
+			if err := applyObject(c, key+".", m, seen); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: must be an object, got %s", key, describe(v))
+}
+
+// convert turns a decoded value into the Go type of kind k. As in Consul,
+// numbers and booleans may also be written as strings ("8500", "true") and
+// a single string stands for a one-element list; flags rely on that too,
+// since they arrive as strings. Errors name the problem only.
+func convert(k kind, v any) (any, error) {
+	switch k {
+	case kindString:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return nil, errors.New("must be a string")
+	case kindInt:
+		var s string
+		switch v := v.(type) {
+		case json.Number:
+			s = string(v)
+		case string:
+			s = strings.TrimSpace(v)
+		default:
+			return nil, errors.New("must be a number")
+		}
+		return parseInt(s)
+	case kindBool:
+		switch v := v.(type) {
+		case bool:
+			return v, nil
+		case string:
+			if b, err := strconv.ParseBool(v); err == nil {
+				return b, nil
+			}
+		}
+		return nil, errors.New("must be true or false")
+	case kindDuration:
+		if s, ok := v.(string); ok {
+			if d, err := time.ParseDuration(s); err == nil {
+				return d, nil
+			}
+		}
+		return nil, errors.New(`must be a duration such as "10s" or "1m30s"`)
+	case kindList:
+		switch v := v.(type) {
+		case string:
+			return []string{v}, nil
+		case []any:
+			list := make([]string, len(v))
+			for i, e := range v {
+				s, ok := e.(string)
+				if !ok {
+					return nil, errors.New("must be a list of strings")
+				}
+				list[i] = s
+			}
+			return list, nil
+		}
+		return nil, errors.New("must be a list of strings")
+	}
+	panic(fmt.Sprintf("config: unknown option kind %d", k))
+}
+
+// parseInt parses a whole number written in any form JSON or HCL allow,
+// such as "8500" or "8.5e3".
+func parseInt(s string) (int, error) {
+	f, ok := new(big.Float).SetString(s)
+	if !ok {
+		return 0, errors.New("must be a number")
+	}
+	if !f.IsInt() {
+		return 0, errors.New("must be a whole number")
+	}
+	n, acc := f.Int64()
+	if acc != big.Exact || n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, errors.New("is out of range")
+	}
+	return int(n), nil
+}
+
+// describe renders a decoded value for an error message.
+func describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return strconv.Quote(v)
+	case json.Number:
+		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = describe(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%v", v)
+}

@@ -1,0 +1,89 @@
+// Package config turns flags, HCL/JSON config files and the environment into
+// one validated Config for the agent. It is the only package that reads
+// config files or flags; components receive plain values built from Config.
+//
+// Sources merge in this order, later winning: built-in defaults, -dev
+// defaults, config files and directories (in the order given; a directory's
+// *.hcl and *.json files in lexical order), -hcl fragments, then flags.
+// Key names are Consul's, so existing agent configs load unchanged.
+package config
+
+import (
+	"os"
+	"strings"
+	"time"
+)
+
+// Ports holds the listener ports; -1 disables a listener.
+type Ports struct {
+	HTTP    int // ports.http, -http-port (8500)
+	DNS     int // ports.dns, -dns-port (8600)
+	Server  int // ports.server, -server-port: Raft and RPC (8300)
+	SerfLAN int // ports.serf_lan, -serf-lan-port (8301)
+	SerfWAN int // ports.serf_wan, -serf-wan-port (8302)
+	GRPC    int // ports.grpc, -grpc-port (-1; 8502 in dev mode)
+}
+
+// Config is the agent's whole configuration after merging every source.
+type Config struct {
+	DevMode         bool   // -dev: in-memory single server
+	DataDir         string // data_dir, -data-dir; required unless DevMode
+	NodeName        string // node_name, -node; defaults to the hostname
+	Datacenter      string // datacenter, -datacenter (dc1)
+	Server          bool   // server, -server
+	BootstrapExpect int    // bootstrap_expect, -bootstrap-expect
+	BindAddr        string // bind_addr, -bind (127.0.0.1)
+	ClientAddr      string // client_addr, -client (127.0.0.1)
+	Ports           Ports
+	LogLevel        string // log_level, -log-level: trace|debug|info|warn|error
+	UI              bool   // ui_config.enabled / ui, -ui
+	AdvertiseAddr   string // advertise_addr, -advertise; empty means BindAddr
+	EncryptKey      string // encrypt, -encrypt: base64 gossip key of 16, 24 or 32 bytes
+
+	// RetryJoin and StartJoin are addresses to join at start (retry_join,
+	// -retry-join; start_join, -join). Unlike scalars, lists from several
+	// sources are appended, not replaced, as in Consul.
+	RetryJoin []string
+	StartJoin []string
+
+	// SessionTTLMin is the smallest session TTL accepted (session_ttl_min,
+	// Consul's default 10s, may be lowered to 1s).
+	SessionTTLMin time.Duration
+
+	// Files lists the config files that were read, for logs and errors.
+	Files []string
+}
+
+// Default returns the built-in defaults, the base every source merges over.
+// NodeName is the host's short name (up to the first dot), because node
+// names may not contain dots; it is empty if the hostname is unknown.
+func Default() Config {
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	return Config{
+		NodeName:   host,
+		Datacenter: "dc1",
+		BindAddr:   "127.0.0.1",
+		ClientAddr: "127.0.0.1",
+		Ports: Ports{
+			HTTP:    8500,
+			DNS:     8600,
+			Server:  8300,
+			SerfLAN: 8301,
+			SerfWAN: 8302,
+			GRPC:    -1,
+		},
+		LogLevel:      "info",
+		SessionTTLMin: 10 * time.Second,
+	}
+}
+
+// applyDev sets the -dev defaults: a single in-memory server with the UI,
+// gRPC and debug logs on. It runs before files and flags, so both win.
+func applyDev(c *Config) {
+	c.DevMode = true
+	c.Server = true
+	c.LogLevel = "debug"
+	c.UI = true
+	c.Ports.GRPC = 8502
+}

@@ -1,0 +1,161 @@
+package config
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// kind is the Go type an option's value converts to before it is set.
+type kind int
+
+const (
+	kindString   kind = iota // string
+	kindInt                  // int
+	kindBool                 // bool
+	kindDuration             // time.Duration, written as "10s"
+	kindList                 // []string, appended across sources
+)
+
+// option is one config key and, if it has one, its flag. Files, -hcl
+// fragments and flags all go through this table, so a key is converted and
+// checked the same way whatever its source.
+type option struct {
+	key    string // dotted file key, e.g. "ports.http"
+	flag   string // flag name without the dash; "" for file-only keys
+	usage  string // flag help
+	kind   kind
+	secret bool // keep the value out of error messages
+
+	// set stores v, whose dynamic type matches kind, into c.
+	set func(c *Config, v any)
+
+	// check, if non-nil, rejects a bad value before it is set. It returns
+	// the problem only ("must be ..."); callers add the key or flag.
+	check func(v any) error
+}
+
+// options lists every key Concord accepts. Keep it sorted by key.
+var options = []option{
+	{key: "advertise_addr", flag: "advertise", kind: kindString,
+		usage: "`IP` address advertised to other nodes (default: the bind address)",
+		set:   func(c *Config, v any) { c.AdvertiseAddr = v.(string) },
+		check: func(v any) error { return checkAdvertise(v.(string)) }},
+	{key: "bind_addr", flag: "bind", kind: kindString,
+		usage: "`IP` address for cluster traffic: Raft, RPC and gossip (default 127.0.0.1)",
+		set:   func(c *Config, v any) { c.BindAddr = v.(string) },
+		check: func(v any) error { return checkIP(v.(string)) }},
+	{key: "bootstrap", flag: "bootstrap", kind: kindBool,
+		usage: "bootstrap a single server; same as -bootstrap-expect 1",
+		set: func(c *Config, v any) {
+			if v.(bool) {
+				c.BootstrapExpect = 1
+			}
+		}},
+	{key: "bootstrap_expect", flag: "bootstrap-expect", kind: kindInt,
+		usage: "`number` of servers to wait for before bootstrapping the cluster",
+		set:   func(c *Config, v any) { c.BootstrapExpect = v.(int) },
+		check: func(v any) error { return checkBootstrapExpect(v.(int)) }},
+	{key: "client_addr", flag: "client", kind: kindString,
+		usage: "`IP` address for client interfaces: HTTP and DNS (default 127.0.0.1)",
+		set:   func(c *Config, v any) { c.ClientAddr = v.(string) },
+		check: func(v any) error { return checkIP(v.(string)) }},
+	{key: "data_dir", flag: "data-dir", kind: kindString,
+		usage: "`directory` for agent state; required unless -dev",
+		set:   func(c *Config, v any) { c.DataDir = v.(string) }},
+	{key: "datacenter", flag: "datacenter", kind: kindString,
+		usage: "datacenter `name`: lowercase letters, digits, - and _ (default dc1)",
+		set:   func(c *Config, v any) { c.Datacenter = v.(string) },
+		check: func(v any) error { return checkDatacenter(v.(string)) }},
+	{key: "encrypt", flag: "encrypt", kind: kindString, secret: true,
+		usage: "base64 gossip encryption `key` of 16, 24 or 32 bytes",
+		set:   func(c *Config, v any) { c.EncryptKey = v.(string) },
+		check: func(v any) error { return checkEncryptKey(v.(string)) }},
+	{key: "log_level", flag: "log-level", kind: kindString,
+		usage: "`level`: trace, debug, info, warn or error (default info)",
+		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
+		check: func(v any) error { return checkLogLevel(v.(string)) }},
+	{key: "node_name", flag: "node", kind: kindString,
+		usage: "node `name`, without spaces or dots (default: short hostname)",
+		set:   func(c *Config, v any) { c.NodeName = v.(string) },
+		check: func(v any) error { return checkNodeName(v.(string)) }},
+	{key: "ports.dns", flag: "dns-port", kind: kindInt,
+		usage: "DNS `port`, -1 to disable (default 8600)",
+		set:   func(c *Config, v any) { c.Ports.DNS = v.(int) },
+		check: portCheck(false)},
+	{key: "ports.grpc", flag: "grpc-port", kind: kindInt,
+		usage: "gRPC `port`, -1 to disable (default -1; 8502 with -dev)",
+		set:   func(c *Config, v any) { c.Ports.GRPC = v.(int) },
+		check: portCheck(false)},
+	{key: "ports.http", flag: "http-port", kind: kindInt,
+		usage: "HTTP API `port`, -1 to disable, 0 for any free port (default 8500)",
+		set:   func(c *Config, v any) { c.Ports.HTTP = v.(int) },
+		check: portCheck(true)},
+	{key: "ports.serf_lan", flag: "serf-lan-port", kind: kindInt,
+		usage: "LAN gossip `port` (default 8301)",
+		set:   func(c *Config, v any) { c.Ports.SerfLAN = v.(int) },
+		check: portCheck(false)},
+	{key: "ports.serf_wan", flag: "serf-wan-port", kind: kindInt,
+		usage: "WAN gossip `port`, -1 to disable (default 8302)",
+		set:   func(c *Config, v any) { c.Ports.SerfWAN = v.(int) },
+		check: portCheck(false)},
+	{key: "ports.server", flag: "server-port", kind: kindInt,
+		usage: "server Raft and RPC `port`, 0 for any free port (default 8300)",
+		set:   func(c *Config, v any) { c.Ports.Server = v.(int) },
+		check: portCheck(true)},
+	{key: "retry_join", flag: "retry-join", kind: kindList,
+		usage: "`address` to join at start, retried until it works; repeatable",
+		set:   func(c *Config, v any) { c.RetryJoin = append(c.RetryJoin, v.([]string)...) },
+		check: func(v any) error { return checkJoinList(v.([]string)) }},
+	{key: "server", flag: "server", kind: kindBool,
+		usage: "run in server mode",
+		set:   func(c *Config, v any) { c.Server = v.(bool) }},
+	{key: "session_ttl_min", kind: kindDuration,
+		set:   func(c *Config, v any) { c.SessionTTLMin = v.(time.Duration) },
+		check: func(v any) error { return checkSessionTTLMin(v.(time.Duration)) }},
+	{key: "start_join", flag: "join", kind: kindList,
+		usage: "`address` to join once at start; repeatable",
+		set:   func(c *Config, v any) { c.StartJoin = append(c.StartJoin, v.([]string)...) },
+		check: func(v any) error { return checkJoinList(v.([]string)) }},
+	{key: "ui", flag: "ui", kind: kindBool,
+		usage: "serve the web UI",
+		set:   func(c *Config, v any) { c.UI = v.(bool) }},
+	{key: "ui_config.enabled", kind: kindBool,
+		set: func(c *Config, v any) { c.UI = v.(bool) }},
+}
+
+// portCheck returns the check for a port option; allowZero permits 0, which
+// asks the OS for a free port at start (useful in tests).
+func portCheck(allowZero bool) func(any) error {
+	return func(v any) error { return checkPort(v.(int), allowZero) }
+}
+
+// lookupKey returns the option for a dotted key, or nil.
+func lookupKey(key string) *option {
+	for i := range options {
+		if options[i].key == key {
+			return &options[i]
+		}
+	}
+	return nil
+}
+
+// isSection reports whether key names an object of keys, such as "ports".
+func isSection(key string) bool {
+	for _, o := range options {
+		if strings.HasPrefix(o.key, key+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedKeys returns m's keys in order, so errors are deterministic.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

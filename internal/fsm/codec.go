@@ -1,0 +1,171 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/concordhq/concord/api"
+)
+
+// MessageType is the first byte of every Raft command. The list is
+// append-only: a value, once used, keeps its meaning forever, since old logs
+// and snapshots hold it.
+type MessageType uint8
+
+const (
+	// KVType is one KV write (set, cas, delete, delete-cas, delete-tree).
+	KVType MessageType = 1
+	// TxnType is a /v1/txn request: several KV operations, all or none.
+	TxnType MessageType = 2
+	// TombstoneReapType drops tombstones up to an index.
+	TombstoneReapType MessageType = 3
+)
+
+// IgnoreUnknownFlag set on a type lets a server that does not know the type
+// skip the entry instead of stopping; for commands that are safe to miss.
+const IgnoreUnknownFlag MessageType = 128
+
+// errShort is returned when a payload ends inside a field.
+var errShort = errors.New("fsm: payload too short")
+
+// encoder appends length-prefixed fields to a byte slice.
+type encoder struct{ buf []byte }
+
+func (e *encoder) uvarint(v uint64) { e.buf = binary.AppendUvarint(e.buf, v) }
+func (e *encoder) bytes(b []byte) {
+	// 0 marks nil; a present value stores len+1, so nil and empty differ.
+	if b == nil {
+		e.uvarint(0)
+		return
+	}
+	e.uvarint(uint64(len(b)) + 1)
+	e.buf = append(e.buf, b...)
+}
+func (e *encoder) string(s string) {
+	e.uvarint(uint64(len(s)))
+	e.buf = append(e.buf, s...)
+}
+
+// decoder reads what encoder wrote; the first error sticks.
+type decoder struct {
+	buf []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.buf)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) take(n uint64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.buf)) {
+		d.err = errShort
+		return nil
+	}
+	b := d.buf[:n:n]
+	d.buf = d.buf[n:]
+	return b
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n == 0 {
+		return nil
+	}
+	return append([]byte{}, d.take(n-1)...)
+}
+
+func (d *decoder) string() string { return string(d.take(d.uvarint())) }
+
+// encodeKVOp writes one KV operation.
+func (e *encoder) kvOp(op *api.KVTxnOp) {
+	e.string(string(op.Verb))
+	e.string(op.Key)
+	e.bytes(op.Value)
+	e.uvarint(op.Flags)
+	e.uvarint(op.Index)
+	e.string(op.Session)
+}
+
+func (d *decoder) kvOp() api.KVTxnOp {
+	return api.KVTxnOp{
+		Verb:    api.KVOp(d.string()),
+		Key:     d.string(),
+		Value:   d.bytes(),
+		Flags:   d.uvarint(),
+		Index:   d.uvarint(),
+		Session: d.string(),
+	}
+}
+
+// EncodeKV returns the Raft command for one KV write.
+func EncodeKV(op *api.KVTxnOp) []byte {
+	e := encoder{buf: make([]byte, 0, 16+len(op.Key)+len(op.Value)+len(op.Session))}
+	e.buf = append(e.buf, byte(KVType))
+	e.kvOp(op)
+	return e.buf
+}
+
+// EncodeTxn returns the Raft command for a transaction.
+func EncodeTxn(ops []api.KVTxnOp) []byte {
+	e := encoder{buf: []byte{byte(TxnType)}}
+	e.uvarint(uint64(len(ops)))
+	for i := range ops {
+		e.kvOp(&ops[i])
+	}
+	return e.buf
+}
+
+// EncodeTombstoneReap returns the command that reaps tombstones up to idx.
+func EncodeTombstoneReap(idx uint64) []byte {
+	e := encoder{buf: []byte{byte(TombstoneReapType)}}
+	e.uvarint(idx)
+	return e.buf
+}
+
+// decodeKV reads the body of a KVType command.
+func decodeKV(body []byte) (api.KVTxnOp, error) {
+	d := decoder{buf: body}
+	op := d.kvOp()
+	return op, d.finish()
+}
+
+// decodeTxn reads the body of a TxnType command.
+func decodeTxn(body []byte) ([]api.KVTxnOp, error) {
+	d := decoder{buf: body}
+	n := d.uvarint()
+	if n > api.MaxTxnOps*4 {
+		return nil, fmt.Errorf("fsm: transaction of %d operations", n)
+	}
+	ops := make([]api.KVTxnOp, 0, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		ops = append(ops, d.kvOp())
+	}
+	return ops, d.finish()
+}
+
+func decodeTombstoneReap(body []byte) (uint64, error) {
+	d := decoder{buf: body}
+	idx := d.uvarint()
+	return idx, d.finish()
+}
+
+// finish reports a decode error or trailing bytes.
+func (d *decoder) finish() error {
+	if d.err == nil && len(d.buf) > 0 {
+		d.err = fmt.Errorf("fsm: %d trailing bytes", len(d.buf))
+	}
+	return d.err
+}

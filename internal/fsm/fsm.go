@@ -1,0 +1,150 @@
+// Package fsm is Concord's Raft state machine: it decodes committed log
+// entries and applies them to the state store.
+//
+// Flow of a write:
+//  1. the server encodes a command (EncodeKV, EncodeTxn, ...) whose first
+//     byte is its MessageType, and hands it to raft.Apply;
+//  2. once a quorum has it on disk, Raft calls ApplyBatch with a run of
+//     committed entries;
+//  3. ApplyBatch applies plain writes of the run in one state-store
+//     transaction (one memdb commit and one wake-up of watchers for many
+//     writes), and each /v1/txn request in a transaction of its own, so a
+//     failed transaction rolls back alone;
+//  4. each entry's result goes back to its caller through the ApplyFuture.
+//
+// Apply is deterministic: it reads no clock, no randomness and no map order.
+// A payload that does not decode is a corrupt log and panics; a failure the
+// user caused (a CAS mismatch, a failed txn check) is a returned value.
+package fsm
+
+import (
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/state"
+	"github.com/hashicorp/raft"
+)
+
+// FSM applies Raft entries to a state.Store. Raft calls Apply, ApplyBatch,
+// Snapshot and Restore from one goroutine; State may be called from any.
+type FSM struct {
+	logger *slog.Logger
+	state  atomic.Pointer[state.Store] // non-nil; swapped by Restore
+}
+
+var _ raft.BatchingFSM = (*FSM)(nil)
+
+// New returns an FSM over an empty store.
+func New(logger *slog.Logger) *FSM {
+	f := &FSM{logger: logger}
+	f.state.Store(state.New())
+	return f
+}
+
+// State returns the current store. Hold on to it only for one read: a
+// restore replaces it (and closes its AbandonCh).
+func (f *FSM) State() *state.Store { return f.state.Load() }
+
+// Apply applies one entry.
+func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch applies committed entries in order and returns one result per
+// entry: a bool for KV writes (false when a CAS did not match), a
+// *api.TxnResponse for transactions, an error for failures.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	st := f.State()
+	results := make([]any, len(logs))
+	var tx *state.Txn // the open transaction for plain writes, or nil
+	for i, l := range logs {
+		if l.Type != raft.LogCommand || len(l.Data) == 0 {
+			continue
+		}
+		typ, body := MessageType(l.Data[0]), l.Data[1:]
+		if typ == TxnType {
+			if tx != nil {
+				tx.Commit()
+				tx = nil
+			}
+			results[i] = applyTxn(st, l.Index, body)
+			continue
+		}
+		if tx == nil {
+			tx = st.WriteTxn()
+		}
+		results[i] = f.applyWrite(tx, l.Index, typ, body)
+	}
+	if tx != nil {
+		tx.Commit()
+	}
+	return results
+}
+
+// applyWrite applies one command that cannot fail part way, inside tx.
+func (f *FSM) applyWrite(tx *state.Txn, idx uint64, typ MessageType, body []byte) any {
+	switch typ {
+	case KVType:
+		op, err := decodeKV(body)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: cannot decode KV command at index %d: %v", idx, err))
+		}
+		return applyKV(tx, idx, &op)
+	case TombstoneReapType:
+		upTo, err := decodeTombstoneReap(body)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: cannot decode reap command at index %d: %v", idx, err))
+		}
+		return tx.ReapTombstones(upTo)
+	}
+	if typ&IgnoreUnknownFlag != 0 {
+		f.logger.Warn("skipping unknown command", "type", uint8(typ&^IgnoreUnknownFlag), "index", idx)
+		return nil
+	}
+	panic(fmt.Sprintf("fsm: unknown command type %d at index %d", typ, idx))
+}
+
+// applyKV applies one KV write; the result is whether it took effect.
+func applyKV(tx *state.Txn, idx uint64, op *api.KVTxnOp) any {
+	var ok = true
+	var err error
+	switch op.Verb {
+	case api.KVSet:
+		err = tx.KVSet(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value})
+	case api.KVCAS:
+		ok, err = tx.KVSetCAS(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, ModifyIndex: op.Index})
+	case api.KVDelete:
+		err = tx.KVDelete(idx, op.Key)
+	case api.KVDeleteCAS:
+		ok, err = tx.KVDeleteCAS(idx, op.Index, op.Key)
+	case api.KVDeleteTree:
+		err = tx.KVDeleteTree(idx, op.Key)
+	case api.KVLock:
+		ok, err = tx.KVLock(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session})
+	case api.KVUnlock:
+		ok, err = tx.KVUnlock(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session})
+	default:
+		err = fmt.Errorf("unsupported KV operation %q", op.Verb)
+	}
+	if err != nil {
+		return err
+	}
+	return ok
+}
+
+// applyTxn applies a transaction in its own state transaction, committed
+// only if every operation succeeds.
+func applyTxn(st *state.Store, idx uint64, body []byte) any {
+	ops, err := decodeTxn(body)
+	if err != nil {
+		panic(fmt.Sprintf("fsm: cannot decode txn command at index %d: %v", idx, err))
+	}
+	tx := st.WriteTxn()
+	results, errs := tx.KVTxn(idx, ops)
+	if len(errs) > 0 {
+		tx.Abort()
+		return &api.TxnResponse{Errors: errs}
+	}
+	tx.Commit()
+	return &api.TxnResponse{Results: results}
+}

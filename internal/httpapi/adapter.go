@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/concordhq/concord/api"
+)
+
+// rawBody is a reply sent as is rather than as JSON (?raw, GET /).
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
+// statusBody is a JSON reply with a status other than 200 (txn's 409).
+type statusBody struct {
+	code int
+	body any
+}
+
+// errNotFound makes the adapter answer 404 with an empty body, as Consul
+// does for a missing key; the handler has set the index headers already.
+var errNotFound = errors.New("not found")
+
+// serve runs fn and writes its result or error.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
+	out, err := fn(h, w, r)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	switch v := out.(type) {
+	case rawBody:
+		w.Header().Set("Content-Type", v.contentType)
+		w.Write(v.data)
+	case statusBody:
+		h.writeJSON(w, r, v.code, v.body)
+	default:
+		h.writeJSON(w, r, http.StatusOK, v)
+	}
+}
+
+// writeJSON encodes v, indented when asked for (?pretty or dev mode).
+func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
+	var data []byte
+	var err error
+	if _, pretty := r.URL.Query()["pretty"]; pretty || h.cfg.Pretty {
+		data, err = json.MarshalIndent(v, "", "    ")
+		data = append(data, '\n')
+	} else {
+		data, err = json.Marshal(v)
+	}
+	if err != nil {
+		h.cfg.Logger.Error("cannot encode reply", "path", r.URL.Path, "error", err)
+		writeError(w, http.StatusInternalServerError, "cannot encode reply: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(data)
+}
+
+// writeErr maps err to Consul's status code; the body is the error text.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	var bad api.BadRequestError
+	var large api.TooLargeError
+	var maxBytes *http.MaxBytesError
+	switch {
+	case errors.Is(err, errNotFound):
+		w.WriteHeader(http.StatusNotFound)
+	case errors.As(err, &bad):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.As(err, &large):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.As(err, &maxBytes):
+		writeError(w, http.StatusRequestEntityTooLarge, "Request body too large, max size: "+strconv.FormatInt(maxBytes.Limit, 10)+" bytes")
+	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
+		// The client went away or the agent is stopping; nobody reads this.
+		writeError(w, http.StatusServiceUnavailable, api.ErrShuttingDown.Error())
+	default:
+		if !errors.Is(err, api.ErrNoLeader) && !errors.Is(err, api.ErrUnknownDC) {
+			h.cfg.Logger.Warn("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		}
+		writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// writeError writes a plain-text error, as Consul's API does.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write([]byte(msg))
+}
+
+// setMeta writes the X-Consul-* headers of a read.
+func setMeta(w http.ResponseWriter, m *api.QueryMeta) {
+	hdr := w.Header()
+	hdr.Set("X-Consul-Index", strconv.FormatUint(max(m.LastIndex, 1), 10))
+	hdr.Set("X-Consul-Knownleader", strconv.FormatBool(m.KnownLeader))
+	hdr.Set("X-Consul-Lastcontact", strconv.FormatInt(m.LastContact.Milliseconds(), 10))
+	if m.Consistency != "" {
+		hdr.Set("X-Consul-Effective-Consistency", m.Consistency)
+	}
+}

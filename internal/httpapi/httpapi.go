@@ -1,0 +1,73 @@
+// Package httpapi serves Consul's HTTP API v1 over a Backend that it
+// declares, so it can sit on a server directly or, later, on a client agent
+// that forwards over RPC.
+//
+// A request goes: ServeMux pattern (routes.go) → method dispatch (405 and
+// OPTIONS handled once) → a handler func(w, r) (any, error) that parses
+// parameters and calls the Backend → one adapter that writes JSON, or maps
+// the error to Consul's status code and plain-text body.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/concordhq/concord/api"
+)
+
+// KVBackend reads and writes the KV store. Reads honour the consistency
+// mode and blocking parameters in q and return the metadata for the reply
+// headers; results belong to the backend and must not be changed.
+type KVBackend interface {
+	KVApply(ctx context.Context, op *api.KVTxnOp) (bool, error)
+	KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error)
+	KVList(ctx context.Context, q *api.QueryOptions, prefix string) ([]*api.KVPair, api.QueryMeta, error)
+	KVKeys(ctx context.Context, q *api.QueryOptions, prefix, sep string) ([]string, api.QueryMeta, error)
+	Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp) (*api.TxnResponse, api.QueryMeta, error)
+}
+
+// StatusBackend answers /v1/status.
+type StatusBackend interface {
+	Leader() string
+	Peers() ([]string, error)
+}
+
+// AgentBackend answers /v1/agent.
+type AgentBackend interface {
+	Self() (*api.AgentSelf, error)
+}
+
+// Backend is everything the API needs.
+type Backend interface {
+	KVBackend
+	StatusBackend
+	AgentBackend
+}
+
+// Config configures the API.
+type Config struct {
+	Datacenter string       // the agent's own datacenter; others are unreachable for now
+	Pretty     bool         // indent every JSON reply (dev mode), not only ?pretty ones
+	Logger     *slog.Logger // non-nil
+}
+
+// Handler is the /v1 HTTP API.
+type Handler struct {
+	cfg     Config
+	backend Backend
+	mux     *http.ServeMux
+}
+
+// New returns the API handler over backend.
+func New(cfg Config, backend Backend) *Handler {
+	h := &Handler{cfg: cfg, backend: backend, mux: http.NewServeMux()}
+	h.register()
+	return h
+}
+
+// ServeHTTP serves one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Consul-Default-Acl-Policy", "allow")
+	h.mux.ServeHTTP(w, r)
+}

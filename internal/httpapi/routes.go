@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// handlerFunc is the shape of every endpoint: it returns the value to send
+// as JSON, or an error for the adapter to map to a status code.
+type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request) (any, error)
+
+// route is one method on one path pattern.
+type route struct {
+	method  string
+	pattern string
+	fn      handlerFunc
+}
+
+// routes is the whole API, in one place.
+var routes = []route{
+	{"GET", "/v1/kv/{key...}", (*Handler).kvGet},
+	{"PUT", "/v1/kv/{key...}", (*Handler).kvPut},
+	{"DELETE", "/v1/kv/{key...}", (*Handler).kvDelete},
+	{"PUT", "/v1/txn", (*Handler).txn},
+	{"GET", "/v1/status/leader", (*Handler).statusLeader},
+	{"GET", "/v1/status/peers", (*Handler).statusPeers},
+	{"GET", "/v1/agent/self", (*Handler).agentSelf},
+	{"GET", "/{$}", (*Handler).index},
+}
+
+// register mounts routes, one mux pattern per path, with the methods of
+// each path dispatched here so that 405 and OPTIONS answer as Consul does.
+func (h *Handler) register() {
+	byPath := map[string]map[string]handlerFunc{}
+	var order []string
+	for _, rt := range routes {
+		if byPath[rt.pattern] == nil {
+			byPath[rt.pattern] = map[string]handlerFunc{}
+			order = append(order, rt.pattern)
+		}
+		byPath[rt.pattern][rt.method] = rt.fn
+	}
+	for _, pattern := range order {
+		methods := byPath[pattern]
+		allow := []string{"OPTIONS"}
+		for m := range methods {
+			allow = append(allow, m)
+		}
+		sort.Strings(allow[1:])
+		allowHeader := strings.Join(allow, ",")
+		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			fn, ok := methods[r.Method]
+			switch {
+			case ok:
+				h.serve(w, r, fn)
+			case r.Method == http.MethodOptions:
+				w.Header().Set("Allow", allowHeader)
+				w.WriteHeader(http.StatusOK)
+			default:
+				w.Header().Set("Allow", allowHeader)
+				writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+			}
+		})
+	}
+}
+
+// index answers GET / as an agent without the UI does.
+func (h *Handler) index(_ http.ResponseWriter, _ *http.Request) (any, error) {
+	return rawBody{contentType: "text/plain; charset=utf-8", data: []byte("Concord Agent")}, nil
+}

@@ -1,0 +1,25 @@
+package httpapi
+
+import "net/http"
+
+// statusLeader serves GET /v1/status/leader: the leader's Raft address as a
+// JSON string, "" when there is none.
+func (h *Handler) statusLeader(_ http.ResponseWriter, r *http.Request) (any, error) {
+	if err := h.checkDC(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	return h.backend.Leader(), nil
+}
+
+// statusPeers serves GET /v1/status/peers: the voters' Raft addresses.
+func (h *Handler) statusPeers(_ http.ResponseWriter, r *http.Request) (any, error) {
+	if err := h.checkDC(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	return h.backend.Peers()
+}
+
+// agentSelf serves GET /v1/agent/self.
+func (h *Handler) agentSelf(_ http.ResponseWriter, _ *http.Request) (any, error) {
+	return h.backend.Self()
+}

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/fsm"
+	"github.com/concordhq/concord/internal/state"
+	"github.com/hashicorp/go-memdb"
+)
+
+// KVApply performs one KV write through Raft and reports whether it took
+// effect (false for a CAS mismatch). op.Verb must be a write verb.
+func (s *Server) KVApply(_ context.Context, op *api.KVTxnOp) (bool, error) {
+	resp, err := s.raftApply(fsm.EncodeKV(op))
+	if err != nil {
+		return false, err
+	}
+	ok, isBool := resp.(bool)
+	if !isBool {
+		return false, fmt.Errorf("server: unexpected KV result %T", resp)
+	}
+	return ok, nil
+}
+
+// KVGet reads one key; nil when missing. The returned pair belongs to the
+// store: callers must not change it.
+func (s *Server) KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error) {
+	var m api.QueryMeta
+	var out *api.KVPair
+	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
+		idx, e, err := st.KVGet(ws, key)
+		out = e
+		return idx, err
+	})
+	return out, m, err
+}
+
+// KVList reads every key under prefix. The pairs belong to the store.
+func (s *Server) KVList(ctx context.Context, q *api.QueryOptions, prefix string) ([]*api.KVPair, api.QueryMeta, error) {
+	var m api.QueryMeta
+	var out []*api.KVPair
+	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
+		idx, list, err := st.KVList(ws, prefix)
+		out = list
+		return idx, err
+	})
+	return out, m, err
+}
+
+// KVKeys lists the keys under prefix, folded at separator when one is given.
+func (s *Server) KVKeys(ctx context.Context, q *api.QueryOptions, prefix, sep string) ([]string, api.QueryMeta, error) {
+	var m api.QueryMeta
+	var out []string
+	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
+		idx, keys, err := st.KVKeys(ws, prefix, sep)
+		out = keys
+		return idx, err
+	})
+	return out, m, err
+}
+
+// Txn runs a transaction. One made only of reads is answered from the
+// state store under q's consistency mode, without Raft; any write sends the
+// whole transaction through Raft.
+func (s *Server) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp) (*api.TxnResponse, api.QueryMeta, error) {
+	var m api.QueryMeta
+	readOnly := true
+	for i := range ops {
+		readOnly = readOnly && ops[i].Verb.IsRead()
+	}
+	if readOnly {
+		var resp api.TxnResponse
+		err := s.blockingQuery(ctx, &api.QueryOptions{
+			Datacenter: q.Datacenter, AllowStale: q.AllowStale, RequireConsistent: q.RequireConsistent,
+		}, &m, func(_ memdb.WatchSet, st *state.Store) (uint64, error) {
+			resp.Results, resp.Errors = st.KVReadTxn(ops)
+			return st.MaxIndex(), nil
+		})
+		return &resp, m, err
+	}
+	if q.Datacenter != "" && q.Datacenter != s.cfg.Datacenter {
+		return nil, m, api.ErrUnknownDC
+	}
+	raw, err := s.raftApply(fsm.EncodeTxn(ops))
+	if err != nil {
+		return nil, m, err
+	}
+	resp, ok := raw.(*api.TxnResponse)
+	if !ok {
+		return nil, m, fmt.Errorf("server: unexpected txn result %T", raw)
+	}
+	s.fillMeta(&m, "leader")
+	return resp, m, nil
+}

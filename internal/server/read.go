@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/state"
+	"github.com/hashicorp/go-memdb"
+	"github.com/hashicorp/raft"
+)
+
+// queryFn runs one read against st, adding what it read to ws, and returns
+// the result's index.
+type queryFn func(ws memdb.WatchSet, st *state.Store) (uint64, error)
+
+// checkRead enforces q's datacenter and consistency mode, and says which
+// mode the read gets.
+func (s *Server) checkRead(q *api.QueryOptions) (string, error) {
+	if q.Datacenter != "" && q.Datacenter != s.cfg.Datacenter {
+		return "", api.ErrUnknownDC
+	}
+	switch {
+	case q.AllowStale:
+		return "stale", nil
+	case q.RequireConsistent:
+		if err := s.raft.VerifyLeader().Error(); err != nil {
+			return "", s.noLeaderError()
+		}
+		if !s.consistentReady.Load() {
+			return "", api.ErrNoLeader
+		}
+		return "consistent", nil
+	}
+	if s.raft.State() != raft.Leader {
+		return "", s.noLeaderError()
+	}
+	return "leader", nil
+}
+
+// blockingQuery runs fn under q's consistency mode and, when q.MinQueryIndex
+// is set, re-runs it each time its WatchSet fires until the index passes
+// MinQueryIndex or the wait (plus jitter) ends. It fills m for the reply.
+// A timeout is not an error: the caller answers with the current result.
+func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.QueryMeta, fn queryFn) error {
+	mode, err := s.checkRead(q)
+	if err != nil {
+		return err
+	}
+	if q.MinQueryIndex > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, blockingWait(q.MaxQueryTime))
+		defer cancel()
+	}
+	for {
+		st := s.fsm.State()
+		ws := memdb.NewWatchSet()
+		ws.Add(st.AbandonCh())
+		idx, err := fn(ws, st)
+		m.LastIndex = max(idx, 1) // never 0, so clients cannot spin
+		if err != nil || q.MinQueryIndex == 0 || m.LastIndex > q.MinQueryIndex {
+			s.fillMeta(m, mode)
+			return err
+		}
+		if ws.WatchCtx(ctx) != nil {
+			s.fillMeta(m, mode)
+			return nil
+		}
+	}
+}
+
+// blockingWait turns ?wait into the time to block: the default when unset,
+// capped at the maximum, plus up to 1/16 random jitter so that watchers
+// started together do not all return together.
+func blockingWait(wait time.Duration) time.Duration {
+	if wait <= 0 {
+		wait = api.DefaultQueryTime
+	}
+	wait = min(wait, api.MaxQueryTime)
+	if j := int64(wait / api.JitterFraction); j > 0 {
+		wait += time.Duration(rand.Int64N(j))
+	}
+	return wait
+}
+
+// fillMeta sets the leader fields of m.
+func (s *Server) fillMeta(m *api.QueryMeta, mode string) {
+	m.Consistency = mode
+	m.KnownLeader = s.Leader() != ""
+	if s.raft.State() == raft.Leader {
+		m.LastContact = 0
+		return
+	}
+	if last := s.raft.LastContact(); !last.IsZero() {
+		m.LastContact = max(time.Since(last), 0)
+	}
+}

@@ -1,0 +1,268 @@
+// Package server runs a Concord server: Raft wiring and bootstrap, the write
+// path into the FSM, and the read path (consistency modes and blocking
+// queries) over the state store.
+//
+// Write: caller → Server.KVApply → raft.Apply (batched with other writers,
+// one fsync per batch) → fsm.ApplyBatch → state store → result via the
+// future. Read: caller → blockingQuery (consistency check, then run the
+// query, then wait on its WatchSet until the index passes ?index or ?wait
+// ends) → result and QueryMeta.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/concordhq/concord/internal/fsm"
+	"github.com/concordhq/concord/internal/state"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+)
+
+// Config is what a server needs; the agent derives it from config.Config.
+type Config struct {
+	NodeID     string // stable Raft server ID
+	NodeName   string
+	Datacenter string
+	DataDir    string // "" keeps everything in memory (dev mode)
+	RaftAddr   string // host:port for Raft; port 0 picks a free port
+
+	// BootstrapExpect is how many servers to wait for before bootstrapping;
+	// only 1 (a single server) is supported until servers can find each other.
+	BootstrapExpect int
+
+	// Fast selects short Raft timers for a single in-memory dev server.
+	Fast bool
+
+	Logger *slog.Logger // non-nil
+}
+
+// Validate checks c.
+func (c *Config) Validate() error {
+	switch {
+	case c.NodeID == "":
+		return errors.New("server: node ID is required")
+	case c.Datacenter == "":
+		return errors.New("server: datacenter is required")
+	case c.RaftAddr == "":
+		return errors.New("server: raft address is required")
+	case c.BootstrapExpect > 1:
+		return fmt.Errorf("server: bootstrap_expect = %d needs servers to join each other, which Concord cannot do yet; use 1", c.BootstrapExpect)
+	case c.Logger == nil:
+		return errors.New("server: logger is required")
+	}
+	return nil
+}
+
+// Server is one Concord server.
+type Server struct {
+	cfg       Config
+	logger    *slog.Logger
+	fsm       *fsm.FSM
+	raft      *raft.Raft
+	transport *raft.NetworkTransport
+	closers   []func() error // stores to close after Raft stops
+
+	// consistentReady is set once this server, as leader, has applied every
+	// entry committed before its term (a barrier), so reads are current.
+	consistentReady atomic.Bool
+
+	leaderNotifyCh chan bool
+	shutdownCh     chan struct{}
+}
+
+// New starts a server: opens its stores, starts Raft and, for a single
+// server with no prior state, bootstraps the cluster.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:            cfg,
+		logger:         cfg.Logger,
+		fsm:            fsm.New(cfg.Logger),
+		leaderNotifyCh: make(chan bool, 8),
+		shutdownCh:     make(chan struct{}),
+	}
+	if err := s.startRaft(); err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	go s.monitorLeadership()
+	return s, nil
+}
+
+func (s *Server) raftConfig() *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(s.cfg.NodeID)
+	rc.Logger = raftLogger(s.logger)
+	rc.NotifyCh = s.leaderNotifyCh
+	// Let concurrent writers share one disk write: Raft drains up to
+	// MaxAppendEntries queued applies into a single log append.
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = 256
+	rc.SnapshotThreshold = 16384
+	rc.SnapshotInterval = 30 * time.Second
+	rc.HeartbeatTimeout = 500 * time.Millisecond
+	rc.ElectionTimeout = 500 * time.Millisecond
+	rc.LeaderLeaseTimeout = 250 * time.Millisecond
+	if s.cfg.Fast {
+		rc.HeartbeatTimeout = 50 * time.Millisecond
+		rc.ElectionTimeout = 50 * time.Millisecond
+		rc.LeaderLeaseTimeout = 50 * time.Millisecond
+	}
+	return rc
+}
+
+func (s *Server) startRaft() error {
+	logs, stable, snaps, err := s.openStores()
+	if err != nil {
+		return err
+	}
+	s.transport, err = raft.NewTCPTransportWithLogger(s.cfg.RaftAddr, nil, 3, 10*time.Second, raftLogger(s.logger))
+	if err != nil {
+		return fmt.Errorf("cannot listen for raft on %s: %w", s.cfg.RaftAddr, err)
+	}
+	s.closers = append(s.closers, s.transport.Close)
+
+	rc := s.raftConfig()
+	if s.cfg.BootstrapExpect == 1 {
+		has, err := raft.HasExistingState(logs, stable, snaps)
+		if err != nil {
+			return fmt.Errorf("cannot read raft state: %w", err)
+		}
+		if !has {
+			conf := raft.Configuration{Servers: []raft.Server{{
+				Suffrage: raft.Voter, ID: rc.LocalID, Address: s.transport.LocalAddr(),
+			}}}
+			if err := raft.BootstrapCluster(rc, logs, stable, snaps, s.transport, conf); err != nil {
+				return fmt.Errorf("cannot bootstrap raft: %w", err)
+			}
+		}
+	}
+	s.raft, err = raft.NewRaft(rc, s.fsm, logs, stable, snaps, s.transport)
+	if err != nil {
+		return fmt.Errorf("cannot start raft: %w", err)
+	}
+	return nil
+}
+
+// openStores opens the Raft log, stable and snapshot stores: bbolt and
+// files under DataDir/raft, or memory in dev mode.
+func (s *Server) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
+	if s.cfg.DataDir == "" {
+		store := raft.NewInmemStore()
+		return store, store, raft.NewInmemSnapshotStore(), nil
+	}
+	dir := filepath.Join(s.cfg.DataDir, "raft")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot create raft directory: %w", err)
+	}
+	bolt, err := raftboltdb.New(raftboltdb.Options{
+		Path: filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{
+			Timeout: time.Second, // another process holding the file fails fast
+			// The freelist is rebuilt on open, so each commit writes less.
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot open raft log %s: %w", filepath.Join(dir, "raft.db"), err)
+	}
+	s.closers = append(s.closers, bolt.Close)
+	logs, err := raft.NewLogCache(1024, bolt)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot create log cache: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, raftLogger(s.logger))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot open snapshot store: %w", err)
+	}
+	return logs, bolt, snaps, nil
+}
+
+// monitorLeadership tracks leadership changes: on gaining it, a barrier
+// makes sure every earlier entry is applied before consistent reads run.
+func (s *Server) monitorLeadership() {
+	for {
+		select {
+		case <-s.shutdownCh:
+			return
+		case isLeader := <-s.leaderNotifyCh:
+			s.consistentReady.Store(false)
+			if !isLeader {
+				s.logger.Info("lost leadership")
+				continue
+			}
+			if err := s.raft.Barrier(time.Minute).Error(); err != nil {
+				s.logger.Error("leader barrier failed", "error", err)
+				continue
+			}
+			s.consistentReady.Store(true)
+			s.logger.Info("became leader", "node", s.cfg.NodeName)
+		}
+	}
+}
+
+// State returns the current state store, for reads that need no
+// consistency checks (tests, agent-local views).
+func (s *Server) State() *state.Store { return s.fsm.State() }
+
+// Shutdown stops Raft and closes the stores. It is safe to call once.
+func (s *Server) Shutdown() error {
+	close(s.shutdownCh)
+	var errs []error
+	if s.raft != nil {
+		if err := s.raft.Shutdown().Error(); err != nil {
+			errs = append(errs, fmt.Errorf("cannot shut down raft: %w", err))
+		}
+	}
+	errs = append(errs, s.closeStores())
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeStores() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// RaftAddr is the address Raft listens on (and reports as the leader's).
+func (s *Server) RaftAddr() string { return string(s.transport.LocalAddr()) }
+
+// IsLeader reports whether this server leads.
+func (s *Server) IsLeader() bool { return s.raft.State() == raft.Leader }
+
+// Leader returns the leader's Raft address, or "" when none is known.
+func (s *Server) Leader() string {
+	addr, _ := s.raft.LeaderWithID()
+	return string(addr)
+}
+
+// Peers returns the Raft addresses of the voting servers.
+func (s *Server) Peers() ([]string, error) {
+	f := s.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("cannot read raft configuration: %w", err)
+	}
+	peers := []string{}
+	for _, srv := range f.Configuration().Servers {
+		if srv.Suffrage == raft.Voter {
+			peers = append(peers, string(srv.Address))
+		}
+	}
+	return peers, nil
+}
+
+// Stats returns Raft's counters for /v1/agent/self.
+func (s *Server) Stats() map[string]string { return s.raft.Stats() }

@@ -1,0 +1,237 @@
+package state
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/concordhq/concord/api"
+	"github.com/hashicorp/go-memdb"
+)
+
+// KVGet returns one key, or nil if it does not exist. The index is the key's
+// ModifyIndex, or the KV table's index when the key is missing, so a client
+// can block until the key appears.
+func (s *Store) KVGet(ws memdb.WatchSet, key string) (uint64, *api.KVPair, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	watchCh, raw, err := tx.FirstWatch(tableKVs, "id", key)
+	if err != nil {
+		return 0, nil, fmt.Errorf("cannot read key %q: %w", key, err)
+	}
+	ws.Add(watchCh)
+	if raw == nil {
+		return maxIndex(tx, tableKVs, tableTombstones), nil, nil
+	}
+	e := raw.(*api.KVPair)
+	return e.ModifyIndex, e, nil
+}
+
+// KVList returns every key under prefix, in key order. The index is the
+// highest ModifyIndex under prefix, counting tombstones so that it grows on
+// deletes; with nothing under prefix it is the table's index.
+func (s *Store) KVList(ws memdb.WatchSet, prefix string) (uint64, []*api.KVPair, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	var out []*api.KVPair
+	idx, err := kvWalk(tx, ws, prefix, func(e *api.KVPair) { out = append(out, e) })
+	return idx, out, err
+}
+
+// KVKeys returns the keys under prefix. With a separator, keys are cut just
+// after the first separator that follows the prefix and repeats are dropped,
+// so "folders" show once, ending in the separator.
+func (s *Store) KVKeys(ws memdb.WatchSet, prefix, sep string) (uint64, []string, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	var keys []string
+	idx, err := kvWalk(tx, ws, prefix, func(e *api.KVPair) {
+		k := e.Key
+		if sep != "" {
+			if i := strings.Index(k[len(prefix):], sep); i >= 0 {
+				k = k[:len(prefix)+i+len(sep)]
+			}
+		}
+		if n := len(keys); n > 0 && keys[n-1] == k {
+			return
+		}
+		keys = append(keys, k)
+	})
+	return idx, keys, err
+}
+
+// kvWalk calls fn for each key under prefix and returns the prefix's index.
+func kvWalk(tx *memdb.Txn, ws memdb.WatchSet, prefix string, fn func(*api.KVPair)) (uint64, error) {
+	it, err := tx.Get(tableKVs, "id_prefix", prefix)
+	if err != nil {
+		return 0, fmt.Errorf("cannot list prefix %q: %w", prefix, err)
+	}
+	ws.Add(it.WatchCh())
+	var idx uint64
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		e := raw.(*api.KVPair)
+		idx = max(idx, e.ModifyIndex)
+		fn(e)
+	}
+	tombs, err := tx.Get(tableTombstones, "id_prefix", prefix)
+	if err != nil {
+		return 0, fmt.Errorf("cannot list tombstones under %q: %w", prefix, err)
+	}
+	ws.Add(tombs.WatchCh())
+	for raw := tombs.Next(); raw != nil; raw = tombs.Next() {
+		idx = max(idx, raw.(*tombstone).Index)
+	}
+	if idx == 0 {
+		idx = maxIndex(tx, tableKVs, tableTombstones)
+	}
+	return idx, nil
+}
+
+// kvGet returns the current entry for key, or nil.
+func (t *Txn) kvGet(key string) (*api.KVPair, error) {
+	raw, err := t.tx.First(tableKVs, "id", key)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read key %q: %w", key, err)
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	return raw.(*api.KVPair), nil
+}
+
+// KVSet stores e at index idx. An existing key keeps its CreateIndex and its
+// lock (Session, LockIndex): a plain write does not break an advisory lock.
+// The store keeps e; the caller must not change it afterwards.
+func (t *Txn) KVSet(idx uint64, e *api.KVPair) error {
+	if e.Key == "" {
+		return ErrMissingKey
+	}
+	old, err := t.kvGet(e.Key)
+	if err != nil {
+		return err
+	}
+	e.CreateIndex, e.ModifyIndex = idx, idx
+	e.LockIndex, e.Session = 0, ""
+	if old != nil {
+		e.CreateIndex, e.LockIndex, e.Session = old.CreateIndex, old.LockIndex, old.Session
+	}
+	return t.kvInsert(idx, e)
+}
+
+func (t *Txn) kvInsert(idx uint64, e *api.KVPair) error {
+	if err := t.tx.Insert(tableKVs, e); err != nil {
+		return fmt.Errorf("cannot write key %q: %w", e.Key, err)
+	}
+	return t.setIndex(tableKVs, idx)
+}
+
+// KVSetCAS stores e only if the key's ModifyIndex equals e.ModifyIndex; a
+// ModifyIndex of 0 means "only if the key does not exist". It reports whether
+// the write happened.
+func (t *Txn) KVSetCAS(idx uint64, e *api.KVPair) (bool, error) {
+	old, err := t.kvGet(e.Key)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case e.ModifyIndex == 0 && old != nil:
+		return false, nil
+	case e.ModifyIndex != 0 && (old == nil || old.ModifyIndex != e.ModifyIndex):
+		return false, nil
+	}
+	return true, t.KVSet(idx, e)
+}
+
+// KVDelete removes key, leaving a tombstone. A missing key is not an error.
+func (t *Txn) KVDelete(idx uint64, key string) error {
+	old, err := t.kvGet(key)
+	if err != nil || old == nil {
+		return err
+	}
+	return t.kvDelete(idx, old)
+}
+
+func (t *Txn) kvDelete(idx uint64, e *api.KVPair) error {
+	if err := t.tx.Delete(tableKVs, e); err != nil {
+		return fmt.Errorf("cannot delete key %q: %w", e.Key, err)
+	}
+	if err := t.tx.Insert(tableTombstones, &tombstone{Key: e.Key, Index: idx}); err != nil {
+		return fmt.Errorf("cannot write tombstone for %q: %w", e.Key, err)
+	}
+	if err := t.setIndex(tableTombstones, idx); err != nil {
+		return err
+	}
+	return t.setIndex(tableKVs, idx)
+}
+
+// KVDeleteCAS removes key only if its ModifyIndex equals cas. Deleting a key
+// that does not exist succeeds, since the wanted end state holds.
+func (t *Txn) KVDeleteCAS(idx, cas uint64, key string) (bool, error) {
+	old, err := t.kvGet(key)
+	if err != nil {
+		return false, err
+	}
+	if old == nil {
+		return true, nil
+	}
+	if old.ModifyIndex != cas {
+		return false, nil
+	}
+	return true, t.kvDelete(idx, old)
+}
+
+// KVDeleteTree removes every key under prefix ("" removes all keys).
+func (t *Txn) KVDeleteTree(idx uint64, prefix string) error {
+	it, err := t.tx.Get(tableKVs, "id_prefix", prefix)
+	if err != nil {
+		return fmt.Errorf("cannot list prefix %q: %w", prefix, err)
+	}
+	var doomed []*api.KVPair
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		doomed = append(doomed, raw.(*api.KVPair))
+	}
+	for _, e := range doomed {
+		if err := t.kvDelete(idx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReapTombstones removes tombstones written at or before idx. The leader
+// issues it once no blocking query can still need them.
+func (t *Txn) ReapTombstones(idx uint64) error {
+	it, err := t.tx.Get(tableTombstones, "id")
+	if err != nil {
+		return fmt.Errorf("cannot list tombstones: %w", err)
+	}
+	var doomed []*tombstone
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if ts := raw.(*tombstone); ts.Index <= idx {
+			doomed = append(doomed, ts)
+		}
+	}
+	for _, ts := range doomed {
+		if err := t.tx.Delete(tableTombstones, ts); err != nil {
+			return fmt.Errorf("cannot reap tombstone %q: %w", ts.Key, err)
+		}
+	}
+	return nil
+}
+
+// KVLock acquires key for e.Session and stores e's value and flags. The
+// session table arrives with the session API; until then no session id is
+// valid, and an acquire fails as Consul's does for an unknown session.
+func (t *Txn) KVLock(idx uint64, e *api.KVPair) (bool, error) {
+	return false, fmt.Errorf("invalid session %q", e.Session)
+}
+
+// KVUnlock releases key if e.Session holds it, storing e's value and
+// flags; the key keeps its LockIndex. It reports whether the key was held.
+func (t *Txn) KVUnlock(idx uint64, e *api.KVPair) (bool, error) {
+	old, err := t.kvGet(e.Key)
+	if err != nil || old == nil || old.Session == "" || old.Session != e.Session {
+		return false, err
+	}
+	e.CreateIndex, e.ModifyIndex, e.LockIndex, e.Session = old.CreateIndex, idx, old.LockIndex, ""
+	return true, t.kvInsert(idx, e)
+}

@@ -1,0 +1,103 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/concordhq/concord/api"
+	"github.com/hashicorp/go-memdb"
+)
+
+// Tombstone is a deleted key kept so prefix indexes grow on deletes; it is
+// exported for snapshots.
+type Tombstone struct {
+	Key   string
+	Index uint64
+}
+
+// Snapshot is a point-in-time view of the store for a Raft snapshot. Taking
+// it is cheap (memdb is immutable underneath); the FSM writes it out later,
+// while new entries keep applying.
+type Snapshot struct {
+	tx *memdb.Txn
+}
+
+// Snapshot freezes the current state.
+func (s *Store) Snapshot() *Snapshot {
+	return &Snapshot{tx: s.db.Snapshot().Txn(false)}
+}
+
+// Index is the highest index the snapshot covers.
+func (snap *Snapshot) Index() uint64 { return maxIndex(snap.tx, tableKVs, tableTombstones) }
+
+// KVs calls fn for every key, in key order, stopping at the first error.
+func (snap *Snapshot) KVs(fn func(*api.KVPair) error) error {
+	it, err := snap.tx.Get(tableKVs, "id")
+	if err != nil {
+		return fmt.Errorf("cannot list keys: %w", err)
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if err := fn(raw.(*api.KVPair)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Tombstones calls fn for every tombstone, stopping at the first error.
+func (snap *Snapshot) Tombstones(fn func(Tombstone) error) error {
+	it, err := snap.tx.Get(tableTombstones, "id")
+	if err != nil {
+		return fmt.Errorf("cannot list tombstones: %w", err)
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if err := fn(Tombstone(*raw.(*tombstone))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Restorer fills a new store from a snapshot in one transaction.
+type Restorer struct {
+	tx  *memdb.Txn
+	max uint64
+}
+
+// Restore starts filling s, which must be new and empty.
+func (s *Store) Restore() *Restorer { return &Restorer{tx: s.db.Txn(true)} }
+
+// KV adds one key.
+func (r *Restorer) KV(e *api.KVPair) error {
+	if err := r.tx.Insert(tableKVs, e); err != nil {
+		return fmt.Errorf("cannot restore key %q: %w", e.Key, err)
+	}
+	r.max = max(r.max, e.ModifyIndex)
+	return nil
+}
+
+// Tombstone adds one tombstone.
+func (r *Restorer) Tombstone(ts Tombstone) error {
+	t := tombstone(ts)
+	if err := r.tx.Insert(tableTombstones, &t); err != nil {
+		return fmt.Errorf("cannot restore tombstone %q: %w", ts.Key, err)
+	}
+	r.max = max(r.max, ts.Index)
+	return nil
+}
+
+// Commit finishes the restore. index is the snapshot's own index, which may
+// exceed every entry's (writes that changed nothing still advance it).
+func (r *Restorer) Commit(index uint64) error {
+	idx := max(r.max, index)
+	for _, table := range []string{tableKVs, tableTombstones} {
+		if err := r.tx.Insert(tableIndex, &indexEntry{Table: table, Value: idx}); err != nil {
+			r.tx.Abort()
+			return fmt.Errorf("cannot restore index: %w", err)
+		}
+	}
+	r.tx.Commit()
+	return nil
+}
+
+// Abort drops a restore that failed part way.
+func (r *Restorer) Abort() { r.tx.Abort() }

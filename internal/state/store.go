@@ -1,0 +1,87 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// Store is the state store. Reads may run concurrently with each other and
+// with the one writer (the FSM); memdb gives each read a consistent view.
+type Store struct {
+	db *memdb.MemDB
+
+	abandonOnce sync.Once
+	abandonCh   chan struct{} // closed when a restore replaces this store
+}
+
+// New returns an empty store.
+func New() *Store {
+	db, err := memdb.NewMemDB(schema())
+	if err != nil {
+		// The schema is static; an error here is a programming mistake.
+		panic(fmt.Sprintf("state: invalid schema: %v", err))
+	}
+	return &Store{db: db, abandonCh: make(chan struct{})}
+}
+
+// AbandonCh is closed once this store has been replaced by a snapshot
+// restore. Blocking queries add it to their WatchSet so they re-run against
+// the new store instead of waiting on a dead one.
+func (s *Store) AbandonCh() <-chan struct{} { return s.abandonCh }
+
+// Abandon closes AbandonCh. The FSM calls it after swapping in a new store.
+func (s *Store) Abandon() { s.abandonOnce.Do(func() { close(s.abandonCh) }) }
+
+// Txn is a write transaction. The FSM opens one per batch of Raft entries
+// and commits it once, so one memdb commit (and one round of watch
+// notifications) covers many writes. Every write method takes the Raft index
+// of the entry it applies.
+type Txn struct {
+	tx *memdb.Txn
+}
+
+// WriteTxn opens the single write transaction memdb allows at a time.
+func (s *Store) WriteTxn() *Txn { return &Txn{tx: s.db.Txn(true)} }
+
+// Commit makes the transaction's writes visible and wakes their watchers.
+func (t *Txn) Commit() { t.tx.Commit() }
+
+// Abort drops the transaction's writes. It is a no-op after Commit.
+func (t *Txn) Abort() { t.tx.Abort() }
+
+// setIndex records idx as the latest change to table.
+func (t *Txn) setIndex(table string, idx uint64) error {
+	if err := t.tx.Insert(tableIndex, &indexEntry{Table: table, Value: idx}); err != nil {
+		return fmt.Errorf("cannot update index of %s: %w", table, err)
+	}
+	return nil
+}
+
+// maxIndex returns the highest index recorded for any of tables.
+func maxIndex(tx *memdb.Txn, tables ...string) uint64 {
+	var max uint64
+	for _, table := range tables {
+		raw, err := tx.First(tableIndex, "id", table)
+		if err != nil || raw == nil {
+			continue
+		}
+		if v := raw.(*indexEntry).Value; v > max {
+			max = v
+		}
+	}
+	return max
+}
+
+// MaxIndex returns the highest Raft index that changed any table: the index
+// of the store as a whole, for reads that return nothing.
+func (s *Store) MaxIndex() uint64 {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	return maxIndex(tx, tableKVs, tableTombstones)
+}
+
+// ErrMissingKey is returned for a KV write without a key.
+var ErrMissingKey = errors.New("state: missing key name")
