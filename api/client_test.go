@@ -136,6 +136,7 @@ func TestTokenAndDatacenter(t *testing.T) {
 		t.Errorf("Leader sent token %q, query %q; want %q, %q", got.Token, got.Query, "secret", "dc=dc9")
 	}
 	// QueryOptions.Datacenter overrides the client's for one read.
+	c, last = testServer(t, Config{Token: "secret", Datacenter: "dc9"}, reply{status: 404})
 	if _, _, err := c.KV().Get("k", &QueryOptions{Datacenter: "dc2"}); err != nil {
 		t.Fatalf("Get: %v", err)
 	}

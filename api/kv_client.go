@@ -170,6 +170,9 @@ func (kv *KV) write(method, key string, params url.Values, value []byte) (bool, 
 // transaction back (409) it returns ok=false and the Errors, with a nil
 // error, because a failed check is an answer rather than a fault.
 func (kv *KV) Txn(ops []*TxnOp) (ok bool, resp *TxnResponse, err error) {
+	if ops == nil {
+		ops = []*TxnOp{} // the server wants an array, never null
+	}
 	body, err := json.Marshal(ops)
 	if err != nil {
 		return false, nil, fmt.Errorf("api: cannot encode txn: %w", err)

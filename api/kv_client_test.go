@@ -78,9 +78,12 @@ func TestKVWire(t *testing.T) {
 		{
 			name:  "keys without separator",
 			reply: reply{body: `["a/x"]`},
-			call:  func(kv *KV) (any, error) { ks, _, err := kv.Keys("a/", "", &QueryOptions{AllowStale: true}); return ks, err },
-			sent:  `GET /v1/kv/a/?keys=&stale= ""`,
-			want:  []string{"a/x"},
+			call: func(kv *KV) (any, error) {
+				ks, _, err := kv.Keys("a/", "", &QueryOptions{AllowStale: true})
+				return ks, err
+			},
+			sent: `GET /v1/kv/a/?keys=&stale= ""`,
+			want: []string{"a/x"},
 		},
 		{
 			name:  "put without flags",

@@ -60,6 +60,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		DataDir:         dataDirUnlessDev(cfg),
 		RaftAddr:        net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
 		BootstrapExpect: max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
+		LogStore:        cfg.RaftLogStore,
 		Fast:            cfg.DevMode,
 		Logger:          logger.With("component", "server"),
 	})

@@ -1,11 +1,23 @@
-// Package config turns flags, HCL/JSON config files and the environment into
-// one validated Config for the agent. It is the only package that reads
-// config files or flags; components receive plain values built from Config.
+// Package config turns flags and HCL/JSON config files into one validated
+// Config for the agent. It is the only package that reads config files or
+// flags; components receive plain values built from Config.
 //
 // Sources merge in this order, later winning: built-in defaults, -dev
 // defaults, config files and directories (in the order given; a directory's
-// *.hcl and *.json files in lexical order), -hcl fragments, then flags.
-// Key names are Consul's, so existing agent configs load unchanged.
+// *.hcl and *.json files in lexical order), -hcl fragments, then the flags
+// the user set. List keys (retry_join, start_join) append instead.
+//
+// Key names are Consul's, so the keys Concord supports read as they do in a
+// Consul agent config; any other key is an error naming the file and key.
+// The steps for one source are:
+//
+//  1. parse.go decodes HCL native syntax or JSON into a generic tree;
+//  2. apply.go walks the tree against the key table in options.go,
+//     converting and checking each value, and sets it on Config;
+//  3. validate.go checks the merged Config as a whole.
+//
+// Flags (flags.go) use the same key table, so a key and its flag accept the
+// same values.
 package config
 
 import (
@@ -28,7 +40,7 @@ type Ports struct {
 type Config struct {
 	DevMode         bool   // -dev: in-memory single server
 	DataDir         string // data_dir, -data-dir; required unless DevMode
-	NodeName        string // node_name, -node; defaults to the hostname
+	NodeName        string // node_name, -node; defaults to the short hostname
 	Datacenter      string // datacenter, -datacenter (dc1)
 	Server          bool   // server, -server
 	BootstrapExpect int    // bootstrap_expect, -bootstrap-expect
@@ -45,6 +57,10 @@ type Config struct {
 	// sources are appended, not replaced, as in Consul.
 	RetryJoin []string
 	StartJoin []string
+
+	// RaftLogStore is the Raft log backend: "wal" (default) or "boltdb"
+	// (raft_logstore.backend).
+	RaftLogStore string
 
 	// SessionTTLMin is the smallest session TTL accepted (session_ttl_min,
 	// Consul's default 10s, may be lowered to 1s).

@@ -297,7 +297,7 @@ func TestParseErrors(t *testing.T) {
 		{"flag node with dot", nil, []string{dd, "-node", "a.b"}, []string{"-node", "must not contain dots"}},
 		{"flag node with space", nil, []string{dd, "-node", "a b"}, []string{"-node", "must not contain spaces"}},
 		{"flag datacenter upper", nil, []string{dd, "-datacenter", "DC1"}, []string{"-datacenter", "lowercase"}},
-		{"flag advertise any", nil, []string{dd, "-advertise", "0.0.0.0"}, []string{"-advertise", "not 0.0.0.0"}},
+		{"flag advertise any", nil, []string{dd, "-advertise", "0.0.0.0"}, []string{"-advertise", "must not be 0.0.0.0"}},
 		{"flag empty join", nil, []string{dd, "-retry-join", ""}, []string{"-retry-join", "empty"}},
 		{"positional argument", nil, []string{dd, "extra"}, []string{`unexpected argument "extra"`}},
 		{"bootstrap_expect in dev", nil, []string{"-dev", "-bootstrap-expect", "3"},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -103,6 +104,14 @@ var options = []option{
 		usage: "server Raft and RPC `port`, 0 for any free port (default 8300)",
 		set:   func(c *Config, v any) { c.Ports.Server = v.(int) },
 		check: portCheck(true)},
+	{key: "raft_logstore.backend", kind: kindString,
+		set: func(c *Config, v any) { c.RaftLogStore = v.(string) },
+		check: func(v any) error {
+			if b := v.(string); b != "wal" && b != "boltdb" {
+				return fmt.Errorf("must be \"wal\" or \"boltdb\", got %q", b)
+			}
+			return nil
+		}},
 	{key: "retry_join", flag: "retry-join", kind: kindList,
 		usage: "`address` to join at start, retried until it works; repeatable",
 		set:   func(c *Config, v any) { c.RetryJoin = append(c.RetryJoin, v.([]string)...) },

@@ -108,7 +108,7 @@ func checkAdvertise(s string) error {
 		return errors.New("must be an IP address")
 	}
 	if ip.IsUnspecified() {
-		return errors.New("must be an address other nodes can reach, not 0.0.0.0 or ::")
+		return errors.New("must not be 0.0.0.0 or ::, which other nodes cannot reach")
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ const (
 // checkSessionTTLMin keeps session_ttl_min between 1s and 24h.
 func checkSessionTTLMin(d time.Duration) error {
 	if d < minSessionTTLMin || d > maxSessionTTLMin {
-		return fmt.Errorf("must be between %v and %v", minSessionTTLMin, maxSessionTTLMin)
+		return errors.New("must be between 1s and 24h")
 	}
 	return nil
 }

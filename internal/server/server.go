@@ -22,6 +22,7 @@ import (
 	"github.com/concordhq/concord/internal/state"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	raftwal "github.com/hashicorp/raft-wal"
 	"go.etcd.io/bbolt"
 )
 
@@ -37,11 +38,22 @@ type Config struct {
 	// only 1 (a single server) is supported until servers can find each other.
 	BootstrapExpect int
 
+	// LogStore selects the Raft log backend: LogStoreWAL (default) or
+	// LogStoreBoltDB, Consul's raft_logstore.backend.
+	LogStore string
+
 	// Fast selects short Raft timers for a single in-memory dev server.
 	Fast bool
 
 	Logger *slog.Logger // non-nil
 }
+
+// Raft log backends. The WAL appends with one fsync per batch where bbolt
+// needs two and rewrites B-tree pages; see the note on issue 2 for figures.
+const (
+	LogStoreWAL    = "wal"
+	LogStoreBoltDB = "boltdb"
+)
 
 // Validate checks c.
 func (c *Config) Validate() error {
@@ -54,6 +66,8 @@ func (c *Config) Validate() error {
 		return errors.New("server: raft address is required")
 	case c.BootstrapExpect > 1:
 		return fmt.Errorf("server: bootstrap_expect = %d needs servers to join each other, which Concord cannot do yet; use 1", c.BootstrapExpect)
+	case c.LogStore != "" && c.LogStore != LogStoreWAL && c.LogStore != LogStoreBoltDB:
+		return fmt.Errorf("server: unknown raft log store %q (want %q or %q)", c.LogStore, LogStoreWAL, LogStoreBoltDB)
 	case c.Logger == nil:
 		return errors.New("server: logger is required")
 	}
@@ -153,8 +167,8 @@ func (s *Server) startRaft() error {
 	return nil
 }
 
-// openStores opens the Raft log, stable and snapshot stores: bbolt and
-// files under DataDir/raft, or memory in dev mode.
+// openStores opens the Raft log, stable and snapshot stores under
+// DataDir/raft, or in memory in dev mode.
 func (s *Server) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotStore, error) {
 	if s.cfg.DataDir == "" {
 		store := raft.NewInmemStore()
@@ -164,8 +178,30 @@ func (s *Server) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotSto
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot create raft directory: %w", err)
 	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, raftLogger(s.logger))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot open snapshot store: %w", err)
+	}
+	if s.cfg.LogStore == LogStoreBoltDB {
+		logs, stable, err := s.openBolt(filepath.Join(dir, "raft.db"))
+		return logs, stable, snaps, err
+	}
+	walDir := filepath.Join(dir, "wal")
+	if err := os.MkdirAll(walDir, 0o700); err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot create WAL directory: %w", err)
+	}
+	wal, err := raftwal.Open(walDir, raftwal.WithLogger(raftLogger(s.logger)))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot open raft WAL in %s: %w", walDir, err)
+	}
+	s.closers = append(s.closers, wal.Close)
+	return wal, wal, snaps, nil
+}
+
+// openBolt opens the bbolt log store, fronted by a cache of recent entries.
+func (s *Server) openBolt(path string) (raft.LogStore, raft.StableStore, error) {
 	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path: filepath.Join(dir, "raft.db"),
+		Path: path,
 		BoltOptions: &bbolt.Options{
 			Timeout: time.Second, // another process holding the file fails fast
 			// The freelist is rebuilt on open, so each commit writes less.
@@ -174,18 +210,14 @@ func (s *Server) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotSto
 		},
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("cannot open raft log %s: %w", filepath.Join(dir, "raft.db"), err)
+		return nil, nil, fmt.Errorf("cannot open raft log %s: %w", path, err)
 	}
 	s.closers = append(s.closers, bolt.Close)
 	logs, err := raft.NewLogCache(1024, bolt)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("cannot create log cache: %w", err)
+		return nil, nil, fmt.Errorf("cannot create log cache: %w", err)
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, raftLogger(s.logger))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("cannot open snapshot store: %w", err)
-	}
-	return logs, bolt, snaps, nil
+	return logs, bolt, nil
 }
 
 // monitorLeadership tracks leadership changes: on gaining it, a barrier
