@@ -24,6 +24,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "==> %v\n", err)
 		return 1
 	}
+	agent.TuneRuntime()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
 	a, err := agent.New(cfg, logger)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/concordhq/concord/api"
 )
@@ -33,6 +34,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) 
 		return
 	}
 	switch v := out.(type) {
+	case bool:
+		// The common reply of writes; skip the encoder.
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(strconv.FormatBool(v)))
 	case rawBody:
 		w.Header().Set("Content-Type", v.contentType)
 		w.Write(v.data)
@@ -47,7 +52,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) 
 func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
 	var data []byte
 	var err error
-	if _, pretty := r.URL.Query()["pretty"]; pretty || h.cfg.Pretty {
+	if h.cfg.Pretty || strings.Contains(r.URL.RawQuery, "pretty") && has(r.URL.Query(), "pretty") {
 		data, err = json.MarshalIndent(v, "", "    ")
 		data = append(data, '\n')
 	} else {

@@ -110,7 +110,15 @@ func readValue(r *http.Request) ([]byte, error) {
 	if r.ContentLength > api.MaxKVValueSize {
 		return nil, tooLarge(r.ContentLength)
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, api.MaxKVValueSize+1))
+	var data []byte
+	var err error
+	if r.ContentLength >= 0 {
+		// Known length (the usual case): one exact allocation.
+		data = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, data)
+	} else {
+		data, err = io.ReadAll(io.LimitReader(r.Body, api.MaxKVValueSize+1))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read request body: %w", err)
 	}

@@ -121,7 +121,8 @@ func (t *Txn) kvInsert(idx uint64, e *api.KVPair) error {
 	if err := t.tx.Insert(tableKVs, e); err != nil {
 		return fmt.Errorf("cannot write key %q: %w", e.Key, err)
 	}
-	return t.setIndex(tableKVs, idx)
+	t.setIndex(tableKVs, idx)
+	return nil
 }
 
 // KVSetCAS stores e only if the key's ModifyIndex equals e.ModifyIndex; a
@@ -157,10 +158,9 @@ func (t *Txn) kvDelete(idx uint64, e *api.KVPair) error {
 	if err := t.tx.Insert(tableTombstones, &tombstone{Key: e.Key, Index: idx}); err != nil {
 		return fmt.Errorf("cannot write tombstone for %q: %w", e.Key, err)
 	}
-	if err := t.setIndex(tableTombstones, idx); err != nil {
-		return err
-	}
-	return t.setIndex(tableKVs, idx)
+	t.setIndex(tableTombstones, idx)
+	t.setIndex(tableKVs, idx)
+	return nil
 }
 
 // KVDeleteCAS removes key only if its ModifyIndex equals cas. Deleting a key

@@ -40,24 +40,31 @@ func (s *Store) Abandon() { s.abandonOnce.Do(func() { close(s.abandonCh) }) }
 // notifications) covers many writes. Every write method takes the Raft index
 // of the entry it applies.
 type Txn struct {
-	tx *memdb.Txn
+	tx      *memdb.Txn
+	indexes map[string]uint64 // table → highest index written, saved at Commit
 }
 
 // WriteTxn opens the single write transaction memdb allows at a time.
-func (s *Store) WriteTxn() *Txn { return &Txn{tx: s.db.Txn(true)} }
+func (s *Store) WriteTxn() *Txn { return &Txn{tx: s.db.Txn(true), indexes: map[string]uint64{}} }
 
-// Commit makes the transaction's writes visible and wakes their watchers.
-func (t *Txn) Commit() { t.tx.Commit() }
+// Commit saves the tables' indexes (once per transaction, not per write),
+// makes the writes visible and wakes their watchers.
+func (t *Txn) Commit() {
+	for table, idx := range t.indexes {
+		if err := t.tx.Insert(tableIndex, &indexEntry{Table: table, Value: idx}); err != nil {
+			// The index table's schema is static; this cannot fail.
+			panic(fmt.Sprintf("state: cannot update index of %s: %v", table, err))
+		}
+	}
+	t.tx.Commit()
+}
 
 // Abort drops the transaction's writes. It is a no-op after Commit.
 func (t *Txn) Abort() { t.tx.Abort() }
 
-// setIndex records idx as the latest change to table.
-func (t *Txn) setIndex(table string, idx uint64) error {
-	if err := t.tx.Insert(tableIndex, &indexEntry{Table: table, Value: idx}); err != nil {
-		return fmt.Errorf("cannot update index of %s: %w", table, err)
-	}
-	return nil
+// setIndex records idx as the latest change to table; Commit saves it.
+func (t *Txn) setIndex(table string, idx uint64) {
+	t.indexes[table] = max(t.indexes[table], idx)
 }
 
 // maxIndex returns the highest index recorded for any of tables.
