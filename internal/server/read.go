@@ -36,6 +36,12 @@ func (s *Server) checkRead(q *api.QueryOptions) (string, error) {
 	if s.raft.State() != raft.Leader {
 		return "", s.noLeaderError()
 	}
+	// A leader fresh from a restart or an election has not yet applied the
+	// entries committed before its term; until its barrier is through, its
+	// store may be behind, so it does not answer as the leader yet.
+	if !s.consistentReady.Load() {
+		return "", api.ErrNoLeader
+	}
 	return "leader", nil
 }
 
