@@ -42,6 +42,10 @@ type Config struct {
 	// LogStoreBoltDB, Consul's raft_logstore.backend.
 	LogStore string
 
+	// TombstoneTTL is how long deleted keys' tombstones live
+	// (DefaultTombstoneTTL when 0).
+	TombstoneTTL time.Duration
+
 	// Fast selects short Raft timers for a single in-memory dev server.
 	Fast bool
 
@@ -223,12 +227,21 @@ func (s *Server) openBolt(path string) (raft.LogStore, raft.StableStore, error) 
 // monitorLeadership tracks leadership changes: on gaining it, a barrier
 // makes sure every earlier entry is applied before consistent reads run.
 func (s *Server) monitorLeadership() {
+	var stopLeader chan struct{} // non-nil while the leader tasks run
+	stop := func() {
+		if stopLeader != nil {
+			close(stopLeader)
+			stopLeader = nil
+		}
+	}
+	defer stop()
 	for {
 		select {
 		case <-s.shutdownCh:
 			return
 		case isLeader := <-s.leaderNotifyCh:
 			s.consistentReady.Store(false)
+			stop()
 			if !isLeader {
 				s.logger.Info("lost leadership")
 				continue
@@ -238,6 +251,8 @@ func (s *Server) monitorLeadership() {
 				continue
 			}
 			s.consistentReady.Store(true)
+			stopLeader = make(chan struct{})
+			go s.runLeaderTasks(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
 		}
 	}

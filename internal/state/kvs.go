@@ -200,15 +200,13 @@ func (t *Txn) KVDeleteTree(idx uint64, prefix string) error {
 // ReapTombstones removes tombstones written at or before idx. The leader
 // issues it once no blocking query can still need them.
 func (t *Txn) ReapTombstones(idx uint64) error {
-	it, err := t.tx.Get(tableTombstones, "id")
+	it, err := t.tx.LowerBound(tableTombstones, "index", uint64(0))
 	if err != nil {
 		return fmt.Errorf("cannot list tombstones: %w", err)
 	}
 	var doomed []*tombstone
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if ts := raw.(*tombstone); ts.Index <= idx {
-			doomed = append(doomed, ts)
-		}
+	for raw := it.Next(); raw != nil && raw.(*tombstone).Index <= idx; raw = it.Next() {
+		doomed = append(doomed, raw.(*tombstone))
 	}
 	for _, ts := range doomed {
 		if err := t.tx.Delete(tableTombstones, ts); err != nil {
@@ -216,6 +214,22 @@ func (t *Txn) ReapTombstones(idx uint64) error {
 		}
 	}
 	return nil
+}
+
+// OldestTombstone returns the index of the oldest tombstone, and false
+// when there is none.
+func (s *Store) OldestTombstone() (uint64, bool) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	it, err := tx.LowerBound(tableTombstones, "index", uint64(0))
+	if err != nil {
+		return 0, false
+	}
+	raw := it.Next()
+	if raw == nil {
+		return 0, false
+	}
+	return raw.(*tombstone).Index, true
 }
 
 // KVLock acquires key for e.Session and stores e's value and flags. The

@@ -31,7 +31,8 @@ func schema() *memdb.DBSchema {
 		tableTombstones: {
 			Name: tableTombstones,
 			Indexes: map[string]*memdb.IndexSchema{
-				"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+				"id":    {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+				"index": {Name: "index", Indexer: &memdb.UintFieldIndex{Field: "Index"}},
 			},
 		},
 		tableIndex: {
