@@ -28,6 +28,10 @@ import (
 	"github.com/google/uuid"
 )
 
+// httpDrainGrace is how long in-flight HTTP requests get to finish at
+// shutdown before their connections are closed.
+const httpDrainGrace = time.Second
+
 // Agent is a running Concord agent (a server, for now).
 type Agent struct {
 	cfg    config.Config
@@ -116,9 +120,14 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 	a.stop()
 	var errs []error
 	if a.httpSrv != nil {
-		if err := a.httpSrv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("cannot drain HTTP: %w", err))
+		// Blocking queries end at once (stopCtx); other requests get a short
+		// grace. Connections that never sent a request would hold Shutdown
+		// for 5s, so after the grace everything left is closed.
+		drainCtx, cancel := context.WithTimeout(ctx, httpDrainGrace)
+		if err := a.httpSrv.Shutdown(drainCtx); err != nil {
+			a.httpSrv.Close()
 		}
+		cancel()
 		if err := <-a.httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}

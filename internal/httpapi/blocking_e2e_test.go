@@ -150,6 +150,30 @@ func TestBlockingGetIgnoresOtherKeys(t *testing.T) {
 	}
 }
 
+func TestBlockingGetWakesOnDelete(t *testing.T) {
+	t.Parallel()
+	ta, c := startDevAgent(t)
+	mustPut(t, c, "k", "v")
+	_, meta, err := c.KV().Get("k", nil)
+	if err != nil {
+		t.Fatalf("Get(k): %v", err)
+	}
+	res := blockingGet(t, ta.HTTPAddr(), "k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 5 * time.Second})
+	if _, err := c.KV().Delete("k", nil); err != nil {
+		t.Fatalf("Delete(k): %v", err)
+	}
+	got := receive(t, res, "blocking Get(k)")
+	if got.err != nil {
+		t.Fatalf("blocking Get(k): %v", got.err)
+	}
+	if got.pair != nil {
+		t.Errorf("blocking Get(k) after Delete = %q, want nil", got.pair.Value)
+	}
+	if got.meta.LastIndex <= meta.LastIndex {
+		t.Errorf("blocking Get(k) after Delete LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
+	}
+}
+
 func TestBlockingListWakesOnDelete(t *testing.T) {
 	t.Parallel()
 	ta, c := startDevAgent(t)
@@ -299,5 +323,28 @@ func TestReadHeadersOnLeader(t *testing.T) {
 	}
 	if !meta.KnownLeader || meta.LastContact != 0 {
 		t.Errorf("Get(k) meta = KnownLeader %v, LastContact %v; want true, 0", meta.KnownLeader, meta.LastContact)
+	}
+}
+
+// TestShutdownEndsBlockingQueries: stopping the agent must not wait for a
+// long blocking query to run out its wait.
+func TestShutdownEndsBlockingQueries(t *testing.T) {
+	t.Parallel()
+	ta, c := startDevAgent(t)
+	mustPut(t, c, "k", "v")
+	_, meta, err := c.KV().Get("k", nil)
+	if err != nil {
+		t.Fatalf("Get(k): %v", err)
+	}
+	const wait = time.Minute
+	res := blockingGet(t, ta.HTTPAddr(), "k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
+	start := time.Now()
+	ta.Stop(t)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Stop took %v with a blocking query open, want it prompt", d)
+	}
+	got := receive(t, res, "blocking Get(k) during shutdown")
+	if got.elapsed > 10*time.Second {
+		t.Errorf("blocking Get(k) returned after %v during shutdown, want promptly", got.elapsed)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	consulapi "github.com/hashicorp/consul/api"
 
+	"github.com/concordhq/concord/internal/config"
 	"github.com/concordhq/concord/internal/testutil"
 )
 
@@ -24,8 +25,28 @@ import (
 // client pointed at it.
 func startDevAgent(t *testing.T) (*testutil.TestAgent, *consulapi.Client) {
 	t.Helper()
-	ta := testutil.StartAgent(t, "", nil)
+	ta := testutil.StartAgent(t, "", devConfig(nil))
 	return ta, newConsulClient(t, ta.HTTPAddr(), nil)
+}
+
+// devConfig adapts a dev-mode config for testutil.StartAgent, which sets
+// BootstrapExpect = 1 although config.Validate refuses it in dev mode (see
+// TestStartAgentDevModeAsDocumented), then applies modify if not nil.
+func devConfig(modify func(*config.Config)) func(*config.Config) {
+	return func(c *config.Config) {
+		c.BootstrapExpect = 0
+		if modify != nil {
+			modify(c)
+		}
+	}
+}
+
+// TestStartAgentDevModeAsDocumented starts a dev agent exactly as the
+// testutil.StartAgent doc says (dataDir "" and no modify).
+func TestStartAgentDevModeAsDocumented(t *testing.T) {
+	t.Parallel()
+	ta := testutil.StartAgent(t, "", nil)
+	wantAlive(t, ta.HTTPAddr())
 }
 
 // newConsulClient returns a Consul client for addr; hc may be nil.

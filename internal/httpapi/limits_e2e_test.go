@@ -111,6 +111,7 @@ func TestBadRequests(t *testing.T) {
 		{"get without key", "GET", "/v1/kv/", 400, "Missing key name", ""},
 		{"delete without key", "DELETE", "/v1/kv/", 400, "Missing key name", ""},
 		{"stale and consistent", "GET", "/v1/kv/exists?stale&consistent", 400, "Cannot specify ?stale with ?consistent", ""},
+		{"cached and consistent", "GET", "/v1/kv/exists?cached&consistent", 400, "Cannot specify ?cached with ?consistent", ""},
 		{"txn stale and consistent", "PUT", "/v1/txn?stale&consistent", 400, "Cannot specify ?stale with ?consistent", ""},
 		{"post to kv", "POST", "/v1/kv/exists", 405, "method POST not allowed", "OPTIONS,DELETE,GET,PUT"},
 		{"patch to kv", "PATCH", "/v1/kv/exists", 405, "", "OPTIONS,DELETE,GET,PUT"},

@@ -86,6 +86,18 @@ func TestTxnWireShape(t *testing.T) {
 		t.Errorf(`PUT /v1/txn Results = %s, want one KV with "Value": null`, body["Results"])
 	}
 
+	r = doRaw(t, ta.HTTPAddr(), "PUT", "/v1/txn", strings.NewReader(`[{"KV":{"Verb":"get","Key":"w"}}]`))
+	wantStatus(t, "PUT /v1/txn get", r, 200)
+	results = nil
+	body = nil
+	decodeJSON(t, "PUT /v1/txn get", r.Body, &body)
+	decodeJSON(t, "PUT /v1/txn get Results", body["Results"], &results)
+	if len(results) != 1 || string(results[0]["KV"]["Value"]) != `"eA=="` {
+		t.Errorf(`txn get Results = %s, want one KV with "Value": "eA=="`, body["Results"])
+	} else if s, ok := results[0]["KV"]["Session"]; ok {
+		t.Errorf(`txn get of an unlocked key has "Session": %s, want the field absent`, s)
+	}
+
 	r = doRaw(t, ta.HTTPAddr(), "PUT", "/v1/txn", strings.NewReader(`[{"KV":{"Verb":"cas","Key":"w","Value":"eA==","Index":999999}}]`))
 	wantStatus(t, "PUT /v1/txn with a stale cas", r, 409)
 	body = nil
@@ -216,6 +228,19 @@ func TestTxnVerbs(t *testing.T) {
 			ops:      consulapi.TxnOps{kvOp(consulapi.KVGetTree, "v/tree/", "", 0)},
 			wantOK:   true,
 			wantKeys: []string{"v/tree/a", "v/tree/b/c"},
+		},
+		{
+			name:     "cas 0 creates when absent",
+			ops:      consulapi.TxnOps{kvOp(consulapi.KVCAS, "v/created", "c", 0)},
+			wantOK:   true,
+			wantKeys: []string{"v/created"},
+			after:    func(t *testing.T) { wantValue(t, c, "v/created", "c") },
+		},
+		{
+			name:        "cas 0 fails when present",
+			ops:         consulapi.TxnOps{kvOp(consulapi.KVCAS, "v/one", "over", 0)},
+			wantOpIndex: 0,
+			after:       func(t *testing.T) { wantValue(t, c, "v/one", "val-v/one") },
 		},
 		{
 			name:        "get missing",

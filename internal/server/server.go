@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	raftwal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 	"go.etcd.io/bbolt"
 )
 
@@ -194,7 +195,11 @@ func (s *Server) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotSto
 	if err := os.MkdirAll(walDir, 0o700); err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot create WAL directory: %w", err)
 	}
-	wal, err := raftwal.Open(walDir, raftwal.WithLogger(raftLogger(s.logger)))
+	// raft-wal's Close leaves its metadata database open (and locked), so
+	// the server owns that store and closes it after the WAL.
+	meta := &metadb.BoltMetaDB{}
+	s.closers = append(s.closers, meta.Close)
+	wal, err := raftwal.Open(walDir, raftwal.WithLogger(raftLogger(s.logger)), raftwal.WithMetaStore(meta))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot open raft WAL in %s: %w", walDir, err)
 	}
@@ -250,10 +255,29 @@ func (s *Server) monitorLeadership() {
 				s.logger.Error("leader barrier failed", "error", err)
 				continue
 			}
+			s.updateOwnAddress()
 			s.consistentReady.Store(true)
 			stopLeader = make(chan struct{})
 			go s.runLeaderTasks(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
+		}
+	}
+}
+
+// updateOwnAddress fixes this server's entry in the Raft configuration when
+// it restarted on another address, so /v1/status/peers stays true.
+func (s *Server) updateOwnAddress() {
+	f := s.raft.GetConfiguration()
+	if f.Error() != nil {
+		return
+	}
+	me, addr := raft.ServerID(s.cfg.NodeID), s.transport.LocalAddr()
+	for _, srv := range f.Configuration().Servers {
+		if srv.ID == me && srv.Address != addr && srv.Suffrage == raft.Voter {
+			if err := s.raft.AddVoter(me, addr, 0, 0).Error(); err != nil {
+				s.logger.Warn("cannot update own raft address", "address", addr, "error", err)
+			}
+			return
 		}
 	}
 }

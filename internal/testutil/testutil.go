@@ -35,12 +35,12 @@ func StartAgent(t testing.TB, dataDir string, modify func(*config.Config)) *Test
 	cfg := config.Default()
 	cfg.NodeName = "node-" + fmt.Sprint(os.Getpid())
 	cfg.Server = true
-	cfg.BootstrapExpect = 1
 	cfg.LogLevel = "warn"
 	if dataDir == "" {
 		cfg.DevMode = true
 	} else {
 		cfg.DataDir = dataDir
+		cfg.BootstrapExpect = 1
 	}
 	cfg.Ports.HTTP = FreePort(t)
 	cfg.Ports.Server = FreePort(t)
