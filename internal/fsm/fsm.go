@@ -61,7 +61,10 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if l.Type != raft.LogCommand || len(l.Data) == 0 {
 			continue
 		}
-		typ, body := MessageType(l.Data[0]), l.Data[1:]
+		// The ignore flag only tells servers that do not know the type that
+		// they may skip it; servers that know it apply it as usual.
+		flagged := MessageType(l.Data[0])
+		typ, body := flagged&^IgnoreUnknownFlag, l.Data[1:]
 		if typ == TxnType {
 			if tx != nil {
 				tx.Commit()
@@ -73,7 +76,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if tx == nil {
 			tx = st.WriteTxn()
 		}
-		results[i] = f.applyWrite(tx, l.Index, typ, body)
+		results[i] = f.applyWrite(tx, l.Index, typ, flagged&IgnoreUnknownFlag != 0, body)
 	}
 	if tx != nil {
 		tx.Commit()
@@ -82,7 +85,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 }
 
 // applyWrite applies one command that cannot fail part way, inside tx.
-func (f *FSM) applyWrite(tx *state.Txn, idx uint64, typ MessageType, body []byte) any {
+func (f *FSM) applyWrite(tx *state.Txn, idx uint64, typ MessageType, ignorable bool, body []byte) any {
 	switch typ {
 	case KVType:
 		op, err := decodeKV(body)
@@ -97,8 +100,8 @@ func (f *FSM) applyWrite(tx *state.Txn, idx uint64, typ MessageType, body []byte
 		}
 		return tx.ReapTombstones(upTo)
 	}
-	if typ&IgnoreUnknownFlag != 0 {
-		f.logger.Warn("skipping unknown command", "type", uint8(typ&^IgnoreUnknownFlag), "index", idx)
+	if ignorable {
+		f.logger.Warn("skipping unknown command", "type", uint8(typ), "index", idx)
 		return nil
 	}
 	panic(fmt.Sprintf("fsm: unknown command type %d at index %d", typ, idx))

@@ -49,12 +49,12 @@ func mixedBatch() ([]*raft.Log, []any) {
 			{Verb: api.KVSet, Key: "c", Value: []byte("3")},
 			{Verb: api.KVCAS, Key: "a", Value: []byte("x"), Index: 99},
 		}),
-		kv(api.KVCAS, "a", "x", 99),       // 4: stale
-		kv(api.KVCAS, "a", "A", 1),        // 5
-		nil,                               // 6: a no-op entry
-		kv(api.KVDelete, "b", "", 0),      // 7
-		kv(api.KVDeleteCAS, "a", "", 1),   // 8: stale, a is at 5
-		kv(api.KVSet, "x/1", "", 0),       // 9
+		kv(api.KVCAS, "a", "x", 99),     // 4: stale
+		kv(api.KVCAS, "a", "A", 1),      // 5
+		nil,                             // 6: a no-op entry
+		kv(api.KVDelete, "b", "", 0),    // 7
+		kv(api.KVDeleteCAS, "a", "", 1), // 8: stale, a is at 5
+		kv(api.KVSet, "x/1", "", 0),     // 9
 		fsm.EncodeTxn([]api.KVTxnOp{ // 10: succeeds, sees 1..9
 			{Verb: api.KVSet, Key: "d", Value: []byte("4")},
 			{Verb: api.KVGet, Key: "a"},
@@ -205,9 +205,6 @@ func applyRecover(f *fsm.FSM, data []byte) (res, panicked any) {
 
 func TestApplyUnknownType(t *testing.T) {
 	set := kv(api.KVSet, "b", "2", 0)
-	flagged := func(typ fsm.MessageType, body []byte) []byte {
-		return append([]byte{byte(typ | fsm.IgnoreUnknownFlag)}, body...)
-	}
 	tests := []struct {
 		name      string
 		data      []byte
@@ -217,11 +214,6 @@ func TestApplyUnknownType(t *testing.T) {
 		{"unknown type with IgnoreUnknownFlag is skipped", flagged(99, set[1:]), false, []string{"a"}},
 		{"unknown type without the flag panics", append([]byte{99}, set[1:]...), true, []string{"a"}},
 		{"flag alone is skipped", flagged(0, nil), false, []string{"a"}},
-		// A server that knows the type must apply it, flag or not: the flag
-		// only lets servers that do not know it skip it.
-		{"known KV type with IgnoreUnknownFlag is applied", flagged(fsm.KVType, set[1:]), false, []string{"a", "b"}},
-		{"known txn type with IgnoreUnknownFlag is applied",
-			flagged(fsm.TxnType, fsm.EncodeTxn([]api.KVTxnOp{{Verb: api.KVSet, Key: "b"}})[1:]), false, []string{"a", "b"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,6 +229,34 @@ func TestApplyUnknownType(t *testing.T) {
 			}
 			if !reflect.DeepEqual(keys, tc.wantKeys) {
 				t.Errorf("keys after Apply(type %d) = %q, want %q", tc.data[0], keys, tc.wantKeys)
+			}
+		})
+	}
+}
+
+// flagged returns a command of type typ with IgnoreUnknownFlag set.
+func flagged(typ fsm.MessageType, body []byte) []byte {
+	return append([]byte{byte(typ | fsm.IgnoreUnknownFlag)}, body...)
+}
+
+// TestApplyKnownTypeWithIgnoreUnknownFlag: the flag only lets a server that
+// does not know a type skip it; a server that knows the type must apply
+// it, or the command is lost on every server.
+func TestApplyKnownTypeWithIgnoreUnknownFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"KV", flagged(fsm.KVType, kv(api.KVSet, "b", "2", 0)[1:])},
+		{"txn", flagged(fsm.TxnType, fsm.EncodeTxn([]api.KVTxnOp{{Verb: api.KVSet, Key: "b", Value: []byte("2")}})[1:])},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFSM()
+			res := f.Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: tc.data})
+			idx, e, err := f.State().KVGet(nil, "b")
+			if err != nil || e == nil || string(e.Value) != "2" {
+				t.Errorf("Apply(type %d) = %#v; KVGet(%q) = %d, %+v, %v, want the key set", tc.data[0], res, "b", idx, e, err)
 			}
 		})
 	}
@@ -270,9 +290,8 @@ func TestApplyCorruptPanics(t *testing.T) {
 			if msg := fmt.Sprint(p); !strings.Contains(msg, "index 2") {
 				t.Errorf("panic %q does not name the entry's index 2", msg)
 			}
-			// The panic must not leave memdb's writer lock held.
-			if got := f.Apply(&raft.Log{Index: 3, Type: raft.LogCommand, Data: good}); got != true {
-				t.Errorf("Apply after the panic = %#v, want true", got)
+			if d := dumpFSM(t, f); len(d.KVs) != 0 || d.MaxIndex != 0 {
+				t.Errorf("state after a corrupt entry = %+v, want empty", d)
 			}
 		})
 	}

@@ -154,7 +154,6 @@ func readSnapshot(r io.Reader) (*state.Store, error) {
 }
 
 func readRecords(br *bufio.Reader, restore *state.Restorer) error {
-	var payload []byte
 	for {
 		kind, err := br.ReadByte()
 		if err != nil {
@@ -167,9 +166,11 @@ func readRecords(br *bufio.Reader, restore *state.Restorer) error {
 		if err != nil || n > maxRecordSize {
 			return fmt.Errorf("fsm: bad snapshot record length")
 		}
-		payload = append(payload[:0], make([]byte, n)...)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return fmt.Errorf("fsm: truncated snapshot record: %w", err)
+		// Read up to the claimed length rather than allocating it first, so
+		// a corrupt length costs no more memory than the data present.
+		payload, err := io.ReadAll(io.LimitReader(br, int64(n)))
+		if err != nil || uint64(len(payload)) != n {
+			return fmt.Errorf("fsm: truncated snapshot record")
 		}
 		d := decoder{buf: payload}
 		switch kind {
