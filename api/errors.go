@@ -26,3 +26,8 @@ func (e BadRequestError) Error() string { return e.Reason }
 type TooLargeError struct{ Reason string }
 
 func (e TooLargeError) Error() string { return e.Reason }
+
+// NotFoundError is a request for something that does not exist (HTTP 404).
+type NotFoundError struct{ Reason string }
+
+func (e NotFoundError) Error() string { return e.Reason }

@@ -65,6 +65,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		RaftAddr:        net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
 		BootstrapExpect: max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
 		LogStore:        cfg.RaftLogStore,
+		SessionTTLMin:   cfg.SessionTTLMin,
 		Fast:            cfg.DevMode,
 		Logger:          logger.With("component", "server"),
 	})

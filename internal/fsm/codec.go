@@ -2,8 +2,10 @@ package fsm
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/concordhq/concord/api"
 )
@@ -20,7 +22,73 @@ const (
 	TxnType MessageType = 2
 	// TombstoneReapType drops tombstones up to an index.
 	TombstoneReapType MessageType = 3
+	// SessionType creates or destroys a session (JSON body).
+	SessionType MessageType = 4
+	// RegisterType is a catalog registration (JSON body).
+	RegisterType MessageType = 5
+	// DeregisterType is a catalog deregistration (JSON body).
+	DeregisterType MessageType = 6
 )
+
+// Every command is: type byte | leader's clock in unix nanoseconds (uvarint)
+// | body. The clock lets Apply compute lock-delays without reading its own
+// clock, so every server applies the same way.
+
+// header starts a command of type typ made at now.
+func header(typ MessageType, now time.Time, sizeHint int) encoder {
+	e := encoder{buf: make([]byte, 0, 1+binary.MaxVarintLen64+sizeHint)}
+	e.buf = append(e.buf, byte(typ))
+	e.uvarint(uint64(now.UnixNano()))
+	return e
+}
+
+// splitCommand returns a command's type, clock and body.
+func splitCommand(data []byte) (MessageType, time.Time, []byte, error) {
+	if len(data) == 0 {
+		return 0, time.Time{}, nil, errShort
+	}
+	nanos, n := binary.Uvarint(data[1:])
+	if n <= 0 {
+		return 0, time.Time{}, nil, errShort
+	}
+	return MessageType(data[0]), time.Unix(0, int64(nanos)), data[1+n:], nil
+}
+
+// SessionOp is the body of a SessionType command.
+type SessionOp struct {
+	Op      string // "create" or "destroy"
+	Session api.SessionEntry
+}
+
+// Session operations.
+const (
+	SessionCreate  = "create"
+	SessionDestroy = "destroy"
+)
+
+// EncodeSession returns the command for a session operation.
+func EncodeSession(op *SessionOp, now time.Time) []byte { return encodeJSON(SessionType, op, now) }
+
+// EncodeRegister returns the command for a catalog registration.
+func EncodeRegister(req *api.CatalogRegistration, now time.Time) []byte {
+	return encodeJSON(RegisterType, req, now)
+}
+
+// EncodeDeregister returns the command for a catalog deregistration.
+func EncodeDeregister(req *api.CatalogDeregistration, now time.Time) []byte {
+	return encodeJSON(DeregisterType, req, now)
+}
+
+func encodeJSON(typ MessageType, v any, now time.Time) []byte {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only plain data types are encoded; this is a programming error.
+		panic(fmt.Sprintf("fsm: cannot encode command %d: %v", typ, err))
+	}
+	e := header(typ, now, len(body))
+	e.buf = append(e.buf, body...)
+	return e.buf
+}
 
 // IgnoreUnknownFlag set on a type lets a server that does not know the type
 // skip the entry instead of stopping; for commands that are safe to miss.
@@ -111,16 +179,15 @@ func (d *decoder) kvOp() api.KVTxnOp {
 }
 
 // EncodeKV returns the Raft command for one KV write.
-func EncodeKV(op *api.KVTxnOp) []byte {
-	e := encoder{buf: make([]byte, 0, 16+len(op.Key)+len(op.Value)+len(op.Session))}
-	e.buf = append(e.buf, byte(KVType))
+func EncodeKV(op *api.KVTxnOp, now time.Time) []byte {
+	e := header(KVType, now, 16+len(op.Key)+len(op.Value)+len(op.Session))
 	e.kvOp(op)
 	return e.buf
 }
 
 // EncodeTxn returns the Raft command for a transaction.
-func EncodeTxn(ops []api.KVTxnOp) []byte {
-	e := encoder{buf: []byte{byte(TxnType)}}
+func EncodeTxn(ops []api.KVTxnOp, now time.Time) []byte {
+	e := header(TxnType, now, 0)
 	e.uvarint(uint64(len(ops)))
 	for i := range ops {
 		e.kvOp(&ops[i])
@@ -129,8 +196,8 @@ func EncodeTxn(ops []api.KVTxnOp) []byte {
 }
 
 // EncodeTombstoneReap returns the command that reaps tombstones up to idx.
-func EncodeTombstoneReap(idx uint64) []byte {
-	e := encoder{buf: []byte{byte(TombstoneReapType)}}
+func EncodeTombstoneReap(idx uint64, now time.Time) []byte {
+	e := header(TombstoneReapType, now, 0)
 	e.uvarint(idx)
 	return e.buf
 }

@@ -18,9 +18,11 @@
 package fsm
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/state"
@@ -61,22 +63,25 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if l.Type != raft.LogCommand || len(l.Data) == 0 {
 			continue
 		}
+		flagged, now, body, err := splitCommand(l.Data)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: cannot decode command at index %d: %v", l.Index, err))
+		}
 		// The ignore flag only tells servers that do not know the type that
 		// they may skip it; servers that know it apply it as usual.
-		flagged := MessageType(l.Data[0])
-		typ, body := flagged&^IgnoreUnknownFlag, l.Data[1:]
+		typ := flagged &^ IgnoreUnknownFlag
 		if typ == TxnType {
 			if tx != nil {
 				tx.Commit()
 				tx = nil
 			}
-			results[i] = applyTxn(st, l.Index, body)
+			results[i] = applyTxn(st, l.Index, now, body)
 			continue
 		}
 		if tx == nil {
 			tx = st.WriteTxn()
 		}
-		results[i] = f.applyWrite(tx, l.Index, typ, flagged&IgnoreUnknownFlag != 0, body)
+		results[i] = f.applyWrite(tx, l.Index, now, typ, flagged&IgnoreUnknownFlag != 0, body)
 	}
 	if tx != nil {
 		tx.Commit()
@@ -85,20 +90,35 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 }
 
 // applyWrite applies one command that cannot fail part way, inside tx.
-func (f *FSM) applyWrite(tx *state.Txn, idx uint64, typ MessageType, ignorable bool, body []byte) any {
+func (f *FSM) applyWrite(tx *state.Txn, idx uint64, now time.Time, typ MessageType, ignorable bool, body []byte) any {
 	switch typ {
 	case KVType:
 		op, err := decodeKV(body)
 		if err != nil {
 			panic(fmt.Sprintf("fsm: cannot decode KV command at index %d: %v", idx, err))
 		}
-		return applyKV(tx, idx, &op)
+		return applyKV(tx, idx, now, &op)
 	case TombstoneReapType:
 		upTo, err := decodeTombstoneReap(body)
 		if err != nil {
 			panic(fmt.Sprintf("fsm: cannot decode reap command at index %d: %v", idx, err))
 		}
 		return tx.ReapTombstones(upTo)
+	case SessionType:
+		var op SessionOp
+		decodeJSON(idx, body, &op)
+		if op.Op == SessionCreate {
+			return tx.SessionCreate(idx, &op.Session)
+		}
+		return tx.SessionDestroy(idx, now, op.Session.ID)
+	case RegisterType:
+		var req api.CatalogRegistration
+		decodeJSON(idx, body, &req)
+		return tx.EnsureRegistration(idx, now, &req)
+	case DeregisterType:
+		var req api.CatalogDeregistration
+		decodeJSON(idx, body, &req)
+		return tx.Deregister(idx, now, &req)
 	}
 	if ignorable {
 		f.logger.Warn("skipping unknown command", "type", uint8(typ), "index", idx)
@@ -107,15 +127,25 @@ func (f *FSM) applyWrite(tx *state.Txn, idx uint64, typ MessageType, ignorable b
 	panic(fmt.Sprintf("fsm: unknown command type %d at index %d", typ, idx))
 }
 
+// decodeJSON decodes a JSON command body; a body that does not decode is
+// a corrupt log.
+func decodeJSON(idx uint64, body []byte, v any) {
+	if err := json.Unmarshal(body, v); err != nil {
+		panic(fmt.Sprintf("fsm: cannot decode command at index %d: %v", idx, err))
+	}
+}
+
 // applyKV applies one KV write; the result is whether it took effect.
-func applyKV(tx *state.Txn, idx uint64, op *api.KVTxnOp) any {
+func applyKV(tx *state.Txn, idx uint64, now time.Time, op *api.KVTxnOp) any {
 	var ok = true
 	var err error
+	e := &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session}
 	switch op.Verb {
 	case api.KVSet:
-		err = tx.KVSet(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value})
+		err = tx.KVSet(idx, e)
 	case api.KVCAS:
-		ok, err = tx.KVSetCAS(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, ModifyIndex: op.Index})
+		e.ModifyIndex = op.Index
+		ok, err = tx.KVSetCAS(idx, e)
 	case api.KVDelete:
 		err = tx.KVDelete(idx, op.Key)
 	case api.KVDeleteCAS:
@@ -123,9 +153,9 @@ func applyKV(tx *state.Txn, idx uint64, op *api.KVTxnOp) any {
 	case api.KVDeleteTree:
 		err = tx.KVDeleteTree(idx, op.Key)
 	case api.KVLock:
-		ok, err = tx.KVLock(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session})
+		ok, err = tx.KVLock(idx, now, e)
 	case api.KVUnlock:
-		ok, err = tx.KVUnlock(idx, &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session})
+		ok, err = tx.KVUnlock(idx, e)
 	default:
 		err = fmt.Errorf("unsupported KV operation %q", op.Verb)
 	}
@@ -137,13 +167,13 @@ func applyKV(tx *state.Txn, idx uint64, op *api.KVTxnOp) any {
 
 // applyTxn applies a transaction in its own state transaction, committed
 // only if every operation succeeds.
-func applyTxn(st *state.Store, idx uint64, body []byte) any {
+func applyTxn(st *state.Store, idx uint64, now time.Time, body []byte) any {
 	ops, err := decodeTxn(body)
 	if err != nil {
 		panic(fmt.Sprintf("fsm: cannot decode txn command at index %d: %v", idx, err))
 	}
 	tx := st.WriteTxn()
-	results, errs := tx.KVTxn(idx, ops)
+	results, errs := tx.KVTxn(idx, now, ops)
 	if len(errs) > 0 {
 		tx.Abort()
 		return &api.TxnResponse{Errors: errs}

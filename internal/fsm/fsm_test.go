@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/fsm"
@@ -21,7 +22,7 @@ func kv(verb api.KVOp, key string, value string, index uint64) []byte {
 	if value != "" {
 		op.Value = []byte(value)
 	}
-	return fsm.EncodeKV(&op)
+	return fsm.EncodeKV(&op, t0)
 }
 
 // entries turns commands into committed log entries at indexes 1, 2, ...;
@@ -48,7 +49,7 @@ func mixedBatch() ([]*raft.Log, []any) {
 		fsm.EncodeTxn([]api.KVTxnOp{ // 3: fails at op 1, so c never exists
 			{Verb: api.KVSet, Key: "c", Value: []byte("3")},
 			{Verb: api.KVCAS, Key: "a", Value: []byte("x"), Index: 99},
-		}),
+		}, t0),
 		kv(api.KVCAS, "a", "x", 99),     // 4: stale
 		kv(api.KVCAS, "a", "A", 1),      // 5
 		nil,                             // 6: a no-op entry
@@ -60,9 +61,9 @@ func mixedBatch() ([]*raft.Log, []any) {
 			{Verb: api.KVGet, Key: "a"},
 			{Verb: api.KVDeleteTree, Key: "x/"},
 			{Verb: api.KVCheckNotExists, Key: "c"},
-		}),
+		}, t0),
 		kv(api.KVLock, "k", "", 0),         // 11: no sessions yet
-		fsm.EncodeTombstoneReap(7),         // 12: drops b's tombstone
+		fsm.EncodeTombstoneReap(7, t0),     // 12: drops b's tombstone
 		kv(api.KVSet, "e", "", 0),          // 13
 		kv(api.KVDeleteCAS, "gone", "", 5), // 14: missing key succeeds
 		kv("bogus", "a", "", 0),            // 15
@@ -211,8 +212,8 @@ func TestApplyUnknownType(t *testing.T) {
 		wantPanic bool
 		wantKeys  []string
 	}{
-		{"unknown type with IgnoreUnknownFlag is skipped", flagged(99, set[1:]), false, []string{"a"}},
-		{"unknown type without the flag panics", append([]byte{99}, set[1:]...), true, []string{"a"}},
+		{"unknown type with IgnoreUnknownFlag is skipped", flagged(99, set[2:]), false, []string{"a"}},
+		{"unknown type without the flag panics", append([]byte{99, 0}, set[2:]...), true, []string{"a"}},
 		{"flag alone is skipped", flagged(0, nil), false, []string{"a"}},
 	}
 	for _, tc := range tests {
@@ -236,7 +237,7 @@ func TestApplyUnknownType(t *testing.T) {
 
 // flagged returns a command of type typ with IgnoreUnknownFlag set.
 func flagged(typ fsm.MessageType, body []byte) []byte {
-	return append([]byte{byte(typ | fsm.IgnoreUnknownFlag)}, body...)
+	return append([]byte{byte(typ | fsm.IgnoreUnknownFlag), 0}, body...)
 }
 
 // TestApplyKnownTypeWithIgnoreUnknownFlag: the flag only lets a server that
@@ -247,8 +248,8 @@ func TestApplyKnownTypeWithIgnoreUnknownFlag(t *testing.T) {
 		name string
 		data []byte
 	}{
-		{"KV", flagged(fsm.KVType, kv(api.KVSet, "b", "2", 0)[1:])},
-		{"txn", flagged(fsm.TxnType, fsm.EncodeTxn([]api.KVTxnOp{{Verb: api.KVSet, Key: "b", Value: []byte("2")}})[1:])},
+		{"KV", flagged(fsm.KVType, kv(api.KVSet, "b", "2", 0)[2:])},
+		{"txn", flagged(fsm.TxnType, fsm.EncodeTxn([]api.KVTxnOp{{Verb: api.KVSet, Key: "b", Value: []byte("2")}}, t0)[2:])},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,21 +265,21 @@ func TestApplyKnownTypeWithIgnoreUnknownFlag(t *testing.T) {
 
 func TestApplyCorruptPanics(t *testing.T) {
 	good := kv(api.KVSet, "key", "value", 0)
-	txn := fsm.EncodeTxn([]api.KVTxnOp{{Verb: api.KVSet, Key: "k", Session: "s"}})
+	txn := fsm.EncodeTxn([]api.KVTxnOp{{Verb: api.KVSet, Key: "k", Session: "s"}}, t0)
 	tests := []struct {
 		name string
 		data []byte
 	}{
-		{"KV without body", []byte{byte(fsm.KVType)}},
+		{"KV without body", []byte{byte(fsm.KVType), 0}},
 		{"KV truncated in the key", good[:4]},
 		{"KV missing its last field", good[:len(good)-1]},
 		{"KV with trailing bytes", append(append([]byte{}, good...), 0)},
-		{"KV with an overlong uvarint", append([]byte{byte(fsm.KVType)}, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)},
+		{"KV with an overlong uvarint", append([]byte{byte(fsm.KVType), 0}, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)},
 		{"txn truncated", txn[:len(txn)-1]},
-		{"txn with more ops than sent", append([]byte{byte(fsm.TxnType), 2}, txn[2:]...)},
-		{"txn with an absurd op count", []byte{byte(fsm.TxnType), 0xff, 0xff, 0x03}},
-		{"reap without body", []byte{byte(fsm.TombstoneReapType)}},
-		{"reap with trailing bytes", append(fsm.EncodeTombstoneReap(3), 1)},
+		{"txn with more ops than sent", append([]byte{byte(fsm.TxnType), 0, 2}, txn[3:]...)},
+		{"txn with an absurd op count", []byte{byte(fsm.TxnType), 0, 0xff, 0xff, 0x03}},
+		{"reap without body", []byte{byte(fsm.TombstoneReapType), 0}},
+		{"reap with trailing bytes", append(fsm.EncodeTombstoneReap(3, t0), 1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,7 +303,7 @@ func TestApplyTxnErrorIsValue(t *testing.T) {
 	res := f.Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: fsm.EncodeTxn([]api.KVTxnOp{
 		{Verb: api.KVSet, Key: "a"},
 		{Verb: api.KVGet, Key: "missing"},
-	})})
+	}, t0)})
 	resp, ok := res.(*api.TxnResponse)
 	if !ok || len(resp.Errors) != 1 || resp.Errors[0].OpIndex != 1 || resp.Results != nil {
 		t.Fatalf("Apply(failing txn) = %#v, want one error at op 1", res)
@@ -311,3 +312,7 @@ func TestApplyTxnErrorIsValue(t *testing.T) {
 		t.Errorf("failing txn changed the store: %+v", d)
 	}
 }
+
+// t0 is the command clock the tests use: the Unix epoch, which encodes as
+// the single byte 0 right after the type byte.
+var t0 = time.Unix(0, 0)

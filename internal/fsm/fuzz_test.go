@@ -29,26 +29,26 @@ var codecOps = []api.KVTxnOp{
 func TestCodecRoundTrip(t *testing.T) {
 	for _, op := range codecOps {
 		t.Run(string(op.Verb)+" "+op.Key[:min(len(op.Key), 12)], func(t *testing.T) {
-			enc := fsm.EncodeKV(&op)
+			enc := fsm.EncodeKV(&op, t0)
 			if fsm.MessageType(enc[0]) != fsm.KVType {
 				t.Fatalf("EncodeKV type byte = %d, want %d", enc[0], fsm.KVType)
 			}
-			got, err := fsm.DecodeKV(enc[1:])
+			got, err := fsm.DecodeKV(enc[2:])
 			if err != nil || !reflect.DeepEqual(got, op) {
 				t.Errorf("DecodeKV(EncodeKV(%+v)) = %+v, %v", op, got, err)
 			}
 		})
 	}
 	t.Run("txn", func(t *testing.T) {
-		enc := fsm.EncodeTxn(codecOps)
-		got, err := fsm.DecodeTxn(enc[1:])
+		enc := fsm.EncodeTxn(codecOps, t0)
+		got, err := fsm.DecodeTxn(enc[2:])
 		if err != nil || !reflect.DeepEqual(got, codecOps) {
 			t.Errorf("DecodeTxn(EncodeTxn(ops)) = %+v, %v, want %+v", got, err, codecOps)
 		}
 	})
 	t.Run("txn over the op limit", func(t *testing.T) {
 		ops := make([]api.KVTxnOp, api.MaxTxnOps*4+1)
-		if _, err := fsm.DecodeTxn(fsm.EncodeTxn(ops)[1:]); err == nil {
+		if _, err := fsm.DecodeTxn(fsm.EncodeTxn(ops, t0)[2:]); err == nil {
 			t.Errorf("DecodeTxn of %d ops = nil error, want an error", len(ops))
 		}
 	})
@@ -56,7 +56,7 @@ func TestCodecRoundTrip(t *testing.T) {
 
 func FuzzDecodeKV(f *testing.F) {
 	for _, op := range codecOps {
-		f.Add(fsm.EncodeKV(&op)[1:])
+		f.Add(fsm.EncodeKV(&op, t0)[2:])
 	}
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
@@ -67,21 +67,21 @@ func FuzzDecodeKV(f *testing.F) {
 		}
 		// Whatever decodes survives encode → decode exactly, and encoding
 		// it again gives the same bytes.
-		enc := fsm.EncodeKV(&op)
-		got, err := fsm.DecodeKV(enc[1:])
+		enc := fsm.EncodeKV(&op, t0)
+		got, err := fsm.DecodeKV(enc[2:])
 		if err != nil || !reflect.DeepEqual(got, op) {
 			t.Fatalf("DecodeKV(EncodeKV(%+v)) = %+v, %v", op, got, err)
 		}
-		if again := fsm.EncodeKV(&got); !bytes.Equal(again, enc) {
+		if again := fsm.EncodeKV(&got, t0); !bytes.Equal(again, enc) {
 			t.Fatalf("EncodeKV is not stable: %x then %x", enc, again)
 		}
 	})
 }
 
 func FuzzDecodeTxn(f *testing.F) {
-	f.Add(fsm.EncodeTxn(codecOps)[1:])
-	f.Add(fsm.EncodeTxn(nil)[1:])
-	f.Add(fsm.EncodeTxn(codecOps[:1])[1:])
+	f.Add(fsm.EncodeTxn(codecOps, t0)[2:])
+	f.Add(fsm.EncodeTxn(nil, t0)[2:])
+	f.Add(fsm.EncodeTxn(codecOps[:1], t0)[2:])
 	f.Add([]byte{0xff, 0xff, 0x03})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ops, err := fsm.DecodeTxn(data)
@@ -91,12 +91,12 @@ func FuzzDecodeTxn(f *testing.F) {
 		if len(ops) > api.MaxTxnOps*4 {
 			t.Fatalf("DecodeTxn accepted %d ops", len(ops))
 		}
-		enc := fsm.EncodeTxn(ops)
-		got, err := fsm.DecodeTxn(enc[1:])
+		enc := fsm.EncodeTxn(ops, t0)
+		got, err := fsm.DecodeTxn(enc[2:])
 		if err != nil || len(got) != len(ops) || (len(ops) > 0 && !reflect.DeepEqual(got, ops)) {
 			t.Fatalf("DecodeTxn(EncodeTxn(%+v)) = %+v, %v", ops, got, err)
 		}
-		if again := fsm.EncodeTxn(got); !bytes.Equal(again, enc) {
+		if again := fsm.EncodeTxn(got, t0); !bytes.Equal(again, enc) {
 			t.Fatalf("EncodeTxn is not stable: %x then %x", enc, again)
 		}
 	})

@@ -3,6 +3,7 @@ package fsm
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,17 @@ const (
 	recordEnd       byte = 0
 	recordKV        byte = 1
 	recordTombstone byte = 2
+	recordNode      byte = 3 // JSON api.Node
+	recordService   byte = 4 // JSON serviceRecord
+	recordCheck     byte = 5 // JSON api.HealthCheck
+	recordSession   byte = 6 // JSON api.SessionEntry
 )
+
+// serviceRecord is a service instance with its node, in snapshots.
+type serviceRecord struct {
+	Node    string
+	Service *api.NodeService
+}
 
 // maxRecordSize bounds one record so a corrupt length cannot exhaust memory.
 const maxRecordSize = 16 << 20
@@ -76,6 +87,27 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 		e.uvarint(ts.Index)
 		return record(recordTombstone, e.buf)
 	})
+	if err != nil {
+		return err
+	}
+	jsonRecord := func(kind byte, v any) error {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return record(kind, data)
+	}
+	err = s.snap.Catalog(
+		func(n *api.Node) error { return jsonRecord(recordNode, n) },
+		func(node string, svc *api.NodeService) error {
+			return jsonRecord(recordService, serviceRecord{Node: node, Service: svc})
+		},
+		func(c *api.HealthCheck) error { return jsonRecord(recordCheck, c) },
+	)
+	if err != nil {
+		return err
+	}
+	err = s.snap.Sessions(func(sess *api.SessionEntry) error { return jsonRecord(recordSession, sess) })
 	if err != nil {
 		return err
 	}
@@ -186,6 +218,29 @@ func readRecords(br *bufio.Reader, restore *state.Restorer) error {
 				return err
 			}
 			err = restore.Tombstone(ts)
+		case recordNode:
+			var n api.Node
+			if err = json.Unmarshal(payload, &n); err == nil {
+				err = restore.Node(&n)
+			}
+		case recordService:
+			var rec serviceRecord
+			if err = json.Unmarshal(payload, &rec); err == nil {
+				if rec.Service == nil {
+					return fmt.Errorf("fsm: snapshot service record without a service")
+				}
+				err = restore.Service(rec.Node, rec.Service)
+			}
+		case recordCheck:
+			var c api.HealthCheck
+			if err = json.Unmarshal(payload, &c); err == nil {
+				err = restore.Check(&c)
+			}
+		case recordSession:
+			var sess api.SessionEntry
+			if err = json.Unmarshal(payload, &sess); err == nil {
+				err = restore.Session(&sess)
+			}
 		default:
 			return fmt.Errorf("fsm: unknown snapshot record kind %d", kind)
 		}

@@ -71,8 +71,8 @@ func populated(t testing.TB) *fsm.FSM {
 	f.ApplyBatch(logs)
 	n := uint64(len(logs))
 	f.ApplyBatch([]*raft.Log{
-		{Index: n + 1, Type: raft.LogCommand, Data: fsm.EncodeKV(&api.KVTxnOp{Verb: api.KVSet, Key: "empty", Value: []byte{}})},
-		{Index: n + 2, Type: raft.LogCommand, Data: fsm.EncodeKV(&api.KVTxnOp{Verb: api.KVSet, Key: "flags/ü", Value: []byte{0, 1}, Flags: 1 << 63})},
+		{Index: n + 1, Type: raft.LogCommand, Data: fsm.EncodeKV(&api.KVTxnOp{Verb: api.KVSet, Key: "empty", Value: []byte{}}, t0)},
+		{Index: n + 2, Type: raft.LogCommand, Data: fsm.EncodeKV(&api.KVTxnOp{Verb: api.KVSet, Key: "flags/ü", Value: []byte{0, 1}, Flags: 1 << 63}, t0)},
 		{Index: n + 3, Type: raft.LogCommand, Data: kv(api.KVDelete, "e", "", 0)},
 	})
 	return f

@@ -73,7 +73,10 @@ func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var bad api.BadRequestError
 	var large api.TooLargeError
 	var maxBytes *http.MaxBytesError
+	var notFound api.NotFoundError
 	switch {
+	case errors.As(err, &notFound):
+		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, errNotFound):
 		w.WriteHeader(http.StatusNotFound)
 	case errors.As(err, &bad):

@@ -27,6 +27,24 @@ type KVBackend interface {
 	Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp) (*api.TxnResponse, api.QueryMeta, error)
 }
 
+// SessionBackend manages sessions. Writes go to the leader, which also
+// keeps the TTL timers that renew resets.
+type SessionBackend interface {
+	SessionCreate(ctx context.Context, sess *api.SessionEntry) (string, error)
+	SessionDestroy(ctx context.Context, id string) error
+	SessionRenew(ctx context.Context, id string) (*api.SessionEntry, error)
+	SessionInfo(ctx context.Context, q *api.QueryOptions, id string) ([]*api.SessionEntry, api.QueryMeta, error)
+	SessionList(ctx context.Context, q *api.QueryOptions, node string) ([]*api.SessionEntry, api.QueryMeta, error)
+}
+
+// CatalogBackend registers and reads nodes, services and checks.
+type CatalogBackend interface {
+	CatalogRegister(ctx context.Context, req *api.CatalogRegistration) error
+	CatalogDeregister(ctx context.Context, req *api.CatalogDeregistration) error
+	CatalogNodes(ctx context.Context, q *api.QueryOptions) ([]*api.Node, api.QueryMeta, error)
+	NodeChecks(ctx context.Context, q *api.QueryOptions, node string) ([]*api.HealthCheck, api.QueryMeta, error)
+}
+
 // StatusBackend answers /v1/status.
 type StatusBackend interface {
 	Leader() string
@@ -41,6 +59,8 @@ type AgentBackend interface {
 // Backend is everything the API needs.
 type Backend interface {
 	KVBackend
+	SessionBackend
+	CatalogBackend
 	StatusBackend
 	AgentBackend
 }

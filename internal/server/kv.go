@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/fsm"
@@ -13,7 +14,7 @@ import (
 // KVApply performs one KV write through Raft and reports whether it took
 // effect (false for a CAS mismatch). op.Verb must be a write verb.
 func (s *Server) KVApply(_ context.Context, op *api.KVTxnOp) (bool, error) {
-	resp, err := s.raftApply(fsm.EncodeKV(op))
+	resp, err := s.raftApply(fsm.EncodeKV(op, time.Now()))
 	if err != nil {
 		return false, err
 	}
@@ -83,7 +84,7 @@ func (s *Server) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp
 	if q.Datacenter != "" && q.Datacenter != s.cfg.Datacenter {
 		return nil, m, api.ErrUnknownDC
 	}
-	raw, err := s.raftApply(fsm.EncodeTxn(ops))
+	raw, err := s.raftApply(fsm.EncodeTxn(ops, time.Now()))
 	if err != nil {
 		return nil, m, err
 	}

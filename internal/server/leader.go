@@ -42,7 +42,7 @@ func (s *Server) runLeaderTasks(stopCh <-chan struct{}) {
 			if !ok || upTo == 0 || oldest > upTo {
 				continue
 			}
-			if _, err := s.raftApply(fsm.EncodeTombstoneReap(upTo)); err != nil {
+			if _, err := s.raftApply(fsm.EncodeTombstoneReap(upTo, time.Now())); err != nil {
 				s.logger.Warn("cannot reap tombstones", "up_to", upTo, "error", err)
 			}
 		}

@@ -43,6 +43,10 @@ type Config struct {
 	// LogStoreBoltDB, Consul's raft_logstore.backend.
 	LogStore string
 
+	// SessionTTLMin is the shortest session TTL accepted
+	// (api.DefaultSessionTTLMin when 0).
+	SessionTTLMin time.Duration
+
 	// TombstoneTTL is how long deleted keys' tombstones live
 	// (DefaultTombstoneTTL when 0).
 	TombstoneTTL time.Duration
@@ -92,6 +96,8 @@ type Server struct {
 	// entry committed before its term (a barrier), so reads are current.
 	consistentReady atomic.Bool
 
+	timers sessionTimers // the leader's session TTL timers
+
 	leaderNotifyCh chan bool
 	shutdownCh     chan struct{}
 }
@@ -109,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		leaderNotifyCh: make(chan bool, 8),
 		shutdownCh:     make(chan struct{}),
 	}
+	s.timers.expire = s.expireSession
 	if err := s.startRaft(); err != nil {
 		s.closeStores()
 		return nil, err
@@ -247,6 +254,7 @@ func (s *Server) monitorLeadership() {
 		case isLeader := <-s.leaderNotifyCh:
 			s.consistentReady.Store(false)
 			stop()
+			s.timers.clear()
 			if !isLeader {
 				s.logger.Info("lost leadership")
 				continue
@@ -256,6 +264,10 @@ func (s *Server) monitorLeadership() {
 				continue
 			}
 			s.updateOwnAddress()
+			if err := s.registerSelf(); err != nil {
+				s.logger.Error("cannot register this node in the catalog", "error", err)
+			}
+			s.startSessionTimers()
 			s.consistentReady.Store(true)
 			stopLeader = make(chan struct{})
 			go s.runLeaderTasks(stopLeader)
@@ -289,6 +301,7 @@ func (s *Server) State() *state.Store { return s.fsm.State() }
 // Shutdown stops Raft and closes the stores. It is safe to call once.
 func (s *Server) Shutdown() error {
 	close(s.shutdownCh)
+	s.timers.clear()
 	var errs []error
 	if s.raft != nil {
 		if err := s.raft.Shutdown().Error(); err != nil {

@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/hashicorp/go-memdb"
@@ -232,11 +233,38 @@ func (s *Store) OldestTombstone() (uint64, bool) {
 	return raw.(*tombstone).Index, true
 }
 
-// KVLock acquires key for e.Session and stores e's value and flags. The
-// session table arrives with the session API; until then no session id is
-// valid, and an acquire fails as Consul's does for an unknown session.
-func (t *Txn) KVLock(idx uint64, e *api.KVPair) (bool, error) {
-	return false, fmt.Errorf("invalid session %q", e.Session)
+// KVLock acquires key for e.Session and stores e's value and flags. It
+// fails (false) when another session holds the key or the key is in its
+// lock-delay at now; it errors when the session does not exist. LockIndex
+// grows only when the lock changes hands; the holder may re-acquire to
+// update the value.
+func (t *Txn) KVLock(idx uint64, now time.Time, e *api.KVPair) (bool, error) {
+	raw, err := t.tx.First(tableSessions, "id", e.Session)
+	if err != nil {
+		return false, fmt.Errorf("cannot read session: %w", err)
+	}
+	if raw == nil {
+		return false, fmt.Errorf("invalid session %q", e.Session)
+	}
+	old, err := t.kvGet(e.Key)
+	if err != nil {
+		return false, err
+	}
+	e.CreateIndex, e.ModifyIndex, e.LockIndex = idx, idx, 1
+	if old != nil {
+		e.CreateIndex, e.LockIndex = old.CreateIndex, old.LockIndex
+		switch {
+		case old.Session == e.Session:
+			return true, t.kvInsert(idx, e)
+		case old.Session != "":
+			return false, nil
+		}
+		e.LockIndex++
+	}
+	if now.Before(t.lockDelay(e.Key)) {
+		return false, nil
+	}
+	return true, t.kvInsert(idx, e)
 }
 
 // KVUnlock releases key if e.Session holds it, storing e's value and

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/state"
@@ -401,7 +402,7 @@ func TestKVLockNoSessions(t *testing.T) {
 		t.Run(sess, func(t *testing.T) {
 			s := lockedStore(t)
 			tx := s.WriteTxn()
-			ok, err := tx.KVLock(10, &api.KVPair{Key: "new", Value: []byte("v"), Session: sess})
+			ok, err := tx.KVLock(10, time.Unix(0, 0), &api.KVPair{Key: "new", Value: []byte("v"), Session: sess})
 			tx.Abort()
 			if ok || err == nil {
 				t.Fatalf("KVLock(10, %q by %q) = %v, %v, want false and an error", "new", sess, ok, err)

@@ -1,18 +1,40 @@
 package state
 
-import "github.com/hashicorp/go-memdb"
+import (
+	"github.com/concordhq/concord/api"
+	"github.com/hashicorp/go-memdb"
+)
 
 // Table names.
 const (
-	tableKVs        = "kvs"
-	tableTombstones = "tombstones"
-	tableIndex      = "index"
+	tableKVs           = "kvs"
+	tableTombstones    = "tombstones"
+	tableIndex         = "index"
+	tableNodes         = "nodes"
+	tableServices      = "services"
+	tableChecks        = "checks"
+	tableSessions      = "sessions"
+	tableSessionChecks = "session_checks"
 )
 
 // indexEntry records the highest Raft index that changed a table.
 type indexEntry struct {
 	Table string
 	Value uint64
+}
+
+// sessionCheck links a session to a check it depends on: when the check
+// turns critical or goes away, the session is invalidated.
+type sessionCheck struct {
+	Node    string
+	CheckID string
+	Session string
+}
+
+// serviceRow is a service instance with the node it runs on.
+type serviceRow struct {
+	Node string
+	api.NodeService
 }
 
 // tombstone marks a deleted key until it is reaped.
@@ -33,6 +55,55 @@ func schema() *memdb.DBSchema {
 			Indexes: map[string]*memdb.IndexSchema{
 				"id":    {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
 				"index": {Name: "index", Indexer: &memdb.UintFieldIndex{Field: "Index"}},
+			},
+		},
+		tableNodes: {
+			Name: tableNodes,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Node", Lowercase: true}},
+			},
+		},
+		tableServices: {
+			Name: tableServices,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+					&memdb.StringFieldIndex{Field: "Node", Lowercase: true},
+					&memdb.StringFieldIndex{Field: "ID", Lowercase: true},
+				}}},
+				"node":    {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node", Lowercase: true}},
+				"service": {Name: "service", Indexer: &memdb.StringFieldIndex{Field: "Service", Lowercase: true}},
+			},
+		},
+		tableChecks: {
+			Name: tableChecks,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+					&memdb.StringFieldIndex{Field: "Node", Lowercase: true},
+					&memdb.StringFieldIndex{Field: "CheckID"},
+				}}},
+				"node": {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node", Lowercase: true}},
+			},
+		},
+		tableSessions: {
+			Name: tableSessions,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id":   {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+				"node": {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node", Lowercase: true}},
+			},
+		},
+		tableSessionChecks: {
+			Name: tableSessionChecks,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+					&memdb.StringFieldIndex{Field: "Node", Lowercase: true},
+					&memdb.StringFieldIndex{Field: "CheckID"},
+					&memdb.StringFieldIndex{Field: "Session"},
+				}}},
+				"node_check": {Name: "node_check", Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+					&memdb.StringFieldIndex{Field: "Node", Lowercase: true},
+					&memdb.StringFieldIndex{Field: "CheckID"},
+				}}},
+				"session": {Name: "session", Indexer: &memdb.StringFieldIndex{Field: "Session"}},
 			},
 		},
 		tableIndex: {

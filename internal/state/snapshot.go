@@ -27,7 +27,7 @@ func (s *Store) Snapshot() *Snapshot {
 }
 
 // Index is the highest index the snapshot covers.
-func (snap *Snapshot) Index() uint64 { return maxIndex(snap.tx, tableKVs, tableTombstones) }
+func (snap *Snapshot) Index() uint64 { return maxIndex(snap.tx, allTables...) }
 
 // KVs calls fn for every key, in key order, stopping at the first error.
 func (snap *Snapshot) KVs(fn func(*api.KVPair) error) error {
@@ -51,6 +51,46 @@ func (snap *Snapshot) Tombstones(fn func(Tombstone) error) error {
 	}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		if err := fn(Tombstone(*raw.(*tombstone))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Catalog calls the matching fn for every node, service (with its node)
+// and check, stopping at the first error.
+func (snap *Snapshot) Catalog(node func(*api.Node) error, service func(string, *api.NodeService) error,
+	check func(*api.HealthCheck) error) error {
+	for _, table := range []string{tableNodes, tableServices, tableChecks} {
+		it, err := snap.tx.Get(table, "id")
+		if err != nil {
+			return fmt.Errorf("cannot list %s: %w", table, err)
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			switch v := raw.(type) {
+			case *api.Node:
+				err = node(v)
+			case *serviceRow:
+				err = service(v.Node, &v.NodeService)
+			case *api.HealthCheck:
+				err = check(v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Sessions calls fn for every session, stopping at the first error.
+func (snap *Snapshot) Sessions(fn func(*api.SessionEntry) error) error {
+	it, err := snap.tx.Get(tableSessions, "id")
+	if err != nil {
+		return fmt.Errorf("cannot list sessions: %w", err)
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if err := fn(raw.(*api.SessionEntry)); err != nil {
 			return err
 		}
 	}
@@ -85,11 +125,50 @@ func (r *Restorer) Tombstone(ts Tombstone) error {
 	return nil
 }
 
+// Node adds one catalog node.
+func (r *Restorer) Node(n *api.Node) error {
+	r.max = max(r.max, n.ModifyIndex)
+	return r.insert(tableNodes, n)
+}
+
+// Service adds one service instance on node.
+func (r *Restorer) Service(node string, svc *api.NodeService) error {
+	r.max = max(r.max, svc.ModifyIndex)
+	return r.insert(tableServices, &serviceRow{Node: node, NodeService: *svc})
+}
+
+// Check adds one health check.
+func (r *Restorer) Check(c *api.HealthCheck) error {
+	r.max = max(r.max, c.ModifyIndex)
+	return r.insert(tableChecks, c)
+}
+
+// Session adds one session and its links to checks.
+func (r *Restorer) Session(sess *api.SessionEntry) error {
+	r.max = max(r.max, sess.ModifyIndex)
+	if err := r.insert(tableSessions, sess); err != nil {
+		return err
+	}
+	for _, id := range sess.CheckIDs() {
+		if err := r.insert(tableSessionChecks, &sessionCheck{Node: sess.Node, CheckID: id, Session: sess.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Restorer) insert(table string, obj any) error {
+	if err := r.tx.Insert(table, obj); err != nil {
+		return fmt.Errorf("cannot restore %s: %w", table, err)
+	}
+	return nil
+}
+
 // Commit finishes the restore. index is the snapshot's own index, which may
 // exceed every entry's (writes that changed nothing still advance it).
 func (r *Restorer) Commit(index uint64) error {
 	idx := max(r.max, index)
-	for _, table := range []string{tableKVs, tableTombstones} {
+	for _, table := range []string{tableKVs, tableTombstones, tableNodes, tableServices, tableChecks, tableSessions} {
 		if err := r.tx.Insert(tableIndex, &indexEntry{Table: table, Value: idx}); err != nil {
 			r.tx.Abort()
 			return fmt.Errorf("cannot restore index: %w", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 )
@@ -15,6 +16,12 @@ type Store struct {
 
 	abandonOnce sync.Once
 	abandonCh   chan struct{} // closed when a restore replaces this store
+
+	// Lock-delays live beside memdb, as in Consul: they matter only for
+	// seconds after an invalidation and are not part of snapshots. They are
+	// set from command timestamps, so every server computes the same ones.
+	delayMu sync.Mutex
+	delays  map[string]time.Time // key → acquires refused before this; guarded by delayMu
 }
 
 // New returns an empty store.
@@ -24,7 +31,7 @@ func New() *Store {
 		// The schema is static; an error here is a programming mistake.
 		panic(fmt.Sprintf("state: invalid schema: %v", err))
 	}
-	return &Store{db: db, abandonCh: make(chan struct{})}
+	return &Store{db: db, abandonCh: make(chan struct{}), delays: map[string]time.Time{}}
 }
 
 // AbandonCh is closed once this store has been replaced by a snapshot
@@ -40,12 +47,16 @@ func (s *Store) Abandon() { s.abandonOnce.Do(func() { close(s.abandonCh) }) }
 // notifications) covers many writes. Every write method takes the Raft index
 // of the entry it applies.
 type Txn struct {
+	store   *Store
 	tx      *memdb.Txn
-	indexes map[string]uint64 // table → highest index written, saved at Commit
+	indexes map[string]uint64    // table → highest index written, saved at Commit
+	delays  map[string]time.Time // lock-delays set by this txn, saved at Commit
 }
 
 // WriteTxn opens the single write transaction memdb allows at a time.
-func (s *Store) WriteTxn() *Txn { return &Txn{tx: s.db.Txn(true), indexes: map[string]uint64{}} }
+func (s *Store) WriteTxn() *Txn {
+	return &Txn{store: s, tx: s.db.Txn(true), indexes: map[string]uint64{}, delays: map[string]time.Time{}}
+}
 
 // Commit saves the tables' indexes (once per transaction, not per write),
 // makes the writes visible and wakes their watchers.
@@ -57,6 +68,22 @@ func (t *Txn) Commit() {
 		}
 	}
 	t.tx.Commit()
+	if len(t.delays) > 0 {
+		t.store.delayMu.Lock()
+		for key, until := range t.delays {
+			t.store.delays[key] = until
+		}
+		t.store.delayMu.Unlock()
+	}
+}
+
+// lockDelay returns until when acquires of key are refused, counting
+// delays set earlier in this transaction.
+func (t *Txn) lockDelay(key string) time.Time {
+	if until, ok := t.delays[key]; ok {
+		return until
+	}
+	return t.store.KVLockDelay(key)
 }
 
 // Abort drops the transaction's writes. It is a no-op after Commit.
@@ -87,8 +114,11 @@ func maxIndex(tx *memdb.Txn, tables ...string) uint64 {
 func (s *Store) MaxIndex() uint64 {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
-	return maxIndex(tx, tableKVs, tableTombstones)
+	return maxIndex(tx, allTables...)
 }
+
+// allTables are the tables whose indexes make up the store's index.
+var allTables = []string{tableKVs, tableTombstones, tableNodes, tableServices, tableChecks, tableSessions}
 
 // ErrMissingKey is returned for a KV write without a key.
 var ErrMissingKey = errors.New("state: missing key name")

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/hashicorp/go-memdb"
@@ -10,10 +11,10 @@ import (
 // KVTxn runs the KV operations of one /v1/txn request inside t, in order.
 // It stops at the first failing operation and returns its error; the caller
 // must then Abort t, so that nothing of the transaction is applied.
-func (t *Txn) KVTxn(idx uint64, ops []api.KVTxnOp) ([]api.TxnResult, []api.TxnError) {
+func (t *Txn) KVTxn(idx uint64, now time.Time, ops []api.KVTxnOp) ([]api.TxnResult, []api.TxnError) {
 	var results []api.TxnResult
 	for i := range ops {
-		res, err := t.kvTxnOp(idx, &ops[i])
+		res, err := t.kvTxnOp(idx, now, &ops[i])
 		if err != nil {
 			return nil, []api.TxnError{{OpIndex: i, What: err.Error()}}
 		}
@@ -23,7 +24,7 @@ func (t *Txn) KVTxn(idx uint64, ops []api.KVTxnOp) ([]api.TxnResult, []api.TxnEr
 }
 
 // kvTxnOp applies one operation; errors are user-facing texts.
-func (t *Txn) kvTxnOp(idx uint64, op *api.KVTxnOp) ([]api.TxnResult, error) {
+func (t *Txn) kvTxnOp(idx uint64, now time.Time, op *api.KVTxnOp) ([]api.TxnResult, error) {
 	if op.Verb.IsRead() {
 		return kvTxnRead(t.tx, op)
 	}
@@ -46,7 +47,7 @@ func (t *Txn) kvTxnOp(idx uint64, op *api.KVTxnOp) ([]api.TxnResult, error) {
 		return writeResult(e), nil
 	case api.KVLock:
 		e := &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session}
-		ok, err := t.KVLock(idx, e)
+		ok, err := t.KVLock(idx, now, e)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/state"
@@ -90,7 +91,7 @@ func TestKVTxn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t, "k", "d/1", "d/2")
 			tx := s.WriteTxn()
-			results, errs := tx.KVTxn(10, tc.ops)
+			results, errs := tx.KVTxn(10, time.Unix(0, 0), tc.ops)
 			if len(errs) > 0 {
 				tx.Abort()
 			} else {

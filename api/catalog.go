@@ -1,0 +1,73 @@
+package api
+
+// Health statuses of a check.
+const (
+	HealthPassing  = "passing"
+	HealthWarning  = "warning"
+	HealthCritical = "critical"
+)
+
+// Node is a catalog node.
+type Node struct {
+	ID              string
+	Node            string
+	Address         string
+	Datacenter      string
+	TaggedAddresses map[string]string
+	Meta            map[string]string
+	CreateIndex     uint64
+	ModifyIndex     uint64
+}
+
+// NodeService is a service instance registered on a node.
+type NodeService struct {
+	ID                string
+	Service           string
+	Tags              []string
+	Address           string
+	Meta              map[string]string
+	Port              int
+	EnableTagOverride bool
+	CreateIndex       uint64
+	ModifyIndex       uint64
+}
+
+// HealthCheck is a check on a node, or on one of its services when
+// ServiceID is set.
+type HealthCheck struct {
+	Node        string
+	CheckID     string
+	Name        string
+	Status      string
+	Notes       string
+	Output      string
+	ServiceID   string
+	ServiceName string
+	ServiceTags []string
+	Type        string
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// CatalogRegistration is the body of PUT /v1/catalog/register.
+type CatalogRegistration struct {
+	ID              string
+	Node            string
+	Address         string
+	Datacenter      string
+	TaggedAddresses map[string]string
+	NodeMeta        map[string]string
+	Service         *NodeService
+	Check           *HealthCheck
+	Checks          []*HealthCheck
+	SkipNodeUpdate  bool
+}
+
+// CatalogDeregistration is the body of PUT /v1/catalog/deregister: the
+// whole node, or one service or check on it.
+type CatalogDeregistration struct {
+	Node       string
+	Datacenter string
+	ServiceID  string
+	CheckID    string
+}

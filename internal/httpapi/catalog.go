@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/concordhq/concord/api"
+)
+
+// maxCatalogBody bounds a catalog registration body.
+const maxCatalogBody = 512 << 10
+
+// decodeBody decodes a JSON body into v (field names in any case).
+func decodeBody(r *http.Request, limit int64, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) > limit {
+		return api.TooLargeError{Reason: "Request body too large"}
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return badRequest("Request decode failed: " + err.Error())
+	}
+	return nil
+}
+
+// catalogRegister serves PUT /v1/catalog/register; the reply is true.
+func (h *Handler) catalogRegister(_ http.ResponseWriter, r *http.Request) (any, error) {
+	if err := h.checkDC(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	var req api.CatalogRegistration
+	if err := decodeBody(r, maxCatalogBody, &req); err != nil {
+		return nil, err
+	}
+	if req.Datacenter != "" && req.Datacenter != h.cfg.Datacenter {
+		return nil, api.ErrUnknownDC
+	}
+	if err := h.backend.CatalogRegister(r.Context(), &req); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// catalogDeregister serves PUT /v1/catalog/deregister; the reply is true.
+func (h *Handler) catalogDeregister(_ http.ResponseWriter, r *http.Request) (any, error) {
+	if err := h.checkDC(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	var req api.CatalogDeregistration
+	if err := decodeBody(r, maxCatalogBody, &req); err != nil {
+		return nil, err
+	}
+	if err := h.backend.CatalogDeregister(r.Context(), &req); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// catalogNodes serves GET /v1/catalog/nodes.
+func (h *Handler) catalogNodes(w http.ResponseWriter, r *http.Request) (any, error) {
+	opts, err := h.parseQueryOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	out, m, err := h.backend.CatalogNodes(r.Context(), opts)
+	setMeta(w, &m)
+	if out == nil {
+		out = []*api.Node{}
+	}
+	return out, err
+}
+
+// healthNode serves GET /v1/health/node/<node>: the node's checks.
+func (h *Handler) healthNode(w http.ResponseWriter, r *http.Request) (any, error) {
+	opts, err := h.parseQueryOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	out, m, err := h.backend.NodeChecks(r.Context(), opts, r.PathValue("node"))
+	setMeta(w, &m)
+	if out == nil {
+		out = []*api.HealthCheck{}
+	}
+	return out, err
+}
