@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -17,6 +18,24 @@ func (s *Server) CatalogRegister(_ context.Context, req *api.CatalogRegistration
 	}
 	if req.Datacenter == "" {
 		req.Datacenter = s.cfg.Datacenter
+	}
+	// Check what can be checked before Raft, so a bad request changes
+	// nothing rather than registering the node and failing at a check.
+	if req.Service != nil && req.Service.ID == "" && req.Service.Service == "" {
+		return api.BadRequestError{Reason: "Must provide service name"}
+	}
+	for _, c := range append([]*api.HealthCheck{req.Check}, req.Checks...) {
+		if c == nil {
+			continue
+		}
+		switch c.Status {
+		case "", api.HealthPassing, api.HealthWarning, api.HealthCritical:
+		default:
+			return api.BadRequestError{Reason: fmt.Sprintf("Invalid check status %q", c.Status)}
+		}
+		if c.CheckID == "" && c.Name == "" {
+			return api.BadRequestError{Reason: "Must provide check name"}
+		}
 	}
 	_, err := s.raftApply(fsm.EncodeRegister(req, time.Now()))
 	return err
