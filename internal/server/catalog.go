@@ -52,24 +52,14 @@ func (s *Server) CatalogDeregister(_ context.Context, req *api.CatalogDeregistra
 
 // CatalogNodes reads every node.
 func (s *Server) CatalogNodes(ctx context.Context, q *api.QueryOptions) ([]*api.Node, api.QueryMeta, error) {
-	var m api.QueryMeta
-	var out []*api.Node
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
-		idx, nodes, err := st.Nodes(ws)
-		out = nodes
-		return idx, err
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.Node, error) {
+		return st.Nodes(ws)
 	})
-	return out, m, err
 }
 
 // NodeChecks reads the checks of one node.
 func (s *Server) NodeChecks(ctx context.Context, q *api.QueryOptions, node string) ([]*api.HealthCheck, api.QueryMeta, error) {
-	var m api.QueryMeta
-	var out []*api.HealthCheck
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
-		idx, checks, err := st.NodeChecks(ws, node)
-		out = checks
-		return idx, err
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.HealthCheck, error) {
+		return st.NodeChecks(ws, node)
 	})
-	return out, m, err
 }

@@ -28,38 +28,23 @@ func (s *Server) KVApply(_ context.Context, op *api.KVTxnOp) (bool, error) {
 // KVGet reads one key; nil when missing. The returned pair belongs to the
 // store: callers must not change it.
 func (s *Server) KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error) {
-	var m api.QueryMeta
-	var out *api.KVPair
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
-		idx, e, err := st.KVGet(ws, key)
-		out = e
-		return idx, err
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, *api.KVPair, error) {
+		return st.KVGet(ws, key)
 	})
-	return out, m, err
 }
 
 // KVList reads every key under prefix. The pairs belong to the store.
 func (s *Server) KVList(ctx context.Context, q *api.QueryOptions, prefix string) ([]*api.KVPair, api.QueryMeta, error) {
-	var m api.QueryMeta
-	var out []*api.KVPair
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
-		idx, list, err := st.KVList(ws, prefix)
-		out = list
-		return idx, err
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.KVPair, error) {
+		return st.KVList(ws, prefix)
 	})
-	return out, m, err
 }
 
 // KVKeys lists the keys under prefix, folded at separator when one is given.
 func (s *Server) KVKeys(ctx context.Context, q *api.QueryOptions, prefix, sep string) ([]string, api.QueryMeta, error) {
-	var m api.QueryMeta
-	var out []string
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
-		idx, keys, err := st.KVKeys(ws, prefix, sep)
-		out = keys
-		return idx, err
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []string, error) {
+		return st.KVKeys(ws, prefix, sep)
 	})
-	return out, m, err
 }
 
 // Txn runs a transaction. One made only of reads is answered from the

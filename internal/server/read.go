@@ -102,3 +102,17 @@ func (s *Server) fillMeta(m *api.QueryMeta, mode string) {
 		m.LastContact = max(time.Since(last), 0)
 	}
 }
+
+// query runs read under blockingQuery and returns its result: the common
+// shape of every single-value read endpoint.
+func query[T any](ctx context.Context, s *Server, q *api.QueryOptions,
+	read func(memdb.WatchSet, *state.Store) (uint64, T, error)) (T, api.QueryMeta, error) {
+	var m api.QueryMeta
+	var out T
+	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
+		idx, v, err := read(ws, st)
+		out = v
+		return idx, err
+	})
+	return out, m, err
+}

@@ -99,29 +99,20 @@ func (s *Server) SessionRenew(_ context.Context, id string) (*api.SessionEntry, 
 
 // SessionInfo reads one session: a list of zero or one entries.
 func (s *Server) SessionInfo(ctx context.Context, q *api.QueryOptions, id string) ([]*api.SessionEntry, api.QueryMeta, error) {
-	var m api.QueryMeta
-	out := []*api.SessionEntry{}
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.SessionEntry, error) {
 		idx, sess, err := st.SessionGet(ws, id)
-		out = out[:0]
-		if sess != nil {
-			out = append(out, sess)
+		if sess == nil {
+			return idx, []*api.SessionEntry{}, err
 		}
-		return idx, err
+		return idx, []*api.SessionEntry{sess}, err
 	})
-	return out, m, err
 }
 
 // SessionList reads every session, or one node's when node is set.
 func (s *Server) SessionList(ctx context.Context, q *api.QueryOptions, node string) ([]*api.SessionEntry, api.QueryMeta, error) {
-	var m api.QueryMeta
-	var out []*api.SessionEntry
-	err := s.blockingQuery(ctx, q, &m, func(ws memdb.WatchSet, st *state.Store) (uint64, error) {
-		idx, list, err := st.SessionList(ws, node)
-		out = list
-		return idx, err
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.SessionEntry, error) {
+		return st.SessionList(ws, node)
 	})
-	return out, m, err
 }
 
 // registerSelf puts this server's node in the catalog with a passing
