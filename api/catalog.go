@@ -71,3 +71,37 @@ type CatalogDeregistration struct {
 	ServiceID  string
 	CheckID    string
 }
+
+// CatalogService is one instance of a service as /v1/catalog/service
+// returns it: the node's fields flattened beside the service's.
+type CatalogService struct {
+	ID                       string
+	Node                     string
+	Address                  string
+	Datacenter               string
+	TaggedAddresses          map[string]string
+	NodeMeta                 map[string]string
+	ServiceID                string
+	ServiceName              string
+	ServiceAddress           string
+	ServiceTags              []string
+	ServiceMeta              map[string]string
+	ServicePort              int
+	ServiceEnableTagOverride bool
+	CreateIndex              uint64
+	ModifyIndex              uint64
+}
+
+// ServiceEntry is one instance of a service with its node and checks, as
+// /v1/health/service returns it.
+type ServiceEntry struct {
+	Node    *Node
+	Service *NodeService
+	Checks  []*HealthCheck
+}
+
+// CatalogNode is a node with its services, as /v1/catalog/node returns it.
+type CatalogNode struct {
+	Node     *Node
+	Services map[string]*NodeService
+}

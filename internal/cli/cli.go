@@ -31,6 +31,7 @@ type command struct {
 var commands = []command{
 	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
+	{name: "lock", synopsis: "Runs a command while holding a lock or semaphore", run: runLock},
 	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
 	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},

@@ -8,8 +8,8 @@
 //     committed entries;
 //  3. ApplyBatch applies plain writes of the run in one state-store
 //     transaction (one memdb commit and one wake-up of watchers for many
-//     writes), and each /v1/txn request in a transaction of its own, so a
-//     failed transaction rolls back alone;
+//     writes), and each /v1/txn request or catalog registration in a
+//     transaction of its own, so one that fails part way rolls back alone;
 //  4. each entry's result goes back to its caller through the ApplyFuture.
 //
 // Apply is deterministic: it reads no clock, no randomness and no map order.
@@ -76,6 +76,23 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 				tx = nil
 			}
 			results[i] = applyTxn(st, l.Index, now, body)
+			continue
+		}
+		if typ == RegisterType {
+			// A registration may fail part way (a check naming a missing
+			// service): it gets a transaction of its own, dropped on error.
+			if tx != nil {
+				tx.Commit()
+				tx = nil
+			}
+			own := st.WriteTxn()
+			res := f.applyWrite(own, l.Index, now, typ, false, body)
+			if err, _ := res.(error); err != nil {
+				own.Abort()
+			} else {
+				own.Commit()
+			}
+			results[i] = res
 			continue
 		}
 		if tx == nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -61,28 +62,12 @@ func (h *Handler) catalogDeregister(_ http.ResponseWriter, r *http.Request) (any
 
 // catalogNodes serves GET /v1/catalog/nodes.
 func (h *Handler) catalogNodes(w http.ResponseWriter, r *http.Request) (any, error) {
-	opts, err := h.parseQueryOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	out, m, err := h.backend.CatalogNodes(r.Context(), opts)
-	setMeta(w, &m)
-	if out == nil {
-		out = []*api.Node{}
-	}
-	return out, err
+	return read(h, w, r, h.backend.CatalogNodes)
 }
 
 // healthNode serves GET /v1/health/node/<node>: the node's checks.
 func (h *Handler) healthNode(w http.ResponseWriter, r *http.Request) (any, error) {
-	opts, err := h.parseQueryOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	out, m, err := h.backend.NodeChecks(r.Context(), opts, r.PathValue("node"))
-	setMeta(w, &m)
-	if out == nil {
-		out = []*api.HealthCheck{}
-	}
-	return out, err
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.HealthCheck, api.QueryMeta, error) {
+		return h.backend.NodeChecks(ctx, q, r.PathValue("node"))
+	})
 }

@@ -45,6 +45,17 @@ type CatalogBackend interface {
 	NodeChecks(ctx context.Context, q *api.QueryOptions, node string) ([]*api.HealthCheck, api.QueryMeta, error)
 }
 
+// HealthBackend answers the service-discovery reads of /v1/catalog and
+// /v1/health.
+type HealthBackend interface {
+	CatalogServices(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error)
+	CatalogService(ctx context.Context, q *api.QueryOptions, service string, tags []string) ([]*api.CatalogService, api.QueryMeta, error)
+	CatalogNode(ctx context.Context, q *api.QueryOptions, node string) (*api.CatalogNode, api.QueryMeta, error)
+	HealthService(ctx context.Context, q *api.QueryOptions, service string, tags []string, passingOnly bool) ([]*api.ServiceEntry, api.QueryMeta, error)
+	HealthChecks(ctx context.Context, q *api.QueryOptions, service string) ([]*api.HealthCheck, api.QueryMeta, error)
+	HealthState(ctx context.Context, q *api.QueryOptions, status string) ([]*api.HealthCheck, api.QueryMeta, error)
+}
+
 // StatusBackend answers /v1/status.
 type StatusBackend interface {
 	Leader() string
@@ -61,6 +72,7 @@ type Backend interface {
 	KVBackend
 	SessionBackend
 	CatalogBackend
+	HealthBackend
 	StatusBackend
 	AgentBackend
 }

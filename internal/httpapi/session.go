@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -146,34 +147,21 @@ func (h *Handler) sessionRenew(_ http.ResponseWriter, r *http.Request) (any, err
 
 // sessionInfo serves GET /v1/session/info/<id>: [] or [session].
 func (h *Handler) sessionInfo(w http.ResponseWriter, r *http.Request) (any, error) {
-	opts, err := h.parseQueryOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	out, m, err := h.backend.SessionInfo(r.Context(), opts, r.PathValue("id"))
-	setMeta(w, &m)
-	return out, err
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.SessionEntry, api.QueryMeta, error) {
+		return h.backend.SessionInfo(ctx, q, r.PathValue("id"))
+	})
 }
 
 // sessionNode serves GET /v1/session/node/<node>.
 func (h *Handler) sessionNode(w http.ResponseWriter, r *http.Request) (any, error) {
-	return h.listSessions(w, r, r.PathValue("node"))
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.SessionEntry, api.QueryMeta, error) {
+		return h.backend.SessionList(ctx, q, r.PathValue("node"))
+	})
 }
 
 // sessionList serves GET /v1/session/list.
 func (h *Handler) sessionList(w http.ResponseWriter, r *http.Request) (any, error) {
-	return h.listSessions(w, r, "")
-}
-
-func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request, node string) (any, error) {
-	opts, err := h.parseQueryOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	out, m, err := h.backend.SessionList(r.Context(), opts, node)
-	setMeta(w, &m)
-	if out == nil {
-		out = []*api.SessionEntry{}
-	}
-	return out, err
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.SessionEntry, api.QueryMeta, error) {
+		return h.backend.SessionList(ctx, q, "")
+	})
 }

@@ -63,3 +63,45 @@ func (s *Server) NodeChecks(ctx context.Context, q *api.QueryOptions, node strin
 		return st.NodeChecks(ws, node)
 	})
 }
+
+// CatalogServices reads every service name with its tags.
+func (s *Server) CatalogServices(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, map[string][]string, error) {
+		return st.Services(ws)
+	})
+}
+
+// CatalogService reads the instances of a service carrying every tag.
+func (s *Server) CatalogService(ctx context.Context, q *api.QueryOptions, service string, tags []string) ([]*api.CatalogService, api.QueryMeta, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.CatalogService, error) {
+		return st.ServiceNodes(ws, service, tags)
+	})
+}
+
+// CatalogNode reads one node and its services; nil when unknown.
+func (s *Server) CatalogNode(ctx context.Context, q *api.QueryOptions, node string) (*api.CatalogNode, api.QueryMeta, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, *api.CatalogNode, error) {
+		return st.NodeServices(ws, node)
+	})
+}
+
+// HealthService reads the instances of a service with their checks.
+func (s *Server) HealthService(ctx context.Context, q *api.QueryOptions, service string, tags []string, passingOnly bool) ([]*api.ServiceEntry, api.QueryMeta, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.ServiceEntry, error) {
+		return st.CheckServiceNodes(ws, service, tags, passingOnly)
+	})
+}
+
+// HealthChecks reads the checks of a service's instances.
+func (s *Server) HealthChecks(ctx context.Context, q *api.QueryOptions, service string) ([]*api.HealthCheck, api.QueryMeta, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.HealthCheck, error) {
+		return st.ServiceChecks(ws, service)
+	})
+}
+
+// HealthState reads every check in a state ("any" for all).
+func (s *Server) HealthState(ctx context.Context, q *api.QueryOptions, status string) ([]*api.HealthCheck, api.QueryMeta, error) {
+	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.HealthCheck, error) {
+		return st.ChecksInState(ws, status)
+	})
+}

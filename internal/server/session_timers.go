@@ -28,7 +28,22 @@ func (st *sessionTimers) reset(id string, ttl time.Duration) {
 	if t, ok := st.timers[id]; ok {
 		t.Stop()
 	}
-	st.timers[id] = time.AfterFunc(ttl*api.SessionTTLMultiplier, func() { st.expire(id) })
+	// The callback expires the session only if its timer is still the
+	// current one: a renew that raced with the firing has replaced it.
+	// It takes mu, which reset holds until t is stored.
+	var t *time.Timer
+	t = time.AfterFunc(ttl*api.SessionTTLMultiplier, func() {
+		st.mu.Lock()
+		current := st.timers[id] == t
+		if current {
+			delete(st.timers, id)
+		}
+		st.mu.Unlock()
+		if current {
+			st.expire(id)
+		}
+	})
+	st.timers[id] = t
 }
 
 // stop drops id's timer.
@@ -78,7 +93,6 @@ func (s *Server) startSessionTimers() {
 
 // expireSession invalidates a session whose TTL ran out.
 func (s *Server) expireSession(id string) {
-	s.timers.stop(id)
 	op := &fsm.SessionOp{Op: fsm.SessionDestroy, Session: api.SessionEntry{ID: id}}
 	if _, err := s.raftApply(fsm.EncodeSession(op, time.Now())); err != nil {
 		s.logger.Warn("cannot expire session", "session", id, "error", err)

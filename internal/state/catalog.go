@@ -295,7 +295,7 @@ func (s *Store) Nodes(ws memdb.WatchSet) (uint64, []*api.Node, error) {
 		return 0, nil, fmt.Errorf("cannot list nodes: %w", err)
 	}
 	ws.Add(it.WatchCh())
-	var out []*api.Node
+	out := []*api.Node{}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		out = append(out, raw.(*api.Node))
 	}
@@ -311,7 +311,7 @@ func (s *Store) NodeChecks(ws memdb.WatchSet, node string) (uint64, []*api.Healt
 		return 0, nil, fmt.Errorf("cannot list checks of %q: %w", node, err)
 	}
 	ws.Add(it.WatchCh())
-	var out []*api.HealthCheck
+	out := []*api.HealthCheck{}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		out = append(out, raw.(*api.HealthCheck))
 	}

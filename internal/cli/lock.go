@@ -1,0 +1,334 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/concordhq/concord/api"
+)
+
+const lockUsage = `
+Usage: concord lock [options] PREFIX COMMAND...
+
+  Runs COMMAND while holding a lock in the KV store, for leader election,
+  mutual exclusion or a pool of at most -n workers.
+
+  With -n=1 (the default) the lock is the key PREFIX/.lock; with -n greater
+  than 1 it is a semaphore under PREFIX with that many slots. Every user of
+  a PREFIX must give the same -n.
+
+  COMMAND starts once the lock is held, with CONSUL_LOCK_HELD=true and
+  CONCORD_LOCK_INDEX set to the LockIndex of the held key: a number that
+  grows each time the lock changes hands, to pass on as a fencing token.
+  By default COMMAND runs through $SHELL -c (/bin/sh if unset), its words
+  joined with spaces; with -shell=false it is run directly.
+
+  When COMMAND exits, the lock is released and concord exits 0, or 2 with
+  -child-exit-code if COMMAND failed. If the lock is lost, or concord is
+  interrupted, COMMAND gets SIGTERM, then SIGKILL 5s later, the lock is
+  released and concord exits 1. A shell may not pass SIGTERM on to the
+  commands it started: use "exec COMMAND", or -shell=false.
+
+      $ concord lock service/web/leader ./run-leader.sh
+      $ concord lock -n 3 jobs/encode 'encode --worker "$CONCORD_LOCK_INDEX"'
+`
+
+// Exit codes of `concord lock` beyond 0 and 1.
+const exitChildFailed = 2 // -child-exit-code and the command failed
+
+// Timings of `concord lock`.
+const (
+	killGrace      = 5 * time.Second  // SIGTERM to SIGKILL
+	cleanupTimeout = 10 * time.Second // bound on release and session destroy
+	lockMonitorGap = time.Second      // pause between -monitor-retry retries
+)
+
+// runLock is `concord lock`.
+func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(lockUsage, stderr)
+	var hf httpFlags
+	hf.register(fs)
+	limit := fs.Int("n", 1, "Number of holders at once; more than 1 makes the lock a semaphore.")
+	name := fs.String("name", "", "Name of the lock's session. Defaults to one naming PREFIX and COMMAND.")
+	timeout := fs.Duration("timeout", 0, "Give up if the lock is not acquired within this time; 0 waits forever.")
+	try := fs.Duration("try", 0, "Same as -timeout, kept for scripts written for older consul versions.")
+	monitorRetry := fs.Int("monitor-retry", 3,
+		"Server errors in a row (1s apart) to ride out while watching the lock, before calling it lost.")
+	childExitCode := fs.Bool("child-exit-code", false, "Exit 2 if COMMAND fails, instead of 0.")
+	verbose := fs.Bool("verbose", false, "Report each step on stderr.")
+	shell := fs.Bool("shell", true, "Run COMMAND through $SHELL -c (default /bin/sh).")
+	passStdin := fs.Bool("pass-stdin", false, "Give COMMAND this process's stdin.")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() < 2 {
+		fmt.Fprintln(stderr, "Error! Expected PREFIX and COMMAND")
+		return 1
+	}
+	prefix := strings.TrimPrefix(fs.Arg(0), "/")
+	child := fs.Args()[1:]
+	if prefix == "" {
+		fmt.Fprintln(stderr, "Error! PREFIX must not be empty")
+		return 1
+	}
+	if *limit < 1 {
+		fmt.Fprintf(stderr, "Error! -n must be at least 1, got %d\n", *limit)
+		return 1
+	}
+	if *monitorRetry < 0 {
+		fmt.Fprintf(stderr, "Error! -monitor-retry must not be negative, got %d\n", *monitorRetry)
+		return 1
+	}
+	stdout, stderr = syncWriters(stdout, stderr)
+	wait := shortestBound(*timeout, *try)
+	if *name == "" {
+		*name = fmt.Sprintf("concord lock on %s: %s", prefix, strings.Join(child, " "))
+	}
+	logf := func(format string, args ...any) {
+		if *verbose {
+			fmt.Fprintf(stderr, format+"\n", args...)
+		}
+	}
+
+	// The client outlives ctx, so that the lock is still released after
+	// SIGINT; cancelling clientCtx bounds that cleanup.
+	clientCtx, cancelClient := context.WithCancel(context.Background())
+	defer cancelClient()
+	c, err := hf.client(clientCtx)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error connecting to agent: %v\n", err)
+		return 1
+	}
+	h, err := newLockHandle(c, prefix, *limit, *name, *monitorRetry, wait)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error! %v\n", err)
+		return 1
+	}
+
+	logf("Acquiring %s", h.what)
+	lost, err := h.acquire(ctx.Done())
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "Error! Cannot acquire %s: %v\n", h.what, err)
+		return 1
+	case lost == nil && ctx.Err() != nil:
+		fmt.Fprintf(stderr, "Error! Interrupted before %s was acquired\n", h.what)
+		return 1
+	case lost == nil:
+		fmt.Fprintf(stderr, "Error! Gave up: %s not acquired within %v\n", h.what, wait)
+		return 1
+	}
+	index := h.index()
+	logf("Acquired %s (lock index %d)", h.what, index)
+
+	code := runChild(ctx, child, childOptions{
+		shell: *shell, passStdin: *passStdin, index: index, lost: lost,
+		stdout: stdout, stderr: stderr, logf: logf,
+	})
+	if code == exitChildFailed && !*childExitCode {
+		code = 0
+	}
+
+	bound := time.AfterFunc(cleanupTimeout, cancelClient)
+	defer bound.Stop()
+	logf("Releasing %s", h.what)
+	if err := h.release(); err != nil && !errors.Is(err, api.ErrLockNotHeld) && !errors.Is(err, api.ErrSemaphoreNotHeld) {
+		fmt.Fprintf(stderr, "Error! Cannot release %s: %v\n", h.what, err)
+		return 1
+	}
+	// Delete the coordination key if nobody else uses it; someone waiting
+	// or holding it is the normal case, not an error.
+	if err := h.destroy(); err != nil {
+		logf("Left %s in place: %v", h.what, err)
+	}
+	return code
+}
+
+// shortestBound returns the smaller of the non-zero durations, 0 if both
+// are zero.
+func shortestBound(a, b time.Duration) time.Duration {
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0:
+		return a
+	default:
+		return min(a, b)
+	}
+}
+
+// lockHandle is a lock or a semaphore, as `concord lock` uses them.
+type lockHandle struct {
+	what    string // "lock <key>" or "semaphore <prefix> (n slots)", for messages
+	acquire func(stop <-chan struct{}) (<-chan struct{}, error)
+	release func() error
+	destroy func() error
+	index   func() uint64 // LockIndex of the held key
+}
+
+// newLockHandle returns the lock PREFIX/.lock for limit 1, else a semaphore
+// on prefix with limit slots. A non-zero wait bounds the acquisition.
+func newLockHandle(c *api.Client, prefix string, limit int, name string, monitorRetries int, wait time.Duration) (*lockHandle, error) {
+	if limit == 1 {
+		key := path.Join(prefix, api.DefaultSemaphoreKey)
+		l, err := c.LockOpts(&api.LockOptions{
+			Key: key, SessionName: name,
+			MonitorRetries: monitorRetries, MonitorRetryTime: lockMonitorGap,
+			LockTryOnce: wait > 0, LockWaitTime: wait,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &lockHandle{
+			what: "lock " + key, acquire: l.Lock, release: l.Unlock, destroy: l.Destroy, index: l.LockIndex,
+		}, nil
+	}
+	s, err := c.SemaphoreOpts(&api.SemaphoreOptions{
+		Prefix: prefix, Limit: limit, SessionName: name,
+		MonitorRetries: monitorRetries, MonitorRetryTime: lockMonitorGap,
+		SemaphoreTryOnce: wait > 0, SemaphoreWaitTime: wait,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lockHandle{
+		what:    fmt.Sprintf("semaphore %s (%d slots)", prefix, limit),
+		acquire: s.Acquire, release: s.Release, destroy: s.Destroy, index: s.LockIndex,
+	}, nil
+}
+
+// syncWriters makes stdout and stderr safe to write from our goroutine and
+// from the goroutines that copy the command's output. An *os.File is
+// already safe and is left as it is, so the command writes to it directly
+// (and still sees a terminal when it is one).
+func syncWriters(stdout, stderr io.Writer) (io.Writer, io.Writer) {
+	wrap := func(w io.Writer) io.Writer {
+		if _, ok := w.(*os.File); ok {
+			return w
+		}
+		return &lockedWriter{w: w}
+	}
+	if sameWriter(stdout, stderr) {
+		w := wrap(stdout)
+		return w, w
+	}
+	return wrap(stdout), wrap(stderr)
+}
+
+// sameWriter reports whether a and b are one writer; writers whose type
+// cannot be compared are taken as different.
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer // guarded by mu
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// childOptions say how runChild runs the command.
+type childOptions struct {
+	shell, passStdin bool
+	index            uint64
+	lost             <-chan struct{} // closed when the lock is lost
+	stdout, stderr   io.Writer
+	logf             func(format string, args ...any)
+}
+
+// runChild runs the command while the lock is held and returns 0 if it
+// succeeded, exitChildFailed if it failed by itself, and 1 if it could not
+// start or was stopped because the lock was lost or ctx ended.
+func runChild(ctx context.Context, args []string, o childOptions) int {
+	cmd := childCommand(args, o.shell)
+	cmd.Env = append(os.Environ(),
+		"CONSUL_LOCK_HELD=true",
+		"CONCORD_LOCK_INDEX="+strconv.FormatUint(o.index, 10))
+	cmd.Stdout, cmd.Stderr = o.stdout, o.stderr
+	if o.passStdin {
+		cmd.Stdin = stdin
+	}
+	// The command's own children may keep our output pipes open after it
+	// exits; stop waiting for them after a moment.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(o.stderr, "Error! Cannot start command: %v\n", err)
+		return 1
+	}
+	o.logf("Started command (pid %d)", cmd.Process.Pid)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	select {
+	case err := <-exited:
+		if err != nil {
+			o.logf("Command failed: %v", err)
+			return exitChildFailed
+		}
+		o.logf("Command finished")
+		return 0
+	case <-o.lost:
+		fmt.Fprintln(o.stderr, "Error! Lock lost, stopping the command")
+	case <-ctx.Done():
+		fmt.Fprintln(o.stderr, "Interrupted, stopping the command")
+	}
+	stopChild(cmd.Process, exited)
+	return 1
+}
+
+// childCommand builds the command for args: through the user's shell, as
+// consul does, or directly.
+func childCommand(args []string, shell bool) *exec.Cmd {
+	if !shell {
+		return exec.Command(args[0], args[1:]...)
+	}
+	script := strings.Join(args, " ")
+	if runtime.GOOS == "windows" {
+		return exec.Command("cmd", "/C", script)
+	}
+	sh := os.Getenv("SHELL")
+	if sh == "" {
+		sh = "/bin/sh"
+	}
+	return exec.Command(sh, "-c", script)
+}
+
+// stopChild sends p SIGTERM, then SIGKILL if it has not exited after
+// killGrace, and waits for it. Where SIGTERM cannot be sent (Windows) it
+// kills at once.
+func stopChild(p *os.Process, exited <-chan error) {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		p.Kill()
+	}
+	t := time.NewTimer(killGrace)
+	defer t.Stop()
+	select {
+	case <-exited:
+		return
+	case <-t.C:
+	}
+	p.Kill()
+	<-exited
+}

@@ -1,0 +1,201 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/concordhq/concord/api"
+	"github.com/hashicorp/go-memdb"
+)
+
+// catalogIndex is the index of catalog reads: the last change to any
+// catalog table.
+func catalogIndex(tx *memdb.Txn) uint64 { return maxIndex(tx, tableNodes, tableServices, tableChecks) }
+
+// Services returns every service name with the union of its instances'
+// tags (sorted, without repeats).
+func (s *Store) Services(ws memdb.WatchSet) (uint64, map[string][]string, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	it, err := tx.Get(tableServices, "id")
+	if err != nil {
+		return 0, nil, fmt.Errorf("cannot list services: %w", err)
+	}
+	ws.Add(it.WatchCh())
+	out := map[string][]string{}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		svc := raw.(*serviceRow)
+		tags := append(out[svc.Service], svc.Tags...)
+		slices.Sort(tags)
+		out[svc.Service] = slices.Compact(tags)
+		if out[svc.Service] == nil {
+			out[svc.Service] = []string{}
+		}
+	}
+	return maxIndex(tx, tableServices), out, nil
+}
+
+// serviceRows returns the instances of service that carry every tag.
+func serviceRows(tx *memdb.Txn, ws memdb.WatchSet, service string, tags []string) ([]*serviceRow, error) {
+	it, err := tx.Get(tableServices, "service", service)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list service %q: %w", service, err)
+	}
+	ws.Add(it.WatchCh())
+	var out []*serviceRow
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		row := raw.(*serviceRow)
+		if hasTags(row.Tags, tags) {
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+func hasTags(have, want []string) bool {
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// ServiceNodes returns the instances of service that carry every tag, with
+// their nodes' fields.
+func (s *Store) ServiceNodes(ws memdb.WatchSet, service string, tags []string) (uint64, []*api.CatalogService, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	rows, err := serviceRows(tx, ws, service, tags)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []*api.CatalogService{}
+	for _, row := range rows {
+		n := nodeOf(tx, ws, row.Node)
+		if n == nil {
+			continue
+		}
+		out = append(out, &api.CatalogService{
+			ID: n.ID, Node: n.Node, Address: n.Address, Datacenter: n.Datacenter,
+			TaggedAddresses: n.TaggedAddresses, NodeMeta: n.Meta,
+			ServiceID: row.ID, ServiceName: row.Service, ServiceAddress: row.Address,
+			ServiceTags: row.Tags, ServiceMeta: row.Meta, ServicePort: row.Port,
+			ServiceEnableTagOverride: row.EnableTagOverride,
+			CreateIndex:              row.CreateIndex, ModifyIndex: row.ModifyIndex,
+		})
+	}
+	return catalogIndex(tx), out, nil
+}
+
+func nodeOf(tx *memdb.Txn, ws memdb.WatchSet, name string) *api.Node {
+	ch, raw, err := tx.FirstWatch(tableNodes, "id", name)
+	if err != nil || raw == nil {
+		return nil
+	}
+	ws.Add(ch)
+	return raw.(*api.Node)
+}
+
+// NodeServices returns a node and its services; nil when the node is
+// unknown.
+func (s *Store) NodeServices(ws memdb.WatchSet, node string) (uint64, *api.CatalogNode, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	n := nodeOf(tx, ws, node)
+	if n == nil {
+		return catalogIndex(tx), nil, nil
+	}
+	it, err := tx.Get(tableServices, "node", node)
+	if err != nil {
+		return 0, nil, fmt.Errorf("cannot list services of %q: %w", node, err)
+	}
+	ws.Add(it.WatchCh())
+	out := &api.CatalogNode{Node: n, Services: map[string]*api.NodeService{}}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		row := raw.(*serviceRow)
+		out.Services[row.ID] = &row.NodeService
+	}
+	return catalogIndex(tx), out, nil
+}
+
+// ChecksInState returns every check in state ("any" for all).
+func (s *Store) ChecksInState(ws memdb.WatchSet, state string) (uint64, []*api.HealthCheck, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	it, err := tx.Get(tableChecks, "id")
+	if err != nil {
+		return 0, nil, fmt.Errorf("cannot list checks: %w", err)
+	}
+	ws.Add(it.WatchCh())
+	out := []*api.HealthCheck{}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if c := raw.(*api.HealthCheck); state == "any" || c.Status == state {
+			out = append(out, c)
+		}
+	}
+	return maxIndex(tx, tableChecks), out, nil
+}
+
+// CheckServiceNodes returns each instance of service carrying every tag,
+// with its node and its checks (the node's own checks and the instance's).
+// With passingOnly, instances with any check not passing are left out.
+func (s *Store) CheckServiceNodes(ws memdb.WatchSet, service string, tags []string, passingOnly bool) (uint64, []*api.ServiceEntry, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	rows, err := serviceRows(tx, ws, service, tags)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []*api.ServiceEntry{}
+	for _, row := range rows {
+		n := nodeOf(tx, ws, row.Node)
+		if n == nil {
+			continue
+		}
+		it, err := tx.Get(tableChecks, "node", row.Node)
+		if err != nil {
+			return 0, nil, fmt.Errorf("cannot list checks of %q: %w", row.Node, err)
+		}
+		ws.Add(it.WatchCh())
+		entry := &api.ServiceEntry{Node: n, Service: &row.NodeService, Checks: []*api.HealthCheck{}}
+		healthy := true
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			c := raw.(*api.HealthCheck)
+			if c.ServiceID != "" && c.ServiceID != row.ID {
+				continue
+			}
+			entry.Checks = append(entry.Checks, c)
+			healthy = healthy && c.Status == api.HealthPassing
+		}
+		if passingOnly && !healthy {
+			continue
+		}
+		out = append(out, entry)
+	}
+	return catalogIndex(tx), out, nil
+}
+
+// ServiceChecks returns the checks of every instance of service.
+func (s *Store) ServiceChecks(ws memdb.WatchSet, service string) (uint64, []*api.HealthCheck, error) {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	rows, err := serviceRows(tx, ws, service, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []*api.HealthCheck{}
+	for _, row := range rows {
+		it, err := tx.Get(tableChecks, "node", row.Node)
+		if err != nil {
+			return 0, nil, fmt.Errorf("cannot list checks of %q: %w", row.Node, err)
+		}
+		ws.Add(it.WatchCh())
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			if c := raw.(*api.HealthCheck); c.ServiceID == row.ID {
+				out = append(out, c)
+			}
+		}
+	}
+	return catalogIndex(tx), out, nil
+}
