@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/config"
 	"github.com/concordhq/concord/internal/httpapi"
+	"github.com/concordhq/concord/internal/local"
 	"github.com/concordhq/concord/internal/server"
 	"github.com/concordhq/concord/internal/version"
 	"github.com/google/uuid"
@@ -38,6 +40,8 @@ type Agent struct {
 	logger *slog.Logger
 	nodeID string
 	server *server.Server
+	local  *local.State // this node's services and checks
+	runner checkRunner  // runs the local checks, reporting to local
 
 	httpSrv *http.Server
 	httpLn  net.Listener
@@ -72,7 +76,12 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.startLocal(); err != nil {
+		a.server.Shutdown()
+		return nil, err
+	}
 	if err := a.startHTTP(); err != nil {
+		a.runner.Stop()
 		a.server.Shutdown()
 		return nil, err
 	}
@@ -95,7 +104,7 @@ func (a *Agent) startHTTP() error {
 		Datacenter: a.cfg.Datacenter,
 		Pretty:     a.cfg.DevMode,
 		Logger:     a.logger.With("component", "http"),
-	}, backend{Server: a.server, agent: a})
+	}, backend{Server: a.server, Agent: a})
 	a.httpSrv = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -103,6 +112,59 @@ func (a *Agent) startHTTP() error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	go func() { a.httpErr <- a.httpSrv.Serve(ln) }()
+	return nil
+}
+
+// startLocal sets up this node's services and checks: the check runners,
+// the entries saved by earlier runs and those in config files, and the
+// anti-entropy syncer.
+func (a *Agent) startLocal() error {
+	host, _, _ := net.SplitHostPort(a.server.RaftAddr())
+	a.local = local.New(local.Config{
+		NodeName: a.cfg.NodeName, NodeID: a.nodeID, Datacenter: a.cfg.Datacenter, Address: host,
+		DataDir: dataDirUnlessDev(a.cfg), Logger: a.logger.With("component", "local"),
+	})
+	runner, err := checks.NewRunner(checks.Config{
+		EnableScriptChecks:      a.cfg.EnableScriptChecks,
+		EnableLocalScriptChecks: a.cfg.EnableLocalScriptChecks,
+		OutputMaxSize:           checks.DefaultConfig().OutputMaxSize,
+		Logger:                  a.logger.With("component", "checks"),
+		Alias:                   aliasSource{a},
+	}, a.local)
+	if err != nil {
+		return err
+	}
+	a.runner = runner
+	services, saved, err := local.LoadPersisted(dataDirUnlessDev(a.cfg))
+	if err != nil {
+		return err
+	}
+	for _, svc := range services {
+		if err := a.local.AddService(svc, true); err != nil {
+			return fmt.Errorf("cannot restore service %q: %w", svc.ID, err)
+		}
+	}
+	for _, pc := range saved {
+		reg := &api.AgentCheckRegistration{ID: pc.Check.CheckID, ServiceID: pc.Check.ServiceID, AgentServiceCheck: *pc.Definition}
+		reg.Name, reg.Notes = pc.Check.Name, pc.Check.Notes
+		if err := a.addCheck(reg, false); err != nil {
+			a.logger.Warn("cannot restore check", "check", reg.ID, "error", err)
+		}
+	}
+	for _, reg := range a.cfg.Services {
+		if err := a.registerService(reg, false, true); err != nil {
+			return fmt.Errorf("cannot register service %q from config: %w", reg.Name, err)
+		}
+	}
+	for _, reg := range a.cfg.Checks {
+		if err := a.validateCheck(reg, true); err != nil {
+			return fmt.Errorf("cannot register check %q from config: %w", reg.Name, err)
+		}
+		if err := a.addCheck(reg, true); err != nil {
+			return fmt.Errorf("cannot register check %q from config: %w", reg.Name, err)
+		}
+	}
+	go a.local.Run(a.stopCtx, catalog{a}, local.DefaultSyncInterval)
 	return nil
 }
 
@@ -133,6 +195,7 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	a.runner.Stop()
 	if err := a.server.Shutdown(); err != nil {
 		errs = append(errs, err)
 	}
@@ -177,14 +240,13 @@ func (a *Agent) Self() (*api.AgentSelf, error) {
 	}, nil
 }
 
-// backend joins the server (KV, status) and the agent (self) into the one
-// Backend the HTTP API declares.
+// backend joins the server (KV, sessions, catalog, status) and the agent
+// (self, local services and checks) into the one Backend the HTTP API
+// declares.
 type backend struct {
 	*server.Server
-	agent *Agent
+	*Agent
 }
-
-func (b backend) Self() (*api.AgentSelf, error) { return b.agent.Self() }
 
 // loadNodeID returns the node's stable ID: read from data_dir/node-id, or
 // made and saved there on first start; dev mode makes a fresh one.

@@ -30,8 +30,11 @@ type command struct {
 // commands is what Main dispatches on, in the order usage lists them.
 var commands = []command{
 	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
+	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
 	{name: "lock", synopsis: "Runs a command while holding a lock or semaphore", run: runLock},
+	{name: "maint", synopsis: "Controls node or service maintenance mode", run: runMaint},
+	{name: "services", synopsis: "Interact with services", run: runServices},
 	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
 	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},

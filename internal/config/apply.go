@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/concordhq/concord/api"
 )
 
 // A tree is one decoded source (a file or an -hcl fragment) before it is
@@ -34,6 +36,12 @@ func applyTree(c *Config, name string, t tree) error {
 func applyObject(c *Config, prefix string, m map[string]any, seen map[string]bool) error {
 	for _, k := range sortedKeys(m) {
 		key, v := prefix+k, m[k]
+		if prefix == "" && definitionKeys[key] {
+			if err := applyDefinitions(c, key, v); err != nil {
+				return err
+			}
+			continue
+		}
 		opt := lookupKey(key)
 		if opt == nil {
 			if !isSection(key) {
@@ -184,4 +192,40 @@ func describe(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%v", v)
+}
+
+// definitionKeys hold service and check definitions rather than settings.
+var definitionKeys = map[string]bool{"service": true, "services": true, "check": true, "checks": true}
+
+// applyDefinitions adds the service or check definitions under key (one
+// object, or a list of them) to c. Their fields use Consul's names, in any
+// case or in snake_case.
+func applyDefinitions(c *Config, key string, v any) error {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	for i, item := range list {
+		if _, ok := item.(map[string]any); !ok {
+			return fmt.Errorf("%s: must be an object, got %s", key, describe(item))
+		}
+		var err error
+		if key == "service" || key == "services" {
+			var reg api.AgentServiceRegistration
+			if err = api.UnmarshalLoose(item, &reg); err == nil && reg.Name == "" {
+				err = errors.New("missing name")
+			}
+			c.Services = append(c.Services, &reg)
+		} else {
+			var reg api.AgentCheckRegistration
+			if err = api.UnmarshalLoose(item, &reg); err == nil && reg.Name == "" {
+				err = errors.New("missing name")
+			}
+			c.Checks = append(c.Checks, &reg)
+		}
+		if err != nil {
+			return fmt.Errorf("%s[%d]: %v", key, i, err)
+		}
+	}
+	return nil
 }

@@ -24,6 +24,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/concordhq/concord/api"
 )
 
 // Ports holds the listener ports; -1 disables a listener.
@@ -57,6 +59,16 @@ type Config struct {
 	// sources are appended, not replaced, as in Consul.
 	RetryJoin []string
 	StartJoin []string
+
+	// EnableScriptChecks allows script checks from the API and files;
+	// EnableLocalScriptChecks only from config files.
+	EnableScriptChecks      bool
+	EnableLocalScriptChecks bool
+
+	// Services and Checks are the service and check definitions from
+	// config files (service, services, check, checks).
+	Services []*api.AgentServiceRegistration
+	Checks   []*api.AgentCheckRegistration
 
 	// RaftLogStore is the Raft log backend: "wal" (default) or "boltdb"
 	// (raft_logstore.backend).

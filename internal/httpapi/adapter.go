@@ -22,6 +22,12 @@ type statusBody struct {
 	body any
 }
 
+// statusText is a plain-text reply with a status other than 200.
+type statusText struct {
+	code int
+	text string
+}
+
 // errNotFound makes the adapter answer 404 with an empty body, as Consul
 // does for a missing key; the handler has set the index headers already.
 var errNotFound = errors.New("not found")
@@ -43,6 +49,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) 
 		w.Write(v.data)
 	case statusBody:
 		h.writeJSON(w, r, v.code, v.body)
+	case statusText:
+		writeError(w, v.code, v.text)
 	default:
 		h.writeJSON(w, r, http.StatusOK, v)
 	}

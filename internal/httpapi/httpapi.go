@@ -62,9 +62,24 @@ type StatusBackend interface {
 	Peers() ([]string, error)
 }
 
-// AgentBackend answers /v1/agent.
+// AgentBackend answers /v1/agent/self and the agent's own services.
 type AgentBackend interface {
 	Self() (*api.AgentSelf, error)
+	AgentServices() map[string]*api.AgentService
+	AgentService(id string) (*api.AgentService, error)
+	AgentServiceRegister(reg *api.AgentServiceRegistration, replaceChecks bool) error
+	AgentServiceDeregister(id string) error
+	AgentServiceHealth(id string) (svc *api.AgentService, status string, ok bool)
+}
+
+// AgentCheckBackend manages the agent's own checks and maintenance modes.
+type AgentCheckBackend interface {
+	AgentChecks() map[string]*api.AgentCheck
+	AgentCheckRegister(reg *api.AgentCheckRegistration) error
+	AgentCheckDeregister(id string) error
+	AgentCheckUpdate(id, status, output string) error
+	AgentNodeMaintenance(enable bool, reason string) error
+	AgentServiceMaintenance(id string, enable bool, reason string) error
 }
 
 // Backend is everything the API needs.
@@ -75,6 +90,7 @@ type Backend interface {
 	HealthBackend
 	StatusBackend
 	AgentBackend
+	AgentCheckBackend
 }
 
 // Config configures the API.

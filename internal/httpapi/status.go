@@ -18,8 +18,3 @@ func (h *Handler) statusPeers(_ http.ResponseWriter, r *http.Request) (any, erro
 	}
 	return h.backend.Peers()
 }
-
-// agentSelf serves GET /v1/agent/self.
-func (h *Handler) agentSelf(_ http.ResponseWriter, _ *http.Request) (any, error) {
-	return h.backend.Self()
-}

@@ -1,0 +1,287 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/checks"
+	"github.com/concordhq/concord/internal/local"
+)
+
+// checkRunner is what the agent needs of the check runners.
+type checkRunner interface {
+	Add(id string, def *api.AgentServiceCheck, fromConfigFile bool) error
+	Remove(id string)
+	UpdateTTL(id, status, output string) error
+	Stop()
+}
+
+// AgentServices lists the services registered on this agent.
+func (a *Agent) AgentServices() map[string]*api.AgentService { return a.local.Services() }
+
+// AgentService returns one local service.
+func (a *Agent) AgentService(id string) (*api.AgentService, error) {
+	svc, ok := a.local.Services()[id]
+	if !ok {
+		return nil, api.NotFoundError{Reason: fmt.Sprintf("unknown service ID: %s", id)}
+	}
+	return svc, nil
+}
+
+// AgentServiceRegister registers a service and its checks on this agent;
+// replaceChecks drops the service's checks that the registration does not
+// name (?replace-existing-checks).
+func (a *Agent) AgentServiceRegister(reg *api.AgentServiceRegistration, replaceChecks bool) error {
+	return a.registerService(reg, replaceChecks, false)
+}
+
+func (a *Agent) registerService(reg *api.AgentServiceRegistration, replaceChecks, fromFile bool) error {
+	if reg.Name == "" {
+		return api.BadRequestError{Reason: "Missing service name"}
+	}
+	svc := &api.AgentService{
+		ID: reg.ID, Service: reg.Name, Tags: reg.Tags, Port: reg.Port, Address: reg.Address,
+		Meta: reg.Meta, EnableTagOverride: reg.EnableTagOverride,
+	}
+	if svc.ID == "" {
+		svc.ID = reg.Name
+	}
+	if reg.Weights != nil {
+		svc.Weights = *reg.Weights
+	}
+	defs := reg.Checks
+	if reg.Check != nil {
+		defs = append([]*api.AgentServiceCheck{reg.Check}, defs...)
+	}
+	checks := make([]*api.AgentCheckRegistration, 0, len(defs))
+	for i, def := range defs {
+		if def == nil {
+			continue
+		}
+		c := &api.AgentCheckRegistration{ID: def.CheckID, ServiceID: svc.ID, AgentServiceCheck: *def}
+		if c.ID == "" {
+			c.ID = "service:" + svc.ID
+			if len(defs) > 1 {
+				c.ID = fmt.Sprintf("service:%s:%d", svc.ID, i+1)
+			}
+		}
+		if c.Name == "" {
+			c.Name = fmt.Sprintf("Service '%s' check", svc.Service)
+		}
+		if err := a.validateCheck(c, fromFile); err != nil {
+			return err
+		}
+		checks = append(checks, c)
+	}
+	if err := a.local.AddService(svc, !fromFile); err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, c := range checks {
+		keep[c.ID] = true
+		if err := a.addCheck(c, fromFile); err != nil {
+			return err
+		}
+	}
+	if replaceChecks {
+		for id, c := range a.local.Checks() {
+			if c.ServiceID == svc.ID && !keep[id] && !strings.HasPrefix(id, local.ServiceMaintPrefix) {
+				a.removeCheck(id)
+			}
+		}
+	}
+	return nil
+}
+
+// validateCheck rejects a check before anything is registered.
+func (a *Agent) validateCheck(c *api.AgentCheckRegistration, fromFile bool) error {
+	if c.Name == "" {
+		return api.BadRequestError{Reason: "Missing check name"}
+	}
+	if checkType(&c.AgentServiceCheck) == "" {
+		return api.BadRequestError{Reason: "Must provide TTL or HTTP, TCP, UDP, GRPC, ScriptArgs or AliasService/AliasNode for check " + c.Name}
+	}
+	if len(c.Args) > 0 && !(a.cfg.EnableScriptChecks || fromFile && a.cfg.EnableLocalScriptChecks) {
+		return api.BadRequestError{Reason: "Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"}
+	}
+	return nil
+}
+
+// addCheck registers a validated check locally and starts its runner.
+func (a *Agent) addCheck(c *api.AgentCheckRegistration, fromFile bool) error {
+	def := c.AgentServiceCheck
+	hc := &api.HealthCheck{
+		CheckID: c.ID, Name: c.Name, Notes: c.Notes, ServiceID: c.ServiceID,
+		Status: def.Status, Type: checkType(&def),
+	}
+	if err := a.local.AddCheck(hc, &def, !fromFile); err != nil {
+		return api.BadRequestError{Reason: err.Error()}
+	}
+	if err := a.runner.Add(c.ID, &def, fromFile); err != nil {
+		a.local.RemoveCheck(c.ID)
+		return api.BadRequestError{Reason: err.Error()}
+	}
+	return nil
+}
+
+func (a *Agent) removeCheck(id string) error {
+	a.runner.Remove(id)
+	return a.local.RemoveCheck(id)
+}
+
+// AgentServiceDeregister removes a local service and its checks.
+func (a *Agent) AgentServiceDeregister(id string) error {
+	for cid, c := range a.local.Checks() {
+		if c.ServiceID == id {
+			a.runner.Remove(cid)
+		}
+	}
+	if err := a.local.RemoveService(id); err != nil {
+		return api.NotFoundError{Reason: fmt.Sprintf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id)}
+	}
+	return nil
+}
+
+// AgentChecks lists the checks registered on this agent.
+func (a *Agent) AgentChecks() map[string]*api.AgentCheck {
+	out := map[string]*api.AgentCheck{}
+	for id, c := range a.local.Checks() {
+		out[id] = &api.AgentCheck{
+			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes,
+			Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName,
+			ServiceTags: nonNil(c.ServiceTags), Type: c.Type,
+		}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// AgentCheckRegister registers a check on this agent.
+func (a *Agent) AgentCheckRegister(reg *api.AgentCheckRegistration) error {
+	if reg.ID == "" {
+		reg.ID = reg.CheckID
+	}
+	if reg.ID == "" {
+		reg.ID = reg.Name
+	}
+	if reg.ServiceID != "" {
+		if _, ok := a.local.Services()[reg.ServiceID]; !ok {
+			return api.BadRequestError{Reason: fmt.Sprintf("ServiceID %q does not exist", reg.ServiceID)}
+		}
+	}
+	if err := a.validateCheck(reg, false); err != nil {
+		return err
+	}
+	return a.addCheck(reg, false)
+}
+
+// AgentCheckDeregister removes a local check.
+func (a *Agent) AgentCheckDeregister(id string) error {
+	if err := a.removeCheck(id); err != nil {
+		return api.NotFoundError{Reason: fmt.Sprintf("Unknown check ID %q. Ensure that the check ID is passed, not the check name.", id)}
+	}
+	return nil
+}
+
+// AgentCheckUpdate sets the status of a TTL check (pass/warn/fail/update).
+func (a *Agent) AgentCheckUpdate(id, status, output string) error {
+	if _, ok := a.local.Checks()[id]; !ok {
+		return api.NotFoundError{Reason: fmt.Sprintf("Unknown check ID %q", id)}
+	}
+	if err := a.runner.UpdateTTL(id, status, output); err != nil {
+		return fmt.Errorf("CheckID %q does not have associated TTL", id)
+	}
+	return nil
+}
+
+// AgentNodeMaintenance puts this node in or out of maintenance.
+func (a *Agent) AgentNodeMaintenance(enable bool, reason string) error {
+	return a.local.SetNodeMaintenance(enable, reason)
+}
+
+// AgentServiceMaintenance puts a local service in or out of maintenance.
+func (a *Agent) AgentServiceMaintenance(id string, enable bool, reason string) error {
+	err := a.local.SetServiceMaintenance(id, enable, reason)
+	if errors.Is(err, local.ErrUnknownService) {
+		return api.NotFoundError{Reason: fmt.Sprintf("Unknown service ID %q", id)}
+	}
+	return err
+}
+
+// AgentServiceHealth returns a local service with its aggregated status.
+func (a *Agent) AgentServiceHealth(id string) (*api.AgentService, string, bool) {
+	return a.local.ServiceHealth(id)
+}
+
+// checkType names a check's kind for the catalog's Type field; "" when the
+// definition names none.
+var checkType = checks.Type
+
+// aliasSource answers alias checks from this server's catalog.
+type aliasSource struct{ a *Agent }
+
+// AliasStatus blocks until the aggregated status of node (and, when set,
+// serviceID on it) may have changed past waitIndex, then returns it.
+func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, waitIndex uint64) (string, uint64, error) {
+	list, m, err := s.a.server.NodeChecks(ctx, &api.QueryOptions{AllowStale: true, MinQueryIndex: waitIndex}, node)
+	if err != nil {
+		return "", 0, err
+	}
+	status := api.HealthPassing
+	for _, c := range list {
+		if serviceID != "" && c.ServiceID != "" && c.ServiceID != serviceID {
+			continue
+		}
+		if serviceID == "" && c.ServiceID != "" {
+			continue
+		}
+		switch {
+		case c.Status == api.HealthCritical:
+			status = api.HealthCritical
+		case c.Status == api.HealthWarning && status == api.HealthPassing:
+			status = api.HealthWarning
+		}
+	}
+	return status, m.LastIndex, nil
+}
+
+// catalog is the local syncer's view of the catalog: this server.
+type catalog struct{ a *Agent }
+
+func (c catalog) Register(ctx context.Context, req *api.CatalogRegistration) error {
+	return c.a.server.CatalogRegister(ctx, req)
+}
+
+func (c catalog) Deregister(ctx context.Context, req *api.CatalogDeregistration) error {
+	return c.a.server.CatalogDeregister(ctx, req)
+}
+
+func (c catalog) NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
+	q := &api.QueryOptions{}
+	cn, _, err := c.a.server.CatalogNode(ctx, q, node)
+	if err != nil {
+		return nil, nil, err
+	}
+	services := map[string]*api.NodeService{}
+	if cn != nil {
+		services = cn.Services
+	}
+	list, _, err := c.a.server.NodeChecks(ctx, q, node)
+	if err != nil {
+		return nil, nil, err
+	}
+	checks := map[string]*api.HealthCheck{}
+	for _, hc := range list {
+		checks[hc.CheckID] = hc
+	}
+	return services, checks, nil
+}

@@ -1,0 +1,214 @@
+package local
+
+import (
+	"context"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/concordhq/concord/api"
+)
+
+// Catalog is what the syncer needs of the catalog. The agent implements it
+// over its server (or, later, over RPC to a server).
+type Catalog interface {
+	Register(ctx context.Context, req *api.CatalogRegistration) error
+	Deregister(ctx context.Context, req *api.CatalogDeregistration) error
+	// NodeView returns the catalog's services and checks for node.
+	NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error)
+}
+
+// DefaultSyncInterval is how often a full sync compares the catalog with the
+// local state (Consul's ae_interval).
+const DefaultSyncInterval = time.Minute
+
+// Run keeps the catalog in line with the local state until ctx ends: a full
+// sync at start and every interval (plus up to 1/8 random stagger, so that
+// agents started together do not sync together), and the changed entries
+// as soon as anything changes. Failed syncs are retried after a pause.
+func (l *State) Run(ctx context.Context, cat Catalog, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultSyncInterval
+	}
+	next := func() <-chan time.Time {
+		return time.After(interval + time.Duration(rand.Int64N(int64(interval/8)+1)))
+	}
+	full := time.After(0)
+	retry := (<-chan time.Time)(nil)
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-full:
+			full = next()
+			err = l.SyncFull(ctx, cat)
+		case <-l.triggerCh:
+			err = l.SyncChanges(ctx, cat)
+		case <-retry:
+			retry = nil
+			err = l.SyncChanges(ctx, cat)
+		}
+		if err != nil && ctx.Err() == nil {
+			l.cfg.Logger.Warn("anti-entropy sync failed; retrying", "error", err)
+			retry = time.After(time.Second)
+		}
+	}
+}
+
+// SyncFull marks every local entry that differs from the catalog out of
+// sync, removes catalog entries for this node that the agent does not
+// have, and then pushes the changes.
+func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
+	services, checks, err := cat.NodeView(ctx, l.cfg.NodeName)
+	if err != nil {
+		return err
+	}
+	var extraServices, extraChecks []string
+	l.mu.Lock()
+	for id, s := range l.services {
+		s.inSync = !s.deleted && serviceMatches(s.svc, services[id])
+	}
+	for id := range services {
+		if s, ok := l.services[id]; !ok || s.deleted {
+			extraServices = append(extraServices, id)
+		}
+	}
+	for id, c := range l.checks {
+		c.inSync = !c.deleted && checkMatches(c.chk, checks[id])
+	}
+	for id, c := range checks {
+		if id == api.SerfCheckID {
+			continue // the servers own the gossip health check
+		}
+		if lc, ok := l.checks[id]; !ok || lc.deleted {
+			if _, svcGone := services[c.ServiceID]; c.ServiceID == "" || !svcGone || !slices.Contains(extraServices, c.ServiceID) {
+				extraChecks = append(extraChecks, id)
+			}
+		}
+	}
+	l.mu.Unlock()
+	slices.Sort(extraServices)
+	slices.Sort(extraChecks)
+	for _, id := range extraServices {
+		if err := cat.Deregister(ctx, &api.CatalogDeregistration{Node: l.cfg.NodeName, ServiceID: id}); err != nil {
+			return err
+		}
+	}
+	for _, id := range extraChecks {
+		if err := cat.Deregister(ctx, &api.CatalogDeregistration{Node: l.cfg.NodeName, CheckID: id}); err != nil {
+			return err
+		}
+	}
+	return l.SyncChanges(ctx, cat)
+}
+
+// SyncChanges pushes every out-of-sync entry to the catalog: deletions
+// first, then services, then checks (which may name those services).
+func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
+	l.mu.Lock()
+	services := maps.Clone(l.services)
+	checks := maps.Clone(l.checks)
+	l.mu.Unlock()
+
+	for _, id := range sortedKeys(checks) {
+		if c := checks[id]; c.deleted && !c.inSync {
+			if err := cat.Deregister(ctx, &api.CatalogDeregistration{Node: l.cfg.NodeName, CheckID: id}); err != nil {
+				return err
+			}
+			l.dropCheck(id, c)
+		}
+	}
+	for _, id := range sortedKeys(services) {
+		if s := services[id]; s.deleted && !s.inSync {
+			if err := cat.Deregister(ctx, &api.CatalogDeregistration{Node: l.cfg.NodeName, ServiceID: id}); err != nil {
+				return err
+			}
+			l.dropService(id, s)
+		}
+	}
+	for _, id := range sortedKeys(services) {
+		s := services[id]
+		if s.deleted || s.inSync {
+			continue
+		}
+		svc := s.svc
+		req := l.registration()
+		req.Service = &api.NodeService{
+			ID: svc.ID, Service: svc.Service, Tags: svc.Tags, Address: svc.Address,
+			Meta: svc.Meta, Port: svc.Port, EnableTagOverride: svc.EnableTagOverride,
+		}
+		if err := cat.Register(ctx, req); err != nil {
+			return err
+		}
+		l.markService(id, s)
+	}
+	for _, id := range sortedKeys(checks) {
+		c := checks[id]
+		if c.deleted || c.inSync {
+			continue
+		}
+		req := l.registration()
+		chk := *c.chk
+		req.Check = &chk
+		if err := cat.Register(ctx, req); err != nil {
+			return err
+		}
+		l.markCheck(id, c)
+	}
+	return nil
+}
+
+// registration starts a catalog registration for this node that leaves
+// the node's own fields alone when it is already registered.
+func (l *State) registration() *api.CatalogRegistration {
+	return &api.CatalogRegistration{
+		ID: l.cfg.NodeID, Node: l.cfg.NodeName, Address: l.cfg.Address,
+		Datacenter: l.cfg.Datacenter, SkipNodeUpdate: true,
+	}
+}
+
+// markService records that s was synced, unless it changed meanwhile.
+func (l *State) markService(id string, s *service) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.services[id] == s {
+		s.inSync = true
+	}
+}
+
+func (l *State) markCheck(id string, c *check) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cur := l.checks[id]; cur == c {
+		c.inSync = true
+	}
+}
+
+func (l *State) dropService(id string, s *service) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.services[id] == s {
+		delete(l.services, id)
+	}
+}
+
+func (l *State) dropCheck(id string, c *check) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.checks[id] == c {
+		delete(l.checks, id)
+	}
+}
+
+func serviceMatches(svc *api.AgentService, ns *api.NodeService) bool {
+	return ns != nil && svc.Service == ns.Service && slices.Equal(svc.Tags, ns.Tags) &&
+		svc.Address == ns.Address && svc.Port == ns.Port && maps.Equal(svc.Meta, ns.Meta) &&
+		svc.EnableTagOverride == ns.EnableTagOverride
+}
+
+func checkMatches(c, hc *api.HealthCheck) bool {
+	return hc != nil && c.Name == hc.Name && c.Status == hc.Status && c.Output == hc.Output &&
+		c.Notes == hc.Notes && c.ServiceID == hc.ServiceID
+}
