@@ -19,9 +19,13 @@ func (h *Handler) agentSelf(_ http.ResponseWriter, _ *http.Request) (any, error)
 	return h.backend.Self()
 }
 
-// agentServices serves GET /v1/agent/services.
-func (h *Handler) agentServices(_ http.ResponseWriter, _ *http.Request) (any, error) {
-	return h.backend.AgentServices(), nil
+// agentServices serves GET /v1/agent/services (?filter).
+func (h *Handler) agentServices(_ http.ResponseWriter, r *http.Request) (any, error) {
+	f, err := parseFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	return applyFilter(f, h.backend.AgentServices())
 }
 
 // agentService serves GET /v1/agent/service/<id>.
@@ -153,9 +157,13 @@ func healthReply(r *http.Request, status string, body any) any {
 	return statusBody{code: healthCode(status), body: body}
 }
 
-// agentChecks serves GET /v1/agent/checks.
-func (h *Handler) agentChecks(_ http.ResponseWriter, _ *http.Request) (any, error) {
-	return h.backend.AgentChecks(), nil
+// agentChecks serves GET /v1/agent/checks (?filter).
+func (h *Handler) agentChecks(_ http.ResponseWriter, r *http.Request) (any, error) {
+	f, err := parseFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	return applyFilter(f, h.backend.AgentChecks())
 }
 
 // agentCheckRegister serves PUT /v1/agent/check/register.

@@ -3,13 +3,16 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/hashicorp/go-bexpr"
 )
 
 // read runs a blocking-capable read: parse the query options, call fn,
-// set the index headers.
+// set the index headers, then apply ?node-meta and ?filter to the result.
 func read[T any](h *Handler, w http.ResponseWriter, r *http.Request,
 	fn func(ctx context.Context, q *api.QueryOptions) (T, api.QueryMeta, error)) (T, error) {
 	var zero T
@@ -17,9 +20,106 @@ func read[T any](h *Handler, w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return zero, err
 	}
+	filter, err := parseFilter(r)
+	if err != nil {
+		return zero, err
+	}
+	meta, err := parseNodeMeta(r)
+	if err != nil {
+		return zero, err
+	}
 	out, m, err := fn(r.Context(), opts)
 	setMeta(w, &m)
-	return out, err
+	if err != nil {
+		return zero, err
+	}
+	out = filterNodeMeta(out, meta)
+	return applyFilter(filter, out)
+}
+
+// parseFilter compiles ?filter, Consul's go-bexpr expression language.
+func parseFilter(r *http.Request) (*bexpr.Filter, error) {
+	expr := r.URL.Query().Get("filter")
+	if expr == "" {
+		return nil, nil
+	}
+	f, err := bexpr.CreateFilter(expr)
+	if err != nil {
+		return nil, badRequest("Failed to create boolean expression evaluator: " +
+			strings.TrimPrefix(err.Error(), "failed to create boolean expression evaluator: "))
+	}
+	return f, nil
+}
+
+// applyFilter keeps the elements of a list or map result that match f.
+func applyFilter[T any](f *bexpr.Filter, out T) (T, error) {
+	if f == nil {
+		return out, nil
+	}
+	switch reflect.ValueOf(out).Kind() {
+	case reflect.Slice, reflect.Map:
+	default:
+		return out, nil
+	}
+	filtered, err := f.Execute(out)
+	if err != nil {
+		return out, badRequest("Failed to apply filter: " + err.Error())
+	}
+	return filtered.(T), nil
+}
+
+// parseNodeMeta reads ?node-meta=key:value (repeatable).
+func parseNodeMeta(r *http.Request) (map[string]string, error) {
+	pairs := r.URL.Query()["node-meta"]
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	meta := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok || k == "" {
+			return nil, badRequest("Invalid node-meta " + strconv.Quote(p) + ": want key:value")
+		}
+		meta[k] = v
+	}
+	return meta, nil
+}
+
+// filterNodeMeta keeps the entries whose node carries every pair of meta.
+func filterNodeMeta[T any](out T, meta map[string]string) T {
+	if len(meta) == 0 {
+		return out
+	}
+	matches := func(m map[string]string) bool {
+		for k, v := range meta {
+			if m[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	var res any
+	switch list := any(out).(type) {
+	case []*api.Node:
+		res = keep(list, func(n *api.Node) bool { return matches(n.Meta) })
+	case []*api.CatalogService:
+		res = keep(list, func(s *api.CatalogService) bool { return matches(s.NodeMeta) })
+	case []*api.ServiceEntry:
+		res = keep(list, func(e *api.ServiceEntry) bool { return matches(e.Node.Meta) })
+	default:
+		return out
+	}
+	return res.(T)
+}
+
+func keep[E any](list []E, ok func(E) bool) []E {
+	out := make([]E, 0, len(list))
+	for _, e := range list {
+		if ok(e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // catalogDatacenters serves GET /v1/catalog/datacenters: only this one
