@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -42,6 +43,11 @@ type Agent struct {
 	server *server.Server
 	local  *local.State // this node's services and checks
 	runner checkRunner  // runs the local checks, reporting to local
+
+	reloadMu     sync.Mutex                    // serialises Reload
+	fileServices map[string]bool               // IDs of services from config files; guarded by reloadMu
+	fileChecks   map[string]bool               // IDs of checks from config files; guarded by reloadMu
+	configSource func() (config.Config, error) // or nil; guarded by reloadMu
 
 	httpSrv *http.Server
 	httpLn  net.Listener
@@ -151,20 +157,11 @@ func (a *Agent) startLocal() error {
 			a.logger.Warn("cannot restore check", "check", reg.ID, "error", err)
 		}
 	}
-	for _, reg := range a.cfg.Services {
-		if err := a.registerService(reg, false, true); err != nil {
-			return fmt.Errorf("cannot register service %q from config: %w", reg.Name, err)
-		}
-	}
-	for _, reg := range a.cfg.Checks {
-		if err := a.validateCheck(reg, true); err != nil {
-			return fmt.Errorf("cannot register check %q from config: %w", reg.Name, err)
-		}
-		if err := a.addCheck(reg, true); err != nil {
-			return fmt.Errorf("cannot register check %q from config: %w", reg.Name, err)
-		}
+	if err := a.loadFileDefinitions(a.cfg); err != nil {
+		return err
 	}
 	go a.local.Run(a.stopCtx, catalog{a}, local.DefaultSyncInterval)
+	go a.reapCriticalServices(a.stopCtx, reapInterval)
 	return nil
 }
 

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/concordhq/concord/internal/agent"
@@ -31,6 +34,17 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "==> Error starting agent: %v\n", err)
 		return 1
 	}
+	a.SetConfigSource(func() (config.Config, error) { return config.Parse(args) })
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer func() { signal.Stop(hup); close(hup) }()
+	go func() {
+		for range hup {
+			if err := a.AgentReload(); err != nil {
+				logger.Error("reload failed", "error", err)
+			}
+		}
+	}()
 	fmt.Fprintf(stdout, "==> %s agent running!\n", version.String())
 	fmt.Fprintf(stdout, "    Node name: '%s'\n    Datacenter: '%s'\n    Server: %t (dev: %t)\n    HTTP: %s\n",
 		cfg.NodeName, cfg.Datacenter, cfg.Server, cfg.DevMode, a.HTTPAddr())

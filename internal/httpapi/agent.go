@@ -221,3 +221,9 @@ func decodeAgentBody(r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// agentReload serves PUT /v1/agent/reload: config-file services and checks
+// are loaded again.
+func (h *Handler) agentReload(_ http.ResponseWriter, _ *http.Request) (any, error) {
+	return empty, h.backend.AgentReload()
+}

@@ -80,6 +80,7 @@ type AgentCheckBackend interface {
 	AgentCheckUpdate(id, status, output string) error
 	AgentNodeMaintenance(enable bool, reason string) error
 	AgentServiceMaintenance(id string, enable bool, reason string) error
+	AgentReload() error
 }
 
 // Backend is everything the API needs.

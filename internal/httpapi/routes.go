@@ -58,6 +58,7 @@ var routes = []route{
 	{"PUT", "/v1/agent/check/fail/{id}", (*Handler).agentCheckFail},
 	{"PUT", "/v1/agent/check/update/{id}", (*Handler).agentCheckUpdate},
 	{"PUT", "/v1/agent/maintenance", (*Handler).agentMaintenance},
+	{"PUT", "/v1/agent/reload", (*Handler).agentReload},
 	{"GET", "/{$}", (*Handler).index},
 }
 
