@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -68,7 +69,37 @@ func (t *Txn) ensureNode(idx uint64, n *api.Node) error {
 		return fmt.Errorf("cannot register node %q: %w", n.Node, err)
 	}
 	t.setIndex(tableNodes, idx)
+	t.touchNodeServices(idx, n.Node)
 	return nil
+}
+
+// serviceIndexKey names the index-table entry that tracks one service. It
+// moves whenever an instance of the service, one of its checks or its node
+// changes, so a blocking read of the service wakes for that and nothing
+// else.
+func serviceIndexKey(name string) string { return "service." + strings.ToLower(name) }
+
+func (t *Txn) touchService(idx uint64, name string) { t.setIndex(serviceIndexKey(name), idx) }
+
+// touchNodeServices moves the index of every service on node.
+func (t *Txn) touchNodeServices(idx uint64, node string) {
+	it, err := t.tx.Get(tableServices, "node", node)
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		t.touchService(idx, raw.(*serviceRow).Service)
+	}
+}
+
+// touchCheck moves the indexes a check change matters to: its service's,
+// or every service on the node for a node-level check.
+func (t *Txn) touchCheck(idx uint64, c *api.HealthCheck) {
+	if c.ServiceID != "" {
+		t.touchService(idx, c.ServiceName)
+		return
+	}
+	t.touchNodeServices(idx, c.Node)
 }
 
 func nodesEqual(a, b *api.Node) bool {
@@ -96,11 +127,13 @@ func (t *Txn) ensureService(idx uint64, node string, svc *api.NodeService) error
 			return nil
 		}
 		row.ModifyIndex = idx
+		t.touchService(idx, old.Service)
 	}
 	if err := t.tx.Insert(tableServices, row); err != nil {
 		return fmt.Errorf("cannot register service %q: %w", svc.ID, err)
 	}
 	t.setIndex(tableServices, idx)
+	t.touchService(idx, row.Service)
 	return nil
 }
 
@@ -150,6 +183,7 @@ func (t *Txn) ensureCheck(idx uint64, now time.Time, node string, c *api.HealthC
 		return fmt.Errorf("cannot register check %q: %w", c.CheckID, err)
 	}
 	t.setIndex(tableChecks, idx)
+	t.touchCheck(idx, c)
 	if c.Status == api.HealthCritical {
 		return t.invalidateCheckSessions(idx, now, node, c.CheckID)
 	}
@@ -202,6 +236,7 @@ func (t *Txn) deleteCheck(idx uint64, now time.Time, node, checkID string) error
 		return fmt.Errorf("cannot delete check %q: %w", checkID, err)
 	}
 	t.setIndex(tableChecks, idx)
+	t.touchCheck(idx, raw.(*api.HealthCheck))
 	return t.invalidateCheckSessions(idx, now, node, checkID)
 }
 
@@ -214,6 +249,7 @@ func (t *Txn) deleteService(idx uint64, now time.Time, node, serviceID string) e
 		return fmt.Errorf("cannot delete service %q: %w", serviceID, err)
 	}
 	t.setIndex(tableServices, idx)
+	t.touchService(idx, raw.(*serviceRow).Service)
 	for _, c := range t.nodeChecks(node) {
 		if c.ServiceID == serviceID {
 			if err := t.deleteCheck(idx, now, node, c.CheckID); err != nil {
@@ -234,6 +270,7 @@ func (t *Txn) deleteNode(idx uint64, now time.Time, node string) error {
 			return err
 		}
 	}
+	t.touchNodeServices(idx, node)
 	if _, err := t.tx.DeleteAll(tableServices, "node", node); err != nil {
 		return fmt.Errorf("cannot delete services of %q: %w", node, err)
 	}

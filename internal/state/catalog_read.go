@@ -12,6 +12,16 @@ import (
 // catalog table.
 func catalogIndex(tx *memdb.Txn) uint64 { return maxIndex(tx, tableNodes, tableServices, tableChecks) }
 
+// serviceIndex is the index of reads of one service: the last change to
+// it (see serviceIndexKey), or the catalog's index for a service not seen
+// since the last restore.
+func serviceIndex(tx *memdb.Txn, name string) uint64 {
+	if idx := maxIndex(tx, serviceIndexKey(name)); idx > 0 {
+		return idx
+	}
+	return catalogIndex(tx)
+}
+
 // Services returns every service name with the union of its instances'
 // tags (sorted, without repeats).
 func (s *Store) Services(ws memdb.WatchSet) (uint64, map[string][]string, error) {
@@ -85,7 +95,7 @@ func (s *Store) ServiceNodes(ws memdb.WatchSet, service string, tags []string) (
 			CreateIndex:              row.CreateIndex, ModifyIndex: row.ModifyIndex,
 		})
 	}
-	return catalogIndex(tx), out, nil
+	return serviceIndex(tx, service), out, nil
 }
 
 func nodeOf(tx *memdb.Txn, ws memdb.WatchSet, name string) *api.Node {
@@ -173,7 +183,7 @@ func (s *Store) CheckServiceNodes(ws memdb.WatchSet, service string, tags []stri
 		}
 		out = append(out, entry)
 	}
-	return catalogIndex(tx), out, nil
+	return serviceIndex(tx, service), out, nil
 }
 
 // ServiceChecks returns the checks of every instance of service.
@@ -197,5 +207,5 @@ func (s *Store) ServiceChecks(ws memdb.WatchSet, service string) (uint64, []*api
 			}
 		}
 	}
-	return catalogIndex(tx), out, nil
+	return serviceIndex(tx, service), out, nil
 }
