@@ -174,3 +174,8 @@ func (a *Agent) put(path string, params url.Values, in any) error {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // lets the connection be reused
 	return resp.Body.Close()
 }
+
+// Reload asks the agent to load its config files again.
+func (a *Agent) Reload() error {
+	return a.put("/v1/agent/reload", nil, nil)
+}

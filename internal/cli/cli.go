@@ -33,6 +33,7 @@ var commands = []command{
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
 	{name: "lock", synopsis: "Runs a command while holding a lock or semaphore", run: runLock},
+	{name: "reload", synopsis: "Reloads the agent's service and check definitions", run: runReload},
 	{name: "maint", synopsis: "Controls node or service maintenance mode", run: runMaint},
 	{name: "services", synopsis: "Interact with services", run: runServices},
 	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},

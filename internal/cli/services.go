@@ -54,7 +54,7 @@ func runServicesRegister(ctx context.Context, args []string, stdout, stderr io.W
 	meta := mapFlag{}
 	fs.StringVar(&reg.Name, "name", "", "Name of the service to register.")
 	fs.StringVar(&reg.ID, "id", "", "ID of the service to register. Defaults to its name.")
-	fs.Var(&tags, "tag", "Tag of the service; may be given more than once.")
+	fs.Var(&tags, "tag", "A `tag` of the service; may be given more than once.")
 	fs.StringVar(&reg.Address, "address", "", "Address of the service. Defaults to the node's address.")
 	fs.IntVar(&reg.Port, "port", 0, "Port of the service.")
 	fs.Var(meta, "meta", "Metadata of the service as `key=value`; may be given more than once.")

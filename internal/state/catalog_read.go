@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/concordhq/concord/api"
 	"github.com/hashicorp/go-memdb"
@@ -62,9 +63,11 @@ func serviceRows(tx *memdb.Txn, ws memdb.WatchSet, service string, tags []string
 	return out, nil
 }
 
+// hasTags reports whether have holds every tag of want; tags match in any
+// case, as in Consul.
 func hasTags(have, want []string) bool {
 	for _, t := range want {
-		if !slices.Contains(have, t) {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, t) }) {
 			return false
 		}
 	}
