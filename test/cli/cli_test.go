@@ -84,7 +84,7 @@ func TestUsageErrors(t *testing.T) {
 func TestAgentAddressFromEnv(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
-	mustPut(t, a.addr, "env/k", "v")
+	mustPut(t, a.Addr, "env/k", "v")
 	dead := deadAddr(t)
 
 	tests := []struct {
@@ -93,16 +93,16 @@ func TestAgentAddressFromEnv(t *testing.T) {
 		flags   []string
 		wantErr bool
 	}{
-		{name: "CONSUL_HTTP_ADDR", env: []string{"CONSUL_HTTP_ADDR=" + a.addr}},
-		{name: "CONSUL_HTTP_ADDR with scheme", env: []string{"CONSUL_HTTP_ADDR=http://" + a.addr}},
-		{name: "CONCORD_HTTP_ADDR", env: []string{"CONCORD_HTTP_ADDR=" + a.addr}},
+		{name: "CONSUL_HTTP_ADDR", env: []string{"CONSUL_HTTP_ADDR=" + a.Addr}},
+		{name: "CONSUL_HTTP_ADDR with scheme", env: []string{"CONSUL_HTTP_ADDR=http://" + a.Addr}},
+		{name: "CONCORD_HTTP_ADDR", env: []string{"CONCORD_HTTP_ADDR=" + a.Addr}},
 		{name: "CONCORD_HTTP_ADDR beats CONSUL_HTTP_ADDR",
-			env: []string{"CONCORD_HTTP_ADDR=" + a.addr, "CONSUL_HTTP_ADDR=" + dead}},
+			env: []string{"CONCORD_HTTP_ADDR=" + a.Addr, "CONSUL_HTTP_ADDR=" + dead}},
 		{name: "CONSUL_HTTP_ADDR ignored when CONCORD_HTTP_ADDR is set",
-			env: []string{"CONCORD_HTTP_ADDR=" + dead, "CONSUL_HTTP_ADDR=" + a.addr}, wantErr: true},
+			env: []string{"CONCORD_HTTP_ADDR=" + dead, "CONSUL_HTTP_ADDR=" + a.Addr}, wantErr: true},
 		{name: "empty CONCORD_HTTP_ADDR falls back",
-			env: []string{"CONCORD_HTTP_ADDR=", "CONSUL_HTTP_ADDR=" + a.addr}},
-		{name: "flag beats both", flags: []string{"-http-addr=" + a.addr},
+			env: []string{"CONCORD_HTTP_ADDR=", "CONSUL_HTTP_ADDR=" + a.Addr}},
+		{name: "flag beats both", flags: []string{"-http-addr=" + a.Addr},
 			env: []string{"CONCORD_HTTP_ADDR=" + dead, "CONSUL_HTTP_ADDR=" + dead}},
 	}
 	for _, tt := range tests {
@@ -123,9 +123,9 @@ func TestAgentAddressFromEnv(t *testing.T) {
 	}
 
 	// A write through the environment lands on the agent it names.
-	res := run{env: []string{"CONSUL_HTTP_ADDR=" + a.addr}}.concord(t, "kv", "put", "env/w", "written")
+	res := run{env: []string{"CONSUL_HTTP_ADDR=" + a.Addr}}.concord(t, "kv", "put", "env/w", "written")
 	res.want(t, "CONSUL_HTTP_ADDR=... concord kv put env/w written", 0, "Success! Data written to: env/w\n", "")
-	if p := getPair(t, a.addr, "env/w"); p == nil || string(p.Value) != "written" {
+	if p := getPair(t, a.Addr, "env/w"); p == nil || string(p.Value) != "written" {
 		t.Errorf("after kv put through CONSUL_HTTP_ADDR, GET /v1/kv/env/w = %+v, want value %q", p, "written")
 	}
 }

@@ -206,13 +206,13 @@ ports {
 			args := tt.args(t.TempDir(), httpPort, serverPort)
 			a := startAgent(t, httpPort, args...)
 			var self api.AgentSelf
-			getJSON(t, a.addr, "/v1/agent/self", &self)
+			getJSON(t, a.Addr, "/v1/agent/self", &self)
 			if self.Config.NodeName != tt.wantNode {
 				t.Errorf("concord agent %s: /v1/agent/self NodeName = %q, want %q",
 					strings.Join(args, " "), self.Config.NodeName, tt.wantNode)
 			}
-			mustPut(t, a.addr, "sources/k", "v")
-			kv(t, a.addr, "get", "sources/k").want(t, "kv get sources/k", 0, "v\n", "")
+			mustPut(t, a.Addr, "sources/k", "v")
+			kv(t, a.Addr, "get", "sources/k").want(t, "kv get sources/k", 0, "v\n", "")
 		})
 	}
 }

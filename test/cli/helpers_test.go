@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,51 +36,12 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary, err = buildConcord(dir)
+	binary, err = testutil.BuildConcord(dir)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// buildConcord runs `go build ./cmd/concord` from the module root into dir.
-func buildConcord(dir string) (string, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "concord")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/concord")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("cannot build concord in %s: %v\n%s", root, err, out)
-	}
-	return bin, nil
-}
-
-// moduleRoot is the directory holding go.mod: from `go env GOMOD`, else
-// found by walking up from the working directory.
-func moduleRoot() (string, error) {
-	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
-			return filepath.Dir(gomod), nil
-		}
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find go.mod above the test directory")
-		}
-		dir = parent
-	}
 }
 
 // result is what one concord invocation did.
@@ -156,12 +116,7 @@ func (res result) want(t *testing.T, cmd string, code int, stdout, stderr string
 }
 
 // agentProc is one `concord agent` subprocess on loopback.
-type agentProc struct {
-	cmd  *exec.Cmd
-	addr string        // host:port of the HTTP API
-	out  *syncBuffer   // stdout and stderr, interleaved
-	done chan struct{} // closed once the process has exited and been reaped
-}
+type agentProc = testutil.AgentProc
 
 // startDevAgent starts `concord agent -dev` on fresh loopback ports and waits
 // for its leader.
@@ -176,52 +131,7 @@ func startDevAgent(t *testing.T) *agentProc {
 // and waits for its leader. The process is killed at cleanup.
 func startAgent(t *testing.T, httpPort int, args ...string) *agentProc {
 	t.Helper()
-	p := &agentProc{
-		addr: "127.0.0.1:" + strconv.Itoa(httpPort),
-		out:  &syncBuffer{},
-		done: make(chan struct{}),
-	}
-	p.cmd = exec.Command(binary, append([]string{"agent"}, args...)...)
-	p.cmd.Env = cleanEnv()
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("cannot start concord agent: %v", err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("output of concord agent %s:\n%s", strings.Join(args, " "), p.out.String())
-		}
-	})
-	testutil.WaitForLeader(t, p.addr)
-	return p
-}
-
-// syncBuffer is a bytes.Buffer safe for the two output copiers of a process.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return testutil.StartAgentProcess(t, binary, cleanEnv(), httpPort, args...)
 }
 
 // getJSON GETs path from the agent at addr and decodes the JSON answer into

@@ -15,17 +15,17 @@ func TestKVPutGet(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
 
-	kv(t, a.addr, "put", "k", "v").want(t, "kv put k v", 0, "Success! Data written to: k\n", "")
-	kv(t, a.addr, "get", "k").want(t, "kv get k", 0, "v\n", "")
-	kv(t, a.addr, "get", "/k").want(t, "kv get /k", 0, "v\n", "")
-	kv(t, a.addr, "get", "missing").want(t, "kv get missing", 1, "", "Error! No key exists at: missing\n")
+	kv(t, a.Addr, "put", "k", "v").want(t, "kv put k v", 0, "Success! Data written to: k\n", "")
+	kv(t, a.Addr, "get", "k").want(t, "kv get k", 0, "v\n", "")
+	kv(t, a.Addr, "get", "/k").want(t, "kv get /k", 0, "v\n", "")
+	kv(t, a.Addr, "get", "missing").want(t, "kv get missing", 1, "", "Error! No key exists at: missing\n")
 
-	kv(t, a.addr, "put", "k", "second value").want(t, "kv put k 'second value'", 0, "Success! Data written to: k\n", "")
-	kv(t, a.addr, "get", "k").want(t, "kv get k", 0, "second value\n", "")
+	kv(t, a.Addr, "put", "k", "second value").want(t, "kv put k 'second value'", 0, "Success! Data written to: k\n", "")
+	kv(t, a.Addr, "get", "k").want(t, "kv get k", 0, "second value\n", "")
 
-	kv(t, a.addr, "put", "empty").want(t, "kv put empty", 0, "Success! Data written to: empty\n", "")
-	kv(t, a.addr, "get", "empty").want(t, "kv get empty", 0, "\n", "")
-	if p := getPair(t, a.addr, "empty"); p == nil || len(p.Value) != 0 {
+	kv(t, a.Addr, "put", "empty").want(t, "kv put empty", 0, "Success! Data written to: empty\n", "")
+	kv(t, a.Addr, "get", "empty").want(t, "kv get empty", 0, "\n", "")
+	if p := getPair(t, a.Addr, "empty"); p == nil || len(p.Value) != 0 {
 		t.Errorf("after kv put empty, GET /v1/kv/empty = %+v, want an empty value", p)
 	}
 }
@@ -53,7 +53,7 @@ func TestKVPutDataSources(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := "data/" + strings.ReplaceAll(tt.name, " ", "-")
-			args := []string{"kv", "put", "-http-addr=" + a.addr}
+			args := []string{"kv", "put", "-http-addr=" + a.Addr}
 			if strings.HasPrefix(tt.name, "base64") {
 				args = append(args, "-base64")
 			}
@@ -61,11 +61,11 @@ func TestKVPutDataSources(t *testing.T) {
 			res := run{stdin: tt.stdin}.concord(t, args...)
 			res.want(t, strings.Join(args[1:], " "), 0, "Success! Data written to: "+key+"\n", "")
 
-			if p := getPair(t, a.addr, key); p == nil || !bytes.Equal(p.Value, tt.want) {
+			if p := getPair(t, a.Addr, key); p == nil || !bytes.Equal(p.Value, tt.want) {
 				t.Errorf("after kv put %s, GET /v1/kv/%s = %+v, want value %q", key, key, p, tt.want)
 			}
 			b64 := base64.StdEncoding.EncodeToString(tt.want)
-			kv(t, a.addr, "get", "-base64", key).want(t, "kv get -base64 "+key, 0, b64+"\n", "")
+			kv(t, a.Addr, "get", "-base64", key).want(t, "kv get -base64 "+key, 0, b64+"\n", "")
 		})
 	}
 }
@@ -100,9 +100,9 @@ func TestKVGetDetailed(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
 
-	kv(t, a.addr, "put", "-flags=42", "det/k", "v").
+	kv(t, a.Addr, "put", "-flags=42", "det/k", "v").
 		want(t, "kv put -flags=42 det/k v", 0, "Success! Data written to: det/k\n", "")
-	first := getPair(t, a.addr, "det/k")
+	first := getPair(t, a.Addr, "det/k")
 	if first == nil || first.Flags != 42 || first.CreateIndex == 0 || first.ModifyIndex != first.CreateIndex {
 		t.Fatalf("after kv put -flags=42, GET /v1/kv/det/k = %+v, want Flags 42 and CreateIndex = ModifyIndex > 0", first)
 	}
@@ -114,16 +114,16 @@ func TestKVGetDetailed(t *testing.T) {
 		"ModifyIndex      %d\n"+
 		"Session          -\n"+
 		"Value            v\n", first.CreateIndex, first.ModifyIndex)
-	kv(t, a.addr, "get", "-detailed", "det/k").want(t, "kv get -detailed det/k", 0, want, "")
+	kv(t, a.Addr, "get", "-detailed", "det/k").want(t, "kv get -detailed det/k", 0, want, "")
 
-	mustPut(t, a.addr, "-flags=7", "det/k", "w")
-	second := getPair(t, a.addr, "det/k")
+	mustPut(t, a.Addr, "-flags=7", "det/k", "w")
+	second := getPair(t, a.Addr, "det/k")
 	if second == nil || second.CreateIndex != first.CreateIndex || second.ModifyIndex <= first.ModifyIndex {
 		t.Fatalf("after an update, GET /v1/kv/det/k = %+v, want CreateIndex %d and ModifyIndex > %d",
 			second, first.CreateIndex, first.ModifyIndex)
 	}
-	kv(t, a.addr, "get", "-detailed", "det/k").want(t, "kv get -detailed det/k", 0, detailed(second, "w"), "")
-	kv(t, a.addr, "get", "-detailed", "-base64", "det/k").
+	kv(t, a.Addr, "get", "-detailed", "det/k").want(t, "kv get -detailed det/k", 0, detailed(second, "w"), "")
+	kv(t, a.Addr, "get", "-detailed", "-base64", "det/k").
 		want(t, "kv get -detailed -base64 det/k", 0, detailed(second, "dw=="), "")
 }
 
@@ -135,7 +135,7 @@ func TestKVGetTree(t *testing.T) {
 		{"tree/a", "1"}, {"tree/b", "2"}, {"tree/sub/c", "3"}, {"tree/sub/deeper/d", "4"},
 		{"treeish", "x"}, {"other", "o"},
 	} {
-		mustPut(t, a.addr, kvs[0], kvs[1])
+		mustPut(t, a.Addr, kvs[0], kvs[1])
 	}
 
 	tests := []struct {
@@ -157,7 +157,7 @@ func TestKVGetTree(t *testing.T) {
 	for _, tt := range tests {
 		cmd := "kv get " + strings.Join(tt.args, " ")
 		t.Run(cmd, func(t *testing.T) {
-			kv(t, a.addr, "get", tt.args...).want(t, cmd, 0, tt.want, "")
+			kv(t, a.Addr, "get", tt.args...).want(t, cmd, 0, tt.want, "")
 		})
 	}
 }

@@ -15,19 +15,19 @@ import (
 func TestKVPutCAS(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
-	mustPut(t, a.addr, "cas/k", "v1")
-	stale := getPair(t, a.addr, "cas/k").ModifyIndex
+	mustPut(t, a.Addr, "cas/k", "v1")
+	stale := getPair(t, a.Addr, "cas/k").ModifyIndex
 
 	current := fmt.Sprint("-modify-index=", stale)
-	kv(t, a.addr, "put", "-cas", current, "cas/k", "v2").
+	kv(t, a.Addr, "put", "-cas", current, "cas/k", "v2").
 		want(t, "kv put -cas "+current+" cas/k v2", 0, "Success! Data written to: cas/k\n", "")
-	kv(t, a.addr, "put", "-cas", current, "cas/k", "v3").
+	kv(t, a.Addr, "put", "-cas", current, "cas/k", "v3").
 		want(t, "kv put -cas "+current+" cas/k v3 (stale)", 1, "", "Error! Did not write to cas/k: CAS failed\n")
-	kv(t, a.addr, "get", "cas/k").want(t, "kv get cas/k", 0, "v2\n", "")
+	kv(t, a.Addr, "get", "cas/k").want(t, "kv get cas/k", 0, "v2\n", "")
 
-	kv(t, a.addr, "put", "-cas", "cas/k", "v4").
+	kv(t, a.Addr, "put", "-cas", "cas/k", "v4").
 		want(t, "kv put -cas cas/k v4", 1, "", "Error! Must specify -modify-index with -cas\n")
-	kv(t, a.addr, "get", "cas/k").want(t, "kv get cas/k", 0, "v2\n", "")
+	kv(t, a.Addr, "get", "cas/k").want(t, "kv get cas/k", 0, "v2\n", "")
 }
 
 // TestKVDelete removes one key, a prefix, and a key under -cas.
@@ -35,37 +35,37 @@ func TestKVDelete(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
 	for _, k := range []string{"del/k", "del/cas", "del/tree/a", "del/tree/b/c", "del/treehouse"} {
-		mustPut(t, a.addr, k, "x")
+		mustPut(t, a.Addr, k, "x")
 	}
 
-	kv(t, a.addr, "delete", "del/k").want(t, "kv delete del/k", 0, "Success! Deleted key: del/k\n", "")
-	kv(t, a.addr, "get", "del/k").want(t, "kv get del/k", 1, "", "Error! No key exists at: del/k\n")
-	kv(t, a.addr, "delete", "del/never").want(t, "kv delete del/never", 0, "Success! Deleted key: del/never\n", "")
+	kv(t, a.Addr, "delete", "del/k").want(t, "kv delete del/k", 0, "Success! Deleted key: del/k\n", "")
+	kv(t, a.Addr, "get", "del/k").want(t, "kv get del/k", 1, "", "Error! No key exists at: del/k\n")
+	kv(t, a.Addr, "delete", "del/never").want(t, "kv delete del/never", 0, "Success! Deleted key: del/never\n", "")
 
-	kv(t, a.addr, "delete", "-recurse", "del/tree/").
+	kv(t, a.Addr, "delete", "-recurse", "del/tree/").
 		want(t, "kv delete -recurse del/tree/", 0, "Success! Deleted keys with prefix: del/tree/\n", "")
-	kv(t, a.addr, "get", "-keys", "-separator=", "del/").
+	kv(t, a.Addr, "get", "-keys", "-separator=", "del/").
 		want(t, "kv get -keys -separator= del/", 0, "del/cas\ndel/treehouse\n", "")
 
-	index := getPair(t, a.addr, "del/cas").ModifyIndex
-	mustPut(t, a.addr, "del/cas", "changed")
+	index := getPair(t, a.Addr, "del/cas").ModifyIndex
+	mustPut(t, a.Addr, "del/cas", "changed")
 	stale := fmt.Sprint("-modify-index=", index)
-	kv(t, a.addr, "delete", "-cas", stale, "del/cas").
+	kv(t, a.Addr, "delete", "-cas", stale, "del/cas").
 		want(t, "kv delete -cas "+stale+" del/cas", 1, "", "Error! Did not delete key del/cas: CAS failed\n")
-	kv(t, a.addr, "get", "del/cas").want(t, "kv get del/cas", 0, "changed\n", "")
+	kv(t, a.Addr, "get", "del/cas").want(t, "kv get del/cas", 0, "changed\n", "")
 
-	current := fmt.Sprint("-modify-index=", getPair(t, a.addr, "del/cas").ModifyIndex)
-	kv(t, a.addr, "delete", "-cas", current, "del/cas").
+	current := fmt.Sprint("-modify-index=", getPair(t, a.Addr, "del/cas").ModifyIndex)
+	kv(t, a.Addr, "delete", "-cas", current, "del/cas").
 		want(t, "kv delete -cas "+current+" del/cas", 0, "Success! Deleted key: del/cas\n", "")
-	if p := getPair(t, a.addr, "del/cas"); p != nil {
+	if p := getPair(t, a.Addr, "del/cas"); p != nil {
 		t.Errorf("after kv delete -cas, GET /v1/kv/del/cas = %+v, want 404", p)
 	}
 
-	kv(t, a.addr, "delete", "-cas", "del/treehouse").want(t, "kv delete -cas del/treehouse", 1, "",
+	kv(t, a.Addr, "delete", "-cas", "del/treehouse").want(t, "kv delete -cas del/treehouse", 1, "",
 		"Cannot delete a key that does not exist. Provide a -modify-index greater than 0.\n")
-	kv(t, a.addr, "delete", "-cas", "-modify-index=1", "-recurse", "del/").
+	kv(t, a.Addr, "delete", "-cas", "-modify-index=1", "-recurse", "del/").
 		want(t, "kv delete -cas -recurse del/", 1, "", "Cannot specify both -cas and -recurse!\n")
-	kv(t, a.addr, "get", "del/treehouse").want(t, "kv get del/treehouse", 0, "x\n", "")
+	kv(t, a.Addr, "get", "del/treehouse").want(t, "kv get del/treehouse", 0, "x\n", "")
 }
 
 // exportEntry is one element of `kv export` output.
@@ -81,14 +81,14 @@ func TestKVExportImport(t *testing.T) {
 	t.Parallel()
 	src, dst := startDevAgent(t), startDevAgent(t)
 	binary := []byte{0, 0xff, '\n', 0x80}
-	mustPut(t, src.addr, "-flags=7", "exp/a", "one")
-	mustPut(t, src.addr, "-base64", "exp/bin", base64.StdEncoding.EncodeToString(binary))
-	mustPut(t, src.addr, "exp/empty")
-	mustPut(t, src.addr, "-flags=3", "exp/folder/")
-	mustPut(t, src.addr, "-flags=18446744073709551615", "exp/nested/max", "flags at the top of uint64")
-	mustPut(t, src.addr, "other/not-exported", "no")
+	mustPut(t, src.Addr, "-flags=7", "exp/a", "one")
+	mustPut(t, src.Addr, "-base64", "exp/bin", base64.StdEncoding.EncodeToString(binary))
+	mustPut(t, src.Addr, "exp/empty")
+	mustPut(t, src.Addr, "-flags=3", "exp/folder/")
+	mustPut(t, src.Addr, "-flags=18446744073709551615", "exp/nested/max", "flags at the top of uint64")
+	mustPut(t, src.Addr, "other/not-exported", "no")
 
-	res := kv(t, src.addr, "export", "exp/")
+	res := kv(t, src.Addr, "export", "exp/")
 	if res.code != 0 || res.stderr != "" {
 		t.Fatalf("kv export exp/ = exit %d, stderr %q; want 0 and no stderr", res.code, res.stderr)
 	}
@@ -112,7 +112,7 @@ func TestKVExportImport(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &entries); err != nil {
 		t.Fatalf("kv export exp/: cannot decode entries: %v", err)
 	}
-	want := listPairs(t, src.addr, "exp/")
+	want := listPairs(t, src.Addr, "exp/")
 	if len(entries) != len(want) {
 		t.Fatalf("kv export exp/ gave %d entries, want %d: %s", len(entries), len(want), res.stdout)
 	}
@@ -126,10 +126,10 @@ func TestKVExportImport(t *testing.T) {
 		fmt.Fprintf(&imported, "Imported: %s\n", p.Key)
 	}
 
-	args := []string{"kv", "import", "-http-addr=" + dst.addr, "-"}
+	args := []string{"kv", "import", "-http-addr=" + dst.Addr, "-"}
 	run{stdin: res.stdout}.concord(t, args...).want(t, "kv import -", 0, imported.String(), "")
 
-	got := listPairs(t, dst.addr, "")
+	got := listPairs(t, dst.Addr, "")
 	if len(got) != len(want) {
 		t.Errorf("after import, the second agent holds %d keys, want %d", len(got), len(want))
 	}
@@ -140,20 +140,20 @@ func TestKVExportImport(t *testing.T) {
 				i, g.Key, g.Flags, g.Value, w.Key, w.Flags, w.Value)
 		}
 	}
-	a := getPair(t, dst.addr, "exp/a")
+	a := getPair(t, dst.Addr, "exp/a")
 	if a == nil {
 		t.Fatalf("after import, exp/a is missing")
 	}
-	kv(t, dst.addr, "get", "-detailed", "exp/a").want(t, "kv get -detailed exp/a", 0, detailed(a, "one"), "")
+	kv(t, dst.Addr, "get", "-detailed", "exp/a").want(t, "kv get -detailed exp/a", 0, detailed(a, "one"), "")
 
 	// The same dump from a file, under a prefix.
 	dump := writeFile(t, t.TempDir(), "dump.json", res.stdout)
-	res = kv(t, dst.addr, "import", "-prefix=copy", "@"+dump)
+	res = kv(t, dst.Addr, "import", "-prefix=copy", "@"+dump)
 	if res.code != 0 || !strings.HasPrefix(res.stdout, "Imported: copy/exp/a\n") {
 		t.Errorf("kv import -prefix=copy @dump = exit %d, stdout %q, stderr %q; want 0, starting %q",
 			res.code, res.stdout, res.stderr, "Imported: copy/exp/a\n")
 	}
-	if p := getPair(t, dst.addr, "copy/exp/nested/max"); p == nil || p.Flags != 18446744073709551615 {
+	if p := getPair(t, dst.Addr, "copy/exp/nested/max"); p == nil || p.Flags != 18446744073709551615 {
 		t.Errorf("after kv import -prefix=copy, copy/exp/nested/max = %+v, want flags 18446744073709551615", p)
 	}
 }

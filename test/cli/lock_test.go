@@ -26,7 +26,7 @@ func TestLockRunsChild(t *testing.T) {
 	a := startDevAgent(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	addr := "-http-addr=" + a.addr
+	addr := "-http-addr=" + a.Addr
 
 	concord(t, "lock", addr, "app", "echo $CONCORD_LOCK_INDEX $CONSUL_LOCK_HELD >", out).
 		want(t, "lock app 'echo ... > out'", 0, "", "")
@@ -34,10 +34,10 @@ func TestLockRunsChild(t *testing.T) {
 	if n, err := strconv.ParseUint(index, 10, 64); err != nil || n == 0 || held != "true" {
 		t.Errorf("the command saw CONCORD_LOCK_INDEX=%q CONSUL_LOCK_HELD=%q, want a positive integer and true", index, held)
 	}
-	if p := getPair(t, a.addr, "app/.lock"); p != nil {
+	if p := getPair(t, a.Addr, "app/.lock"); p != nil {
 		t.Errorf("after the command, app/.lock = %+v, want it cleaned up", p)
 	}
-	wantNoSessions(t, a.addr)
+	wantNoSessions(t, a.Addr)
 
 	// -shell=false runs the words as they are; the output passes through.
 	concord(t, "lock", addr, "-shell=false", "app", "printf", "%s-%s", "a b", "c").
@@ -49,7 +49,7 @@ func TestLockRunsChild(t *testing.T) {
 	if n, err := strconv.ParseUint(strings.TrimSpace(readFile(t, out)), 10, 64); err != nil || n == 0 {
 		t.Errorf("under -n=3 the command saw CONCORD_LOCK_INDEX=%q, want a positive integer", readFile(t, out))
 	}
-	if pairs := listPairs(t, a.addr, "pool/"); len(pairs) != 0 {
+	if pairs := listPairs(t, a.Addr, "pool/"); len(pairs) != 0 {
 		t.Errorf("after the command, keys under pool/ = %+v, want none", pairs)
 	}
 
@@ -59,7 +59,7 @@ func TestLockRunsChild(t *testing.T) {
 		want(t, "lock -child-exit-code app 'exit 3'", 2, "", "")
 	concord(t, "lock", addr, "-child-exit-code", "app", "true").
 		want(t, "lock -child-exit-code app true", 0, "", "")
-	wantNoSessions(t, a.addr)
+	wantNoSessions(t, a.Addr)
 }
 
 // TestLockMutualExclusion runs two `concord lock` on one prefix at once:
@@ -70,11 +70,11 @@ func TestLockMutualExclusion(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "log")
 	var procs []*lockProc
 	for range 2 {
-		procs = append(procs, startLock(t, a.addr, "excl", markerScript(log, "0.7")))
+		procs = append(procs, startLock(t, a.Addr, "excl", markerScript(log, "0.7")))
 	}
 	for _, p := range procs {
 		if code := p.wait(t, 15*time.Second); code != 0 {
-			t.Fatalf("concord lock = exit %d, want 0; output:\n%s", code, p.out.String())
+			t.Fatalf("concord lock = exit %d, want 0; output:\n%s", code, p.Out.String())
 		}
 	}
 	if got := maxOverlap(t, log); got != 1 {
@@ -90,20 +90,20 @@ func TestLockSemaphore(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "log")
 	var procs []*lockProc
 	for range 3 {
-		procs = append(procs, startLock(t, a.addr, "-n=2", "sem", markerScript(log, "1.5")))
+		procs = append(procs, startLock(t, a.Addr, "-n=2", "sem", markerScript(log, "1.5")))
 	}
 	for _, p := range procs {
 		if code := p.wait(t, 15*time.Second); code != 0 {
-			t.Fatalf("concord lock -n=2 = exit %d, want 0; output:\n%s", code, p.out.String())
+			t.Fatalf("concord lock -n=2 = exit %d, want 0; output:\n%s", code, p.Out.String())
 		}
 	}
 	if got := maxOverlap(t, log); got != 2 {
 		t.Errorf("at most %d commands ran at once under -n=2, want 2; log:\n%s", got, readFile(t, log))
 	}
-	if pairs := listPairs(t, a.addr, "sem/"); len(pairs) != 0 {
+	if pairs := listPairs(t, a.Addr, "sem/"); len(pairs) != 0 {
 		t.Errorf("after the commands, keys under sem/ = %+v, want none", pairs)
 	}
-	wantNoSessions(t, a.addr)
+	wantNoSessions(t, a.Addr)
 }
 
 // TestLockLost destroys the session of a running `concord lock`: it must
@@ -112,21 +112,21 @@ func TestLockLost(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	p := startLock(t, a.addr, "lost", "echo $$ >", pidFile, "; exec sleep 30")
+	p := startLock(t, a.Addr, "lost", "echo $$ >", pidFile, "; exec sleep 30")
 	pid := waitPID(t, pidFile)
 
 	var sessions []api.SessionEntry
-	getJSON(t, a.addr, "/v1/session/list", &sessions)
+	getJSON(t, a.Addr, "/v1/session/list", &sessions)
 	if len(sessions) != 1 || !strings.HasPrefix(sessions[0].Name, "concord lock on lost") {
 		t.Fatalf("sessions while `concord lock lost` runs = %+v, want one named for it", sessions)
 	}
-	put(t, a.addr, "/v1/session/destroy/"+sessions[0].ID)
+	put(t, a.Addr, "/v1/session/destroy/"+sessions[0].ID)
 
 	if code := p.wait(t, 10*time.Second); code != 1 {
-		t.Errorf("concord lock after its session was destroyed = exit %d, want 1; output:\n%s", code, p.out.String())
+		t.Errorf("concord lock after its session was destroyed = exit %d, want 1; output:\n%s", code, p.Out.String())
 	}
-	if !strings.Contains(p.out.String(), "Lock lost") {
-		t.Errorf("concord lock output = %q, want it to say the lock was lost", p.out.String())
+	if !strings.Contains(p.Out.String(), "Lock lost") {
+		t.Errorf("concord lock output = %q, want it to say the lock was lost", p.Out.String())
 	}
 	wantGone(t, pid)
 }
@@ -140,18 +140,18 @@ func TestLockInterruptAndTimeout(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	never := filepath.Join(dir, "never")
-	holder := startLock(t, a.addr, "busy", "echo $$ >", pidFile, "; exec sleep 30")
+	holder := startLock(t, a.Addr, "busy", "echo $$ >", pidFile, "; exec sleep 30")
 	pid := waitPID(t, pidFile)
 
 	for _, flag := range []string{"-timeout=500ms", "-try=500ms"} {
 		start := time.Now()
-		res := concord(t, "lock", "-http-addr="+a.addr, flag, "busy", "touch", never)
+		res := concord(t, "lock", "-http-addr="+a.Addr, flag, "busy", "touch", never)
 		if took := time.Since(start); res.code != 1 || took > 5*time.Second || !strings.Contains(res.stderr, "500ms") {
 			t.Errorf("concord lock %s on a held lock = exit %d after %v, stderr %q; want exit 1 soon, saying it gave up after 500ms",
 				flag, res.code, took, res.stderr)
 		}
 	}
-	if res := concord(t, "lock", "-http-addr="+a.addr, "-n=2", "busy", "touch", never); res.code != 1 ||
+	if res := concord(t, "lock", "-http-addr="+a.Addr, "-n=2", "busy", "touch", never); res.code != 1 ||
 		!strings.Contains(res.stderr, "does not match") {
 		t.Errorf("concord lock -n=2 on a held lock = exit %d, stderr %q; want exit 1 and a conflict", res.code, res.stderr)
 	}
@@ -159,47 +159,47 @@ func TestLockInterruptAndTimeout(t *testing.T) {
 		t.Errorf("a command ran without the lock (stat %s: %v)", never, err)
 	}
 
-	if err := holder.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := holder.Cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatalf("cannot interrupt concord lock: %v", err)
 	}
 	if code := holder.wait(t, 10*time.Second); code != 1 {
-		t.Errorf("interrupted concord lock = exit %d, want 1; output:\n%s", code, holder.out.String())
+		t.Errorf("interrupted concord lock = exit %d, want 1; output:\n%s", code, holder.Out.String())
 	}
 	wantGone(t, pid)
-	if p := getPair(t, a.addr, "busy/.lock"); p != nil {
+	if p := getPair(t, a.Addr, "busy/.lock"); p != nil {
 		t.Errorf("after the interrupted holder, busy/.lock = %+v, want it released and cleaned up", p)
 	}
-	wantNoSessions(t, a.addr)
+	wantNoSessions(t, a.Addr)
 }
 
 // lockProc is a `concord lock` running in the background.
 type lockProc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer   // stdout and stderr
-	done chan struct{} // closed once the process has exited
+	Cmd  *exec.Cmd
+	Out  *testutil.SyncBuffer // stdout and stderr
+	Done chan struct{}        // closed once the process has exited
 }
 
 // startLock starts `concord lock -http-addr=addr args...`; it is killed at
 // cleanup if still running.
 func startLock(t *testing.T, addr string, args ...string) *lockProc {
 	t.Helper()
-	p := &lockProc{out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary, append([]string{"lock", "-http-addr=" + addr}, args...)...)
-	p.cmd.Env = cleanEnv()
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
+	p := &lockProc{Out: &testutil.SyncBuffer{}, Done: make(chan struct{})}
+	p.Cmd = exec.Command(binary, append([]string{"lock", "-http-addr=" + addr}, args...)...)
+	p.Cmd.Env = cleanEnv()
+	p.Cmd.Stdout, p.Cmd.Stderr = p.Out, p.Out
+	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("cannot start concord lock: %v", err)
 	}
 	go func() {
-		p.cmd.Wait()
-		close(p.done)
+		p.Cmd.Wait()
+		close(p.Done)
 	}()
 	t.Cleanup(func() {
 		select {
-		case <-p.done:
+		case <-p.Done:
 		default:
-			p.cmd.Process.Kill()
-			<-p.done
+			p.Cmd.Process.Kill()
+			<-p.Done
 		}
 	})
 	return p
@@ -209,10 +209,10 @@ func startLock(t *testing.T, addr string, args ...string) *lockProc {
 func (p *lockProc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
 	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode()
+	case <-p.Done:
+		return p.Cmd.ProcessState.ExitCode()
 	case <-time.After(d):
-		t.Fatalf("concord lock still running after %v; output:\n%s", d, p.out.String())
+		t.Fatalf("concord lock still running after %v; output:\n%s", d, p.Out.String())
 		return -1
 	}
 }

@@ -36,7 +36,7 @@ func TestReloadAppliesConfigServices(t *testing.T) {
 	p := startAgent(t, httpPort, "-dev", "-node=reload", "-log-level=warn", "-config-dir="+dir,
 		"-http-port="+strconv.Itoa(httpPort), "-server-port="+strconv.Itoa(testutil.FreePort(t)))
 
-	if got := agentServiceIDs(t, p.addr); !slices.Equal(got, []string{"one"}) {
+	if got := agentServiceIDs(t, p.Addr); !slices.Equal(got, []string{"one"}) {
 		t.Fatalf("services at start = %v, want [one]", got)
 	}
 
@@ -45,19 +45,19 @@ func TestReloadAppliesConfigServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, dir, "two.hcl", "service {\n  name = \"two\"\n  port = 2\n}\n")
-	res := concord(t, "reload", "-http-addr="+p.addr)
+	res := concord(t, "reload", "-http-addr="+p.Addr)
 	res.want(t, "reload", 0, "Configuration reload triggered\n", "")
-	if got := agentServiceIDs(t, p.addr); !slices.Equal(got, []string{"two"}) {
+	if got := agentServiceIDs(t, p.Addr); !slices.Equal(got, []string{"two"}) {
 		t.Fatalf("services after concord reload = %v, want [two]", got)
 	}
 
 	// SIGHUP does the same.
 	writeFile(t, dir, "three.hcl", "services = [{ name = \"three\", port = 3 }]\n")
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Run(t, 10*time.Second, func(r *testutil.R) {
-		if got := agentServiceIDs(t, p.addr); !slices.Equal(got, []string{"three", "two"}) {
+		if got := agentServiceIDs(t, p.Addr); !slices.Equal(got, []string{"three", "two"}) {
 			r.Fatalf("services after SIGHUP = %v, want [three two]", got)
 		}
 	})

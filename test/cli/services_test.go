@@ -56,26 +56,26 @@ service {
 }
 `)
 
-	at(t, a.addr, "services", "register", "-name=web", "-id=web-1", "-tag=v1", "-tag=http", "-port=8080",
+	at(t, a.Addr, "services", "register", "-name=web", "-id=web-1", "-tag=v1", "-tag=http", "-port=8080",
 		"-address=10.0.0.5", "-meta=team=edge").
 		want(t, "services register -name=web ...", 0, "Registered service: web\n", "")
-	at(t, a.addr, "services", "register", file).want(t, "services register api.hcl", 0, "Registered service: api\n", "")
+	at(t, a.Addr, "services", "register", file).want(t, "services register api.hcl", 0, "Registered service: api\n", "")
 
 	// The agent knows the check at once.
 	var checks map[string]*api.AgentCheck
-	getJSON(t, a.addr, "/v1/agent/checks", &checks)
+	getJSON(t, a.Addr, "/v1/agent/checks", &checks)
 	if c := checks["api-ttl"]; c == nil || c.ServiceID != "api-1" || c.Name != "API heartbeat" || c.Type != "ttl" {
 		t.Errorf("after services register api.hcl, GET /v1/agent/checks[api-ttl] = %+v, want a ttl check of api-1", c)
 	}
 
 	// Anti-entropy puts both services, and the check, in the catalog.
 	testutil.Run(t, syncTimeout, func(r *testutil.R) {
-		res := at(t, a.addr, "catalog", "services", "-tags")
+		res := at(t, a.Addr, "catalog", "services", "-tags")
 		if want := "api      blue\nweb      http,v1\n"; res.code != 0 || res.stdout != want {
 			r.Fatalf("catalog services -tags = exit %d, stdout %q, stderr %q; want %q", res.code, res.stdout, res.stderr, want)
 		}
 	})
-	web := catalogInstances(t, a.addr, "web")
+	web := catalogInstances(t, a.Addr, "web")
 	if len(web) != 1 {
 		t.Fatalf("GET /v1/catalog/service/web = %d instances, want 1", len(web))
 	}
@@ -86,26 +86,26 @@ service {
 	}
 	testutil.Run(t, syncTimeout, func(r *testutil.R) {
 		var hc []*api.HealthCheck
-		getJSON(t, a.addr, "/v1/health/checks/api", &hc)
+		getJSON(t, a.Addr, "/v1/health/checks/api", &hc)
 		if len(hc) != 1 || hc[0].CheckID != "api-ttl" || hc[0].ServiceID != "api-1" {
 			r.Fatalf("GET /v1/health/checks/api = %+v, want api-ttl of api-1", hc)
 		}
 	})
-	at(t, a.addr, "catalog", "nodes", "-service=api").stdoutHas(t, "catalog nodes -service=api", "\ncli ")
+	at(t, a.Addr, "catalog", "nodes", "-service=api").stdoutHas(t, "catalog nodes -service=api", "\ncli ")
 
-	at(t, a.addr, "services", "deregister", "-id=web-1").
+	at(t, a.Addr, "services", "deregister", "-id=web-1").
 		want(t, "services deregister -id=web-1", 0, "Deregistered service: web-1\n", "")
-	at(t, a.addr, "services", "deregister", file).
+	at(t, a.Addr, "services", "deregister", file).
 		want(t, "services deregister api.hcl", 0, "Deregistered service: api-1\n", "")
 	testutil.Run(t, syncTimeout, func(r *testutil.R) {
-		if web, apis := catalogInstances(t, a.addr, "web"), catalogInstances(t, a.addr, "api"); len(web)+len(apis) != 0 {
+		if web, apis := catalogInstances(t, a.Addr, "web"), catalogInstances(t, a.Addr, "api"); len(web)+len(apis) != 0 {
 			r.Fatalf("after deregistering, the catalog still holds web %+v and api %+v", web, apis)
 		}
 	})
-	at(t, a.addr, "catalog", "services").want(t, "catalog services", 0, "",
+	at(t, a.Addr, "catalog", "services").want(t, "catalog services", 0, "",
 		"No services match the given query - try expanding your search.\n")
 
-	res := at(t, a.addr, "services", "deregister", "-id=web-1")
+	res := at(t, a.Addr, "services", "deregister", "-id=web-1")
 	if res.code != 1 || !strings.HasPrefix(res.stderr, `Error! Cannot deregister service "web-1": Unexpected response code: 404`) {
 		t.Errorf("services deregister -id=web-1 again = exit %d, stderr %q; want 1 and a 404", res.code, res.stderr)
 	}
@@ -125,22 +125,22 @@ func (res result) stdoutHas(t *testing.T, cmd, sub string) {
 func TestMaintEndToEnd(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
-	at(t, a.addr, "maint").want(t, "maint", 0, "", "")
+	at(t, a.Addr, "maint").want(t, "maint", 0, "", "")
 
-	at(t, a.addr, "maint", "-enable", "-reason", "kernel upgrade").
+	at(t, a.Addr, "maint", "-enable", "-reason", "kernel upgrade").
 		want(t, "maint -enable -reason 'kernel upgrade'", 0, "Node maintenance is now enabled\n", "")
-	at(t, a.addr, "maint").want(t, "maint", 0, "Node:\n  Name:   cli\n  Reason: kernel upgrade\n\n", "")
+	at(t, a.Addr, "maint").want(t, "maint", 0, "Node:\n  Name:   cli\n  Reason: kernel upgrade\n\n", "")
 
-	at(t, a.addr, "services", "register", "-name=web").want(t, "services register -name=web", 0, "Registered service: web\n", "")
-	at(t, a.addr, "maint", "-enable", "-service=web", "-reason=deploy").
+	at(t, a.Addr, "services", "register", "-name=web").want(t, "services register -name=web", 0, "Registered service: web\n", "")
+	at(t, a.Addr, "maint", "-enable", "-service=web", "-reason=deploy").
 		want(t, "maint -enable -service=web", 0, "Service maintenance is now enabled for \"web\"\n", "")
-	at(t, a.addr, "maint").want(t, "maint", 0,
+	at(t, a.Addr, "maint").want(t, "maint", 0,
 		"Node:\n  Name:   cli\n  Reason: kernel upgrade\n\nService:\n  ID:     web\n  Reason: deploy\n\n", "")
 
 	// The maintenance checks reach the catalog, critical.
 	testutil.Run(t, syncTimeout, func(r *testutil.R) {
 		var critical []*api.HealthCheck
-		getJSON(t, a.addr, "/v1/health/state/critical", &critical)
+		getJSON(t, a.Addr, "/v1/health/state/critical", &critical)
 		ids := map[string]bool{}
 		for _, c := range critical {
 			ids[c.CheckID] = true
@@ -150,12 +150,12 @@ func TestMaintEndToEnd(t *testing.T) {
 		}
 	})
 
-	at(t, a.addr, "maint", "-disable", "-service=web").
+	at(t, a.Addr, "maint", "-disable", "-service=web").
 		want(t, "maint -disable -service=web", 0, "Service maintenance is now disabled for \"web\"\n", "")
-	at(t, a.addr, "maint", "-disable").want(t, "maint -disable", 0, "Node maintenance is now disabled\n", "")
-	at(t, a.addr, "maint").want(t, "maint", 0, "", "")
+	at(t, a.Addr, "maint", "-disable").want(t, "maint -disable", 0, "Node maintenance is now disabled\n", "")
+	at(t, a.Addr, "maint").want(t, "maint", 0, "", "")
 
-	res := at(t, a.addr, "maint", "-enable", "-service=nope")
+	res := at(t, a.Addr, "maint", "-enable", "-service=nope")
 	if res.code != 1 || !strings.HasPrefix(res.stderr, `Error! Cannot enable maintenance for service "nope": Unexpected response code: 404`) {
 		t.Errorf("maint -enable -service=nope = exit %d, stderr %q; want 1 and a 404", res.code, res.stderr)
 	}
@@ -165,16 +165,16 @@ func TestMaintEndToEnd(t *testing.T) {
 func TestCatalogNodesDatacenters(t *testing.T) {
 	t.Parallel()
 	a := startDevAgent(t)
-	at(t, a.addr, "catalog", "datacenters").want(t, "catalog datacenters", 0, "dc1\n", "")
+	at(t, a.Addr, "catalog", "datacenters").want(t, "catalog datacenters", 0, "dc1\n", "")
 
 	var nodes []*api.Node
-	if getJSON(t, a.addr, "/v1/catalog/nodes", &nodes) != http.StatusOK || len(nodes) != 1 {
+	if getJSON(t, a.Addr, "/v1/catalog/nodes", &nodes) != http.StatusOK || len(nodes) != 1 {
 		t.Fatalf("GET /v1/catalog/nodes = %+v, want the agent's node", nodes)
 	}
 	n := nodes[0]
 	shortID, _, _ := strings.Cut(n.ID, "-")
 
-	res := at(t, a.addr, "catalog", "nodes")
+	res := at(t, a.Addr, "catalog", "nodes")
 	lines := strings.Split(strings.TrimSuffix(res.stdout, "\n"), "\n")
 	if res.code != 0 || len(lines) != 2 ||
 		!reflect.DeepEqual(strings.Fields(lines[0]), []string{"Node", "ID", "Address", "DC"}) ||
@@ -183,7 +183,7 @@ func TestCatalogNodesDatacenters(t *testing.T) {
 			res.code, res.stdout, res.stderr, shortID, n.Address)
 	}
 
-	res = at(t, a.addr, "catalog", "nodes", "-detailed")
+	res = at(t, a.Addr, "catalog", "nodes", "-detailed")
 	lines = strings.Split(strings.TrimSuffix(res.stdout, "\n"), "\n")
 	wantRow := []string{"cli", n.ID, n.Address, "dc1", "lan=" + n.Address + ","}
 	if res.code != 0 || len(lines) != 2 ||
@@ -194,12 +194,12 @@ func TestCatalogNodesDatacenters(t *testing.T) {
 			res.code, res.stdout, res.stderr, wantRow)
 	}
 
-	at(t, a.addr, "catalog", "nodes", "-node-meta=rack=r9").want(t, "catalog nodes -node-meta=rack=r9", 0, "",
+	at(t, a.Addr, "catalog", "nodes", "-node-meta=rack=r9").want(t, "catalog nodes -node-meta=rack=r9", 0, "",
 		"No nodes match the given query - try expanding your search.\n")
 
 	// The address and token also come from the environment.
-	run{env: []string{"CONSUL_HTTP_ADDR=" + a.addr}}.concord(t, "catalog", "datacenters").
+	run{env: []string{"CONSUL_HTTP_ADDR=" + a.Addr}}.concord(t, "catalog", "datacenters").
 		want(t, "CONSUL_HTTP_ADDR=... catalog datacenters", 0, "dc1\n", "")
-	run{env: []string{"CONCORD_HTTP_ADDR=" + a.addr, "CONSUL_HTTP_ADDR=127.0.0.1:1"}}.concord(t, "catalog", "datacenters").
+	run{env: []string{"CONCORD_HTTP_ADDR=" + a.Addr, "CONSUL_HTTP_ADDR=127.0.0.1:1"}}.concord(t, "catalog", "datacenters").
 		want(t, "CONCORD_HTTP_ADDR=... catalog datacenters", 0, "dc1\n", "")
 }

@@ -85,9 +85,9 @@ func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 		// default read mode), then the state after a consistent read, which
 		// waits for the new leader to apply its whole log: a loss in both is
 		// lost data, a loss in the first only is a stale read.
-		checkLedger(t, p.addr, round, "", l)
-		waitConsistent(t, p.addr)
-		checkLedger(t, p.addr, round, "consistent", l)
+		checkLedger(t, p.Addr, round, "", l)
+		waitConsistent(t, p.Addr)
+		checkLedger(t, p.Addr, round, "consistent", l)
 	}
 }
 
@@ -130,7 +130,7 @@ func writeUntilKilled(t *testing.T, p *agentProc, round int) ([]writerLog, int64
 				value := fmt.Sprintf("w%d-n%d-%s", w, n, hex.EncodeToString(random))
 				wl.sent[key] = value
 				inFlight.Add(1)
-				ok, err := put(client, p.addr, key, value)
+				ok, err := put(client, p.Addr, key, value)
 				inFlight.Add(-1)
 				switch {
 				case err != nil:
@@ -153,7 +153,7 @@ func writeUntilKilled(t *testing.T, p *agentProc, round int) ([]writerLog, int64
 	}
 	killed.Store(true)
 	atKill := inFlight.Load()
-	p.kill(t)
+	kill(t, p)
 	wg.Wait()
 	return logs, atKill
 }
@@ -232,26 +232,26 @@ func firstFew(keys []string) []string {
 func TestSIGTERMShutsDownCleanly(t *testing.T) {
 	dir := t.TempDir()
 	p := startDurable(t, dir)
-	want := writeKeys(t, p.addr, "term/", 200)
+	want := writeKeys(t, p.Addr, "term/", 200)
 
 	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("cannot send SIGTERM: %v", err)
 	}
-	if !p.waitExit(10 * time.Second) {
+	if !p.WaitExit(10 * time.Second) {
 		t.Fatalf("agent still running 10s after SIGTERM")
 	}
 	t.Logf("agent exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
-	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("agent exit code after SIGTERM = %d (%v), want 0", code, p.cmd.ProcessState)
+	if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("agent exit code after SIGTERM = %d (%v), want 0", code, p.Cmd.ProcessState)
 	}
 	const caught = "==> Caught signal, gracefully shutting down agent...\n"
-	if !strings.Contains(p.out.String(), caught) {
+	if !strings.Contains(p.Out.String(), caught) {
 		t.Errorf("agent output lacks %q", caught)
 	}
 
 	p = startDurable(t, dir)
-	tree, _ := listTree(t, p.addr, "term/", "")
+	tree, _ := listTree(t, p.Addr, "term/", "")
 	if len(tree) != len(want) {
 		t.Errorf("after SIGTERM and restart, term/ holds %d keys, want %d", len(tree), len(want))
 	}
@@ -267,8 +267,8 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 // result and the agent must exit, both within 10s.
 func TestSIGTERMAnswersBlockingQuery(t *testing.T) {
 	p := startDurable(t, t.TempDir())
-	writeKeys(t, p.addr, "watch/", 10)
-	_, index := listTree(t, p.addr, "watch/", "")
+	writeKeys(t, p.Addr, "watch/", 10)
+	_, index := listTree(t, p.Addr, "watch/", "")
 	if index == 0 {
 		t.Fatalf("GET /v1/kv/watch/?recurse gave no X-Consul-Index")
 	}
@@ -282,7 +282,7 @@ func TestSIGTERMAnswersBlockingQuery(t *testing.T) {
 	answered := make(chan answer, 1)
 	sent := make(chan struct{})
 	go func() {
-		url := fmt.Sprintf("http://%s/v1/kv/watch/?recurse&index=%d&wait=5m", p.addr, index)
+		url := fmt.Sprintf("http://%s/v1/kv/watch/?recurse&index=%d&wait=5m", p.Addr, index)
 		var once sync.Once
 		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
 			once.Do(func() { close(sent) })
@@ -323,7 +323,7 @@ func TestSIGTERMAnswersBlockingQuery(t *testing.T) {
 	}
 
 	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("cannot send SIGTERM: %v", err)
 	}
 	select {
@@ -336,12 +336,12 @@ func TestSIGTERMAnswersBlockingQuery(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Errorf("blocking query still unanswered 10s after SIGTERM")
 	}
-	if !p.waitExit(10 * time.Second) {
+	if !p.WaitExit(10 * time.Second) {
 		t.Fatalf("agent still running 10s after SIGTERM with a blocking query open")
 	}
 	t.Logf("agent exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
-	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("agent exit code after SIGTERM = %d (%v), want 0", code, p.cmd.ProcessState)
+	if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("agent exit code after SIGTERM = %d (%v), want 0", code, p.Cmd.ProcessState)
 	}
 }
 

@@ -3,16 +3,12 @@ package crash_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,7 +33,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary, err = buildConcord(dir)
+	binary, err = testutil.BuildConcord(dir)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1
@@ -45,52 +41,8 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// buildConcord runs `go build ./cmd/concord` from the module root into dir.
-func buildConcord(dir string) (string, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "concord")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/concord")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("cannot build concord in %s: %v\n%s", root, err, out)
-	}
-	return bin, nil
-}
-
-// moduleRoot is the directory holding go.mod: from `go env GOMOD`, else
-// found by walking up from the working directory.
-func moduleRoot() (string, error) {
-	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
-			return filepath.Dir(gomod), nil
-		}
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // agentProc is one `concord agent` subprocess on loopback.
-type agentProc struct {
-	cmd  *exec.Cmd
-	addr string        // host:port of the HTTP API
-	out  *syncBuffer   // stdout and stderr, interleaved
-	done chan struct{} // closed once the process has exited and been reaped
-}
+type agentProc = testutil.AgentProc
 
 // startDurable starts a single durable server over dataDir on fresh loopback
 // ports and waits until it has a leader. The process is killed at cleanup
@@ -98,88 +50,25 @@ type agentProc struct {
 func startDurable(t *testing.T, dataDir string) *agentProc {
 	t.Helper()
 	httpPort, serverPort := testutil.FreePort(t), testutil.FreePort(t)
-	p := &agentProc{
-		addr: "127.0.0.1:" + strconv.Itoa(httpPort),
-		out:  &syncBuffer{},
-		done: make(chan struct{}),
-	}
-	p.cmd = exec.Command(binary, "agent", "-server", "-bootstrap-expect=1",
+	return testutil.StartAgentProcess(t, binary, nil, httpPort, "-server", "-bootstrap-expect=1",
 		"-data-dir="+dataDir, "-node=n1", "-bind=127.0.0.1", "-client=127.0.0.1",
 		"-http-port="+strconv.Itoa(httpPort), "-server-port="+strconv.Itoa(serverPort),
 		"-log-level=warn")
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("cannot start concord agent: %v", err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		if !p.exited() {
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("output of agent on %s:\n%s", p.addr, p.out.String())
-		}
-	})
-	testutil.WaitForLeader(t, p.addr)
-	return p
-}
-
-// exited reports whether the process has already exited.
-func (p *agentProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// waitExit waits up to timeout for the process to exit and reports whether
-// it did.
-func (p *agentProc) waitExit(timeout time.Duration) bool {
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(timeout):
-		return false
-	}
 }
 
 // kill sends SIGKILL and waits for the process to be reaped.
-func (p *agentProc) kill(t *testing.T) {
+func kill(t *testing.T, p *agentProc) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("cannot SIGKILL the agent: %v", err)
 	}
-	if !p.waitExit(10 * time.Second) {
+	if !p.WaitExit(10 * time.Second) {
 		t.Fatalf("agent still running 10s after SIGKILL")
 	}
-	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	ws, ok := p.Cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("agent exited with %v, want death by SIGKILL", p.cmd.ProcessState)
+		t.Fatalf("agent exited with %v, want death by SIGKILL", p.Cmd.ProcessState)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the two output copiers of a process.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // listTree returns every pair under prefix, as GET ?recurse answers, keyed by
