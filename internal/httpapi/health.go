@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,6 +149,34 @@ func (h *Handler) catalogNode(w http.ResponseWriter, r *http.Request) (any, erro
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.CatalogNode, api.QueryMeta, error) {
 		return h.backend.CatalogNode(ctx, q, r.PathValue("node"))
 	})
+}
+
+// nodeServiceList is the body of /v1/catalog/node-services: the node and
+// its services as a list.
+type nodeServiceList struct {
+	Node     *api.Node
+	Services []*api.NodeService
+}
+
+// catalogNodeServices serves GET /v1/catalog/node-services/<node>; ?filter
+// applies to the services.
+func (h *Handler) catalogNodeServices(w http.ResponseWriter, r *http.Request) (any, error) {
+	f, err := parseFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	cn, err := read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.CatalogNode, api.QueryMeta, error) {
+		return h.backend.CatalogNode(ctx, q, r.PathValue("node"))
+	})
+	if err != nil || cn == nil {
+		return nil, err
+	}
+	list := &nodeServiceList{Node: cn.Node, Services: []*api.NodeService{}}
+	for _, id := range slices.Sorted(maps.Keys(cn.Services)) {
+		list.Services = append(list.Services, cn.Services[id])
+	}
+	list.Services, err = applyFilter(f, list.Services)
+	return list, err
 }
 
 // healthService serves GET /v1/health/service/<name>?passing&tag=..

@@ -36,6 +36,7 @@ var routes = []route{
 	{"GET", "/v1/catalog/services", (*Handler).catalogServices},
 	{"GET", "/v1/catalog/service/{service}", (*Handler).catalogService},
 	{"GET", "/v1/catalog/node/{node}", (*Handler).catalogNode},
+	{"GET", "/v1/catalog/node-services/{node}", (*Handler).catalogNodeServices},
 	{"GET", "/v1/health/node/{node}", (*Handler).healthNode},
 	{"GET", "/v1/health/service/{service}", (*Handler).healthService},
 	{"GET", "/v1/health/checks/{service}", (*Handler).healthChecks},
