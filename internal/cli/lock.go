@@ -263,6 +263,7 @@ type childOptions struct {
 // start or was stopped because the lock was lost or ctx ended.
 func runChild(ctx context.Context, args []string, o childOptions) int {
 	cmd := childCommand(args, o.shell)
+	ownGroup(cmd)
 	cmd.Env = append(os.Environ(),
 		"CONSUL_LOCK_HELD=true",
 		"CONCORD_LOCK_INDEX="+strconv.FormatUint(o.index, 10))
@@ -315,12 +316,12 @@ func childCommand(args []string, shell bool) *exec.Cmd {
 	return exec.Command(sh, "-c", script)
 }
 
-// stopChild sends p SIGTERM, then SIGKILL if it has not exited after
-// killGrace, and waits for it. Where SIGTERM cannot be sent (Windows) it
-// kills at once.
+// stopChild sends p's process group SIGTERM, then SIGKILL if p has not
+// exited after killGrace, and waits for it. Where SIGTERM cannot be sent
+// (Windows) it kills at once.
 func stopChild(p *os.Process, exited <-chan error) {
-	if err := p.Signal(syscall.SIGTERM); err != nil {
-		p.Kill()
+	if err := signalGroup(p, syscall.SIGTERM); err != nil {
+		signalGroup(p, syscall.SIGKILL)
 	}
 	t := time.NewTimer(killGrace)
 	defer t.Stop()
@@ -329,6 +330,6 @@ func stopChild(p *os.Process, exited <-chan error) {
 		return
 	case <-t.C:
 	}
-	p.Kill()
+	signalGroup(p, syscall.SIGKILL)
 	<-exited
 }
