@@ -7,6 +7,10 @@ const (
 	HealthCritical = "critical"
 )
 
+// ServerServiceID is the service every server registers itself as. The
+// agent's anti-entropy leaves it alone: the servers own it.
+const ServerServiceID = "consul"
+
 // Node is a catalog node.
 type Node struct {
 	ID              string
@@ -27,6 +31,7 @@ type NodeService struct {
 	Address           string
 	Meta              map[string]string
 	Port              int
+	Weights           AgentWeights
 	EnableTagOverride bool
 	CreateIndex       uint64
 	ModifyIndex       uint64
@@ -87,6 +92,7 @@ type CatalogService struct {
 	ServiceTags              []string
 	ServiceMeta              map[string]string
 	ServicePort              int
+	ServiceWeights           AgentWeights
 	ServiceEnableTagOverride bool
 	CreateIndex              uint64
 	ModifyIndex              uint64

@@ -151,10 +151,8 @@ func (a *Agent) startLocal() error {
 		}
 	}
 	for _, pc := range saved {
-		reg := &api.AgentCheckRegistration{ID: pc.Check.CheckID, ServiceID: pc.Check.ServiceID, AgentServiceCheck: *pc.Definition}
-		reg.Name, reg.Notes = pc.Check.Name, pc.Check.Notes
-		if err := a.addCheck(reg, false); err != nil {
-			a.logger.Warn("cannot restore check", "check", reg.ID, "error", err)
+		if err := a.restoreCheck(pc); err != nil {
+			a.logger.Warn("cannot restore check", "check", pc.Check.CheckID, "error", err)
 		}
 	}
 	if err := a.loadFileDefinitions(a.cfg); err != nil {
@@ -163,6 +161,21 @@ func (a *Agent) startLocal() error {
 	go a.local.Run(a.stopCtx, catalog{a}, local.DefaultSyncInterval)
 	go a.reapCriticalServices(a.stopCtx, reapInterval)
 	return nil
+}
+
+// restoreCheck registers a check saved by an earlier run. A TTL check comes
+// back with the status last reported (its TTL starts again); a check
+// without a definition (maintenance) is restored as it was.
+func (a *Agent) restoreCheck(pc local.PersistedCheck) error {
+	if pc.Definition == nil {
+		return a.local.AddCheck(pc.Check, nil, true)
+	}
+	reg := &api.AgentCheckRegistration{ID: pc.Check.CheckID, ServiceID: pc.Check.ServiceID, AgentServiceCheck: *pc.Definition}
+	reg.Name, reg.Notes = pc.Check.Name, pc.Check.Notes
+	if reg.TTL != "" && pc.Check.Status != "" {
+		reg.Status = pc.Check.Status
+	}
+	return a.addCheck(reg, false)
 }
 
 // HTTPAddr is the address the HTTP API listens on, "" when disabled.

@@ -16,6 +16,7 @@ type checkRunner interface {
 	Add(id string, def *api.AgentServiceCheck, fromConfigFile bool) error
 	Remove(id string)
 	UpdateTTL(id, status, output string) error
+	Validate(def *api.AgentServiceCheck, fromConfigFile bool) error
 	Stop()
 }
 
@@ -101,11 +102,8 @@ func (a *Agent) validateCheck(c *api.AgentCheckRegistration, fromFile bool) erro
 	if c.Name == "" {
 		return api.BadRequestError{Reason: "Missing check name"}
 	}
-	if checkType(&c.AgentServiceCheck) == "" {
-		return api.BadRequestError{Reason: "Must provide TTL or HTTP, TCP, UDP, GRPC, ScriptArgs or AliasService/AliasNode for check " + c.Name}
-	}
-	if len(c.Args) > 0 && !(a.cfg.EnableScriptChecks || fromFile && a.cfg.EnableLocalScriptChecks) {
-		return api.BadRequestError{Reason: "Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"}
+	if err := a.runner.Validate(&c.AgentServiceCheck, fromFile); err != nil {
+		return api.BadRequestError{Reason: fmt.Sprintf("Check %q: %v", c.Name, err)}
 	}
 	return nil
 }

@@ -199,6 +199,20 @@ func (r *Runner) Add(id string, def *api.AgentServiceCheck, fromConfigFile bool)
 	return nil
 }
 
+// Validate reports whether Add would accept def, without running anything,
+// so a caller can refuse a registration before changing any state.
+func (r *Runner) Validate(def *api.AgentServiceCheck, fromConfigFile bool) error {
+	if def == nil {
+		return fmt.Errorf("%w: no definition", ErrInvalidCheck)
+	}
+	sp, err := r.parse(def, fromConfigFile, r.cfg.Logger)
+	if err != nil || sp.kind == kindTTL || sp.kind == kindAlias {
+		return err
+	}
+	_, err = r.newProbe(sp, def)
+	return err
+}
+
 // newProbe returns the probe of an interval check.
 func (r *Runner) newProbe(sp spec, def *api.AgentServiceCheck) (probe, error) {
 	switch sp.kind {

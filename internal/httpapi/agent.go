@@ -108,7 +108,7 @@ func (h *Handler) agentHealthEntry(id string) (*agentHealth, bool) {
 	}
 	entry := &agentHealth{AggregatedStatus: status, Service: svc, Checks: []*api.AgentCheck{}}
 	for _, c := range h.backend.AgentChecks() {
-		if c.ServiceID == id {
+		if c.ServiceID == id || c.ServiceID == "" {
 			entry.Checks = append(entry.Checks, c)
 		}
 	}

@@ -15,7 +15,8 @@ import (
 // each, under DataDir/services and DataDir/checks, so a restart keeps them.
 // Files are written to a temporary name, synced, then renamed.
 
-// PersistedCheck is a check as saved in the data dir.
+// PersistedCheck is a check as saved in the data dir. Definition is nil
+// for checks without a runner (maintenance).
 type PersistedCheck struct {
 	Check      *api.HealthCheck
 	Definition *api.AgentServiceCheck

@@ -172,7 +172,7 @@ func (l *State) AddCheck(chk *api.HealthCheck, def *api.AgentServiceCheck, persi
 	}
 	l.checks[chk.CheckID] = &check{chk: chk, def: def, persist: persist}
 	l.mu.Unlock()
-	if persist && def != nil {
+	if persist {
 		if err := l.saveCheck(chk, def); err != nil {
 			return err
 		}
@@ -209,6 +209,13 @@ func (l *State) UpdateCheck(id, status, output string) {
 	updated.Status, updated.Output = status, output
 	l.checks[id] = &check{chk: &updated, def: c.def, persist: c.persist}
 	l.mu.Unlock()
+	if c.persist && c.def != nil && c.def.TTL != "" {
+		// A TTL check's status is what the application last reported;
+		// keep it so a restart within the TTL does not fail the service.
+		if err := l.saveCheck(&updated, c.def); err != nil {
+			l.cfg.Logger.Warn("cannot save check status", "check", id, "error", err)
+		}
+	}
 	l.trigger()
 }
 
@@ -266,7 +273,7 @@ func (l *State) SetNodeMaintenance(enable bool, reason string) error {
 	return l.AddCheck(&api.HealthCheck{
 		CheckID: NodeMaintCheckID, Name: "Node Maintenance Mode", Notes: reason,
 		Status: api.HealthCritical, Type: "maintenance",
-	}, nil, false)
+	}, nil, true)
 }
 
 // SetServiceMaintenance puts one service in (or out of) maintenance.
@@ -287,7 +294,7 @@ func (l *State) SetServiceMaintenance(id string, enable bool, reason string) err
 	return l.AddCheck(&api.HealthCheck{
 		CheckID: checkID, Name: "Service Maintenance Mode", Notes: reason, ServiceID: id,
 		Status: api.HealthCritical, Type: "maintenance",
-	}, nil, false)
+	}, nil, true)
 }
 
 // ServiceHealth returns a service with the aggregate status of its checks

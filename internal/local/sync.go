@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -42,18 +43,26 @@ func (l *State) Run(ctx context.Context, cat Catalog, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-full:
-			full = next()
-			err = l.SyncFull(ctx, cat)
+			if err = l.SyncFull(ctx, cat); err != nil {
+				full = time.After(time.Second) // a failed full sync is retried as one
+			} else {
+				full = next()
+			}
 		case <-l.triggerCh:
 			err = l.SyncChanges(ctx, cat)
 		case <-retry:
 			retry = nil
 			err = l.SyncChanges(ctx, cat)
 		}
-		if err != nil && ctx.Err() == nil {
-			l.cfg.Logger.Warn("anti-entropy sync failed; retrying", "error", err)
-			retry = time.After(time.Second)
+		if err == nil || ctx.Err() != nil {
+			continue
 		}
+		if errors.Is(err, api.ErrNoLeader) {
+			l.cfg.Logger.Debug("anti-entropy sync waits for a leader")
+		} else {
+			l.cfg.Logger.Warn("anti-entropy sync failed; retrying", "error", err)
+		}
+		retry = time.After(time.Second)
 	}
 }
 
@@ -71,6 +80,9 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 		s.inSync = !s.deleted && serviceMatches(s.svc, services[id])
 	}
 	for id := range services {
+		if id == api.ServerServiceID {
+			continue // the servers own their own service entry
+		}
 		if s, ok := l.services[id]; !ok || s.deleted {
 			extraServices = append(extraServices, id)
 		}
@@ -137,7 +149,7 @@ func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 		req := l.registration()
 		req.Service = &api.NodeService{
 			ID: svc.ID, Service: svc.Service, Tags: svc.Tags, Address: svc.Address,
-			Meta: svc.Meta, Port: svc.Port, EnableTagOverride: svc.EnableTagOverride,
+			Meta: svc.Meta, Port: svc.Port, Weights: svc.Weights, EnableTagOverride: svc.EnableTagOverride,
 		}
 		if err := cat.Register(ctx, req); err != nil {
 			return err
@@ -205,6 +217,7 @@ func (l *State) dropCheck(id string, c *check) {
 func serviceMatches(svc *api.AgentService, ns *api.NodeService) bool {
 	return ns != nil && svc.Service == ns.Service && slices.Equal(svc.Tags, ns.Tags) &&
 		svc.Address == ns.Address && svc.Port == ns.Port && maps.Equal(svc.Meta, ns.Meta) &&
+		svc.Weights == ns.Weights &&
 		svc.EnableTagOverride == ns.EnableTagOverride
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -116,14 +117,18 @@ func (s *Server) SessionList(ctx context.Context, q *api.QueryOptions, node stri
 }
 
 // registerSelf puts this server's node in the catalog with a passing
-// serfHealth check. Until gossip exists nothing else reports the node's
+// serfHealth check and the "consul" service. Until gossip exists nothing else reports the node's
 // health, so the check stays passing while the server runs.
 func (s *Server) registerSelf() error {
-	host, _, _ := net.SplitHostPort(s.RaftAddr())
+	host, portText, _ := net.SplitHostPort(s.RaftAddr())
+	port, _ := strconv.Atoi(portText)
 	_, err := s.raftApply(fsm.EncodeRegister(&api.CatalogRegistration{
 		ID: s.cfg.NodeID, Node: s.cfg.NodeName, Address: host, Datacenter: s.cfg.Datacenter,
 		TaggedAddresses: map[string]string{"lan": host, "lan_ipv4": host, "wan": host, "wan_ipv4": host},
 		NodeMeta:        map[string]string{"consul-network-segment": ""},
+		// Servers appear as the service "consul", so that
+		// consul.service.consul finds them, as tools written for Consul expect.
+		Service: &api.NodeService{ID: api.ServerServiceID, Service: api.ServerServiceID, Port: port},
 		Check: &api.HealthCheck{
 			CheckID: api.SerfCheckID, Name: api.SerfCheckName, Status: api.HealthPassing,
 			Output: "Agent alive and reachable",

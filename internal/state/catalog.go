@@ -115,6 +115,12 @@ func (t *Txn) ensureService(idx uint64, node string, svc *api.NodeService) error
 		return fmt.Errorf("missing service name")
 	}
 	row := &serviceRow{Node: node, NodeService: *svc}
+	if row.Weights == (api.AgentWeights{}) {
+		row.Weights = api.AgentWeights{Passing: 1, Warning: 1}
+	}
+	if row.Tags == nil {
+		row.Tags = []string{} // Consul answers [] for no tags, never null
+	}
 	row.CreateIndex, row.ModifyIndex = idx, idx
 	raw, err := t.tx.First(tableServices, "id", node, svc.ID)
 	if err != nil {
@@ -139,7 +145,7 @@ func (t *Txn) ensureService(idx uint64, node string, svc *api.NodeService) error
 
 func servicesEqual(a, b *api.NodeService) bool {
 	return a.ID == b.ID && a.Service == b.Service && slices.Equal(a.Tags, b.Tags) &&
-		a.Address == b.Address && maps.Equal(a.Meta, b.Meta) && a.Port == b.Port &&
+		a.Address == b.Address && maps.Equal(a.Meta, b.Meta) && a.Port == b.Port && a.Weights == b.Weights &&
 		a.EnableTagOverride == b.EnableTagOverride
 }
 

@@ -93,7 +93,7 @@ func (s *Store) ServiceNodes(ws memdb.WatchSet, service string, tags []string) (
 			ID: n.ID, Node: n.Node, Address: n.Address, Datacenter: n.Datacenter,
 			TaggedAddresses: n.TaggedAddresses, NodeMeta: n.Meta,
 			ServiceID: row.ID, ServiceName: row.Service, ServiceAddress: row.Address,
-			ServiceTags: row.Tags, ServiceMeta: row.Meta, ServicePort: row.Port,
+			ServiceTags: row.Tags, ServiceMeta: row.Meta, ServicePort: row.Port, ServiceWeights: row.Weights,
 			ServiceEnableTagOverride: row.EnableTagOverride,
 			CreateIndex:              row.CreateIndex, ModifyIndex: row.ModifyIndex,
 		})

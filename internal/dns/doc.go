@@ -1,0 +1,42 @@
+// Package dns is Concord's DNS interface: it answers Consul-style names for
+// nodes and healthy service instances over UDP and TCP, with
+// github.com/miekg/dns doing the wire work.
+//
+// The names it knows, under Config.Domain (or Config.AltDomain, whose
+// answers then use that domain), with an optional datacenter label that
+// must be Config.Datacenter:
+//
+//	<node>.node[.<dc>].<domain>                 A/AAAA, TXT from node meta
+//	[<tag>.]<service>.service[.<dc>].<domain>   A/AAAA (or CNAME), SRV
+//	_<service>._<tag|tcp|udp>[.service][.<dc>].<domain>   as above (RFC 2782)
+//	<hex-ip>.addr[.<dc>].<domain>               A (8 hex digits), AAAA (32)
+//	<domain>                                    SOA, NS
+//	<reversed-ip>.in-addr.arpa / ip6.arpa       PTR to <node>.node.<dc>.<domain>
+//
+// Names are matched without regard to case. Any other name is forwarded to
+// Config.Recursors, or refused when there are none.
+//
+// The path of one query:
+//
+//  1. miekg/dns reads a packet (UDP) or a framed message (TCP), drops or
+//     answers FORMERR to what it cannot parse, and calls [Server.ServeDNS]
+//     in a goroutine of its own. Only the first question is answered.
+//  2. ServeDNS finds the zone of the name: our domain, the alternative
+//     domain, the reverse zones, or elsewhere (forwarded as is by
+//     recurse.go, which writes the upstream's answer back).
+//  3. parseName splits a name of our domain into a query: its form (node,
+//     service, addr, apex), name, tag and datacenter. It allocates nothing.
+//  4. The answer for the form is built from the [Catalog] (node.go,
+//     service.go, addr.go, ptr.go, soa.go), under one context that bounds
+//     every catalog call of the query. Errors become an rcode in one place,
+//     rcodeFor: an unknown name NXDOMAIN, anything else SERVFAIL.
+//     Negative answers (NXDOMAIN, or no record of the asked type) carry the
+//     SOA in the authority section.
+//  5. size.go fits the reply to the transport: over UDP at most
+//     Config.UDPAnswerLimit address records for a client without EDNS0, and
+//     no more bytes than the client can take (512, or its EDNS0 size);
+//     over TCP up to 64 KiB. The reply is then written.
+//
+// A panic while answering is recovered and answered SERVFAIL, so that bad
+// input or a faulty Catalog cannot stop the server.
+package dns
