@@ -38,6 +38,21 @@ type Ports struct {
 	GRPC    int // ports.grpc, -grpc-port (-1; 8502 in dev mode)
 }
 
+// DNS is the DNS interface's settings (domain, alt_domain, recursors and
+// the dns_config block).
+type DNS struct {
+	Domain          string        // domain ("consul.")
+	AltDomain       string        // alt_domain
+	Recursors       []string      // recursors: resolvers for names outside the domains
+	AllowStale      bool          // dns_config.allow_stale (true)
+	NodeTTL         time.Duration // dns_config.node_ttl (0)
+	ServiceTTL      time.Duration // dns_config.service_ttl."*" (0)
+	OnlyPassing     bool          // dns_config.only_passing
+	EnableTruncate  bool          // dns_config.enable_truncate
+	UDPAnswerLimit  int           // dns_config.udp_answer_limit (3)
+	RecursorTimeout time.Duration // dns_config.recursor_timeout (2s)
+}
+
 // Config is the agent's whole configuration after merging every source.
 type Config struct {
 	DevMode         bool   // -dev: in-memory single server
@@ -49,6 +64,7 @@ type Config struct {
 	BindAddr        string // bind_addr, -bind (127.0.0.1)
 	ClientAddr      string // client_addr, -client (127.0.0.1)
 	Ports           Ports
+	DNS             DNS
 	LogLevel        string // log_level, -log-level: trace|debug|info|warn|error
 	UI              bool   // ui_config.enabled / ui, -ui
 	AdvertiseAddr   string // advertise_addr, -advertise; empty means BindAddr
@@ -103,6 +119,9 @@ func Default() Config {
 		},
 		LogLevel:      "info",
 		SessionTTLMin: 10 * time.Second,
+		DNS: DNS{
+			Domain: "consul.", AllowStale: true, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
+		},
 	}
 }
 

@@ -42,6 +42,10 @@ var options = []option{
 		usage: "`IP` address advertised to other nodes (default: the bind address)",
 		set:   func(c *Config, v any) { c.AdvertiseAddr = v.(string) },
 		check: func(v any) error { return checkAdvertise(v.(string)) }},
+	{key: "alt_domain", flag: "alt-domain", kind: kindString,
+		usage: "a second DNS `domain` answered like domain",
+		set:   func(c *Config, v any) { c.DNS.AltDomain = v.(string) },
+		check: func(v any) error { return checkDomain(v.(string)) }},
 	{key: "bind_addr", flag: "bind", kind: kindString,
 		usage: "`IP` address for cluster traffic: Raft, RPC and gossip (default 127.0.0.1)",
 		set:   func(c *Config, v any) { c.BindAddr = v.(string) },
@@ -68,6 +72,32 @@ var options = []option{
 		usage: "datacenter `name`: lowercase letters, digits, - and _ (default dc1)",
 		set:   func(c *Config, v any) { c.Datacenter = v.(string) },
 		check: func(v any) error { return checkDatacenter(v.(string)) }},
+	{key: "dns_config.allow_stale", kind: kindBool,
+		set: func(c *Config, v any) { c.DNS.AllowStale = v.(bool) }},
+	{key: "dns_config.enable_truncate", kind: kindBool,
+		set: func(c *Config, v any) { c.DNS.EnableTruncate = v.(bool) }},
+	{key: "dns_config.max_stale", kind: kindDuration,
+		set: func(*Config, any) {}}, // accepted: reads are always served from this server's state
+	{key: "dns_config.node_ttl", kind: kindDuration,
+		set: func(c *Config, v any) { c.DNS.NodeTTL = v.(time.Duration) }},
+	{key: "dns_config.only_passing", kind: kindBool,
+		set: func(c *Config, v any) { c.DNS.OnlyPassing = v.(bool) }},
+	{key: "dns_config.recursor_timeout", kind: kindDuration,
+		set: func(c *Config, v any) { c.DNS.RecursorTimeout = v.(time.Duration) }},
+	{key: "dns_config.service_ttl.*", kind: kindDuration,
+		set: func(c *Config, v any) { c.DNS.ServiceTTL = v.(time.Duration) }},
+	{key: "dns_config.udp_answer_limit", kind: kindInt,
+		set: func(c *Config, v any) { c.DNS.UDPAnswerLimit = v.(int) },
+		check: func(v any) error {
+			if v.(int) < 1 {
+				return fmt.Errorf("must be at least 1")
+			}
+			return nil
+		}},
+	{key: "domain", flag: "domain", kind: kindString,
+		usage: "DNS `domain` Concord answers for (default consul.)",
+		set:   func(c *Config, v any) { c.DNS.Domain = v.(string) },
+		check: func(v any) error { return checkDomain(v.(string)) }},
 	{key: "enable_local_script_checks", flag: "enable-local-script-checks", kind: kindBool,
 		usage: "allow script checks defined in config files",
 		set:   func(c *Config, v any) { c.EnableLocalScriptChecks = v.(bool) }},
@@ -118,6 +148,9 @@ var options = []option{
 			}
 			return nil
 		}},
+	{key: "recursors", flag: "recursor", kind: kindList,
+		usage: "upstream DNS `address` for names outside the domain; repeatable",
+		set:   func(c *Config, v any) { c.DNS.Recursors = append(c.DNS.Recursors, v.([]string)...) }},
 	{key: "retry_join", flag: "retry-join", kind: kindList,
 		usage: "`address` to join at start, retried until it works; repeatable",
 		set:   func(c *Config, v any) { c.RetryJoin = append(c.RetryJoin, v.([]string)...) },
@@ -173,4 +206,12 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkDomain accepts a DNS domain such as "consul" or "consul.".
+func checkDomain(d string) error {
+	if d == "" || strings.Contains(d, " ") || strings.HasPrefix(d, ".") || strings.Contains(d, "..") {
+		return fmt.Errorf("must be a DNS domain such as \"consul.\"")
+	}
+	return nil
 }

@@ -323,7 +323,7 @@ func TestTxnLockVerbs(t *testing.T) {
 		t.Fatalf("Txn(unlock s1) ok = false, errors: %s", txnErrors(resp))
 	}
 	wantLock(t, c, key, "free", "", 1)
-	ok, resp = runTxn(t, c, consulapi.TxnOps{lockOp(consulapi.KVCheckSession, s1, "")}, nil)
+	ok, _ = runTxn(t, c, consulapi.TxnOps{lockOp(consulapi.KVCheckSession, s1, "")}, nil)
 	if ok {
 		t.Errorf("Txn(check-session s1) after unlock ok = true, want false")
 	}
