@@ -377,7 +377,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*config.Config) {}, ""},
 		{"ephemeral http and server ports", func(c *config.Config) { c.Ports.HTTP, c.Ports.Server = 0, 0 }, ""},
-		{"zero dns port", func(c *config.Config) { c.Ports.DNS = 0 }, "ports.dns: must be 1-65535, or -1 to disable, got 0"},
+		{"zero serf port", func(c *config.Config) { c.Ports.SerfLAN = 0 }, "ports.serf_lan: must be 1-65535, or -1 to disable, got 0"},
 		{"negative port", func(c *config.Config) { c.Ports.GRPC = -2 }, "ports.grpc:"},
 		{"empty node", func(c *config.Config) { c.NodeName = "" }, "node_name: must not be empty"},
 		{"empty datacenter", func(c *config.Config) { c.Datacenter = "" }, "datacenter: must not be empty"},
@@ -409,8 +409,8 @@ func TestValidate(t *testing.T) {
 	if err := c.Validate(); err != nil || c.LogLevel != "warn" {
 		t.Errorf("Validate() with log level WARN = %v, LogLevel %q, want nil, \"warn\"", err, c.LogLevel)
 	}
-	c.Ports.DNS, c.BindAddr = 0, "x"
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ports.dns") || !strings.Contains(err.Error(), "bind_addr") {
+	c.Ports.SerfLAN, c.BindAddr = 0, "x"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ports.serf_lan") || !strings.Contains(err.Error(), "bind_addr") {
 		t.Errorf("Validate() = %v, want every problem reported", err)
 	}
 }

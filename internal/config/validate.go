@@ -43,7 +43,7 @@ func (c *Config) Validate() error {
 		allowZero bool
 	}{
 		{"ports.http", c.Ports.HTTP, true},
-		{"ports.dns", c.Ports.DNS, false},
+		{"ports.dns", c.Ports.DNS, true},
 		{"ports.server", c.Ports.Server, true},
 		{"ports.serf_lan", c.Ports.SerfLAN, false},
 		{"ports.serf_wan", c.Ports.SerfWAN, false},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,9 @@ func StartAgentProcess(t testing.TB, binary string, env []string, httpPort int, 
 		Addr: fmt.Sprintf("127.0.0.1:%d", httpPort),
 		Out:  &SyncBuffer{},
 		Done: make(chan struct{}),
+	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-dns-port") }) {
+		args = append(args, "-dns-port=0") // parallel agents must not fight over 8600
 	}
 	p.Cmd = exec.Command(binary, append([]string{"agent"}, args...)...)
 	p.Cmd.Env = env

@@ -44,6 +44,7 @@ func StartAgent(t testing.TB, dataDir string, modify func(*config.Config)) *Test
 	}
 	cfg.Ports.HTTP = FreePort(t)
 	cfg.Ports.Server = FreePort(t)
+	cfg.Ports.DNS = 0 // any free port: tests run agents side by side
 	if modify != nil {
 		modify(&cfg)
 	}
