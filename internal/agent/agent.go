@@ -24,6 +24,7 @@ import (
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/config"
+	"github.com/concordhq/concord/internal/dns"
 	"github.com/concordhq/concord/internal/httpapi"
 	"github.com/concordhq/concord/internal/local"
 	"github.com/concordhq/concord/internal/server"
@@ -43,6 +44,7 @@ type Agent struct {
 	server *server.Server
 	local  *local.State // this node's services and checks
 	runner checkRunner  // runs the local checks, reporting to local
+	dns    *dns.Server  // or nil when ports.dns is -1
 
 	reloadMu     sync.Mutex                    // serialises Reload
 	fileServices map[string]bool               // IDs of services from config files; guarded by reloadMu
@@ -86,13 +88,21 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		a.server.Shutdown()
 		return nil, err
 	}
+	if err := a.startDNS(); err != nil {
+		a.runner.Stop()
+		a.server.Shutdown()
+		return nil, err
+	}
 	if err := a.startHTTP(); err != nil {
+		if a.dns != nil {
+			a.dns.Shutdown(context.Background())
+		}
 		a.runner.Stop()
 		a.server.Shutdown()
 		return nil, err
 	}
 	logger.Info("agent started", "node", cfg.NodeName, "datacenter", cfg.Datacenter,
-		"http", a.HTTPAddr(), "raft", a.server.RaftAddr(), "dev", cfg.DevMode)
+		"http", a.HTTPAddr(), "dns", a.DNSAddr(), "raft", a.server.RaftAddr(), "dev", cfg.DevMode)
 	return a, nil
 }
 
@@ -203,6 +213,11 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 		cancel()
 		if err := <-a.httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
+		}
+	}
+	if a.dns != nil {
+		if err := a.dns.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cannot stop DNS: %w", err))
 		}
 	}
 	a.runner.Stop()

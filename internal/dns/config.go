@@ -145,7 +145,7 @@ func recursorAddr(r string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// ttl converts d to whole seconds for a record header; Validate bounds it.
-func ttl(d time.Duration) uint32 {
+// ttlOf converts d to whole seconds for a record header; Validate bounds it.
+func ttlOf(d time.Duration) uint32 {
 	return uint32(d / time.Second)
 }

@@ -14,6 +14,26 @@ const (
 	formAddr                // <hex-ip>.addr[.<dc>]
 )
 
+// zone holds the names built from one of our domains, once, so that
+// answers need not build them per query.
+type zone struct {
+	domain     string // lower case, with the final dot: "consul."
+	nodeSuffix string // ".node.<dc>.<domain>"
+	addrSuffix string // ".addr.<dc>.<domain>"
+	ns         string // "ns.<domain>", our name server
+	hostmaster string // "hostmaster.<domain>", the SOA mailbox
+}
+
+func newZone(domain, dc string) *zone {
+	return &zone{
+		domain:     domain,
+		nodeSuffix: ".node." + dc + "." + domain,
+		addrSuffix: ".addr." + dc + "." + domain,
+		ns:         "ns." + domain,
+		hostmaster: "hostmaster." + domain,
+	}
+}
+
 // query is a name of our domain taken apart. Its strings are slices of the
 // name given to parseName.
 type query struct {
