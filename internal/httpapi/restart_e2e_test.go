@@ -48,6 +48,7 @@ func restartAgent(t *testing.T, dir string, modify func(*config.Config)) *testut
 	cfg.DataDir = dir
 	cfg.Ports.HTTP = testutil.FreePort(t)
 	cfg.Ports.Server = testutil.FreePort(t)
+	cfg.Ports.DNS = 0 // any free port: agents run side by side
 	if modify != nil {
 		modify(&cfg)
 	}
