@@ -77,16 +77,23 @@ type State struct {
 	services map[string]*service // guarded by mu
 	checks   map[string]*check   // guarded by mu
 
+	// dirtyServices and dirtyChecks name the entries the syncer must look
+	// at, so that a change costs one push, not a scan of every entry.
+	dirtyServices map[string]bool // guarded by mu
+	dirtyChecks   map[string]bool // guarded by mu
+
 	triggerCh chan struct{} // wakes the syncer; buffered 1
 }
 
 // New returns an empty local state.
 func New(cfg Config) *State {
 	return &State{
-		cfg:       cfg,
-		services:  map[string]*service{},
-		checks:    map[string]*check{},
-		triggerCh: make(chan struct{}, 1),
+		cfg:           cfg,
+		services:      map[string]*service{},
+		checks:        map[string]*check{},
+		dirtyServices: map[string]bool{},
+		dirtyChecks:   map[string]bool{},
+		triggerCh:     make(chan struct{}, 1),
 	}
 }
 
@@ -112,6 +119,7 @@ func (l *State) AddService(svc *api.AgentService, persist bool) error {
 	svc.Datacenter = l.cfg.Datacenter
 	l.mu.Lock()
 	l.services[svc.ID] = &service{svc: svc, persist: persist}
+	l.dirtyServices[svc.ID] = true
 	l.mu.Unlock()
 	if persist {
 		if err := l.saveService(svc); err != nil {
@@ -132,10 +140,12 @@ func (l *State) RemoveService(id string) error {
 		return fmt.Errorf("%w: %q", ErrUnknownService, id)
 	}
 	l.services[id] = &service{svc: s.svc, deleted: true}
+	l.dirtyServices[id] = true
 	var checkIDs []string
 	for cid, c := range l.checks {
 		if c.chk.ServiceID == id && !c.deleted {
 			l.checks[cid] = &check{chk: c.chk, deleted: true}
+			l.dirtyChecks[cid] = true
 			checkIDs = append(checkIDs, cid)
 		}
 	}
@@ -171,6 +181,7 @@ func (l *State) AddCheck(chk *api.HealthCheck, def *api.AgentServiceCheck, persi
 		chk.Status = api.HealthCritical
 	}
 	l.checks[chk.CheckID] = &check{chk: chk, def: def, persist: persist}
+	l.dirtyChecks[chk.CheckID] = true
 	l.mu.Unlock()
 	if persist {
 		if err := l.saveCheck(chk, def); err != nil {
@@ -190,6 +201,7 @@ func (l *State) RemoveCheck(id string) error {
 		return fmt.Errorf("%w: %q", ErrUnknownCheck, id)
 	}
 	l.checks[id] = &check{chk: c.chk, deleted: true}
+	l.dirtyChecks[id] = true
 	l.mu.Unlock()
 	l.forgetCheck(id)
 	l.trigger()
@@ -208,6 +220,7 @@ func (l *State) UpdateCheck(id, status, output string) {
 	updated := *c.chk
 	updated.Status, updated.Output = status, output
 	l.checks[id] = &check{chk: &updated, def: c.def, persist: c.persist}
+	l.dirtyChecks[id] = true
 	l.mu.Unlock()
 	if c.persist && c.def != nil && c.def.TTL != "" {
 		// A TTL check's status is what the application last reported;

@@ -78,6 +78,9 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 	l.mu.Lock()
 	for id, s := range l.services {
 		s.inSync = !s.deleted && serviceMatches(s.svc, services[id])
+		if !s.inSync {
+			l.dirtyServices[id] = true
+		}
 	}
 	for id := range services {
 		if id == api.ServerServiceID {
@@ -89,6 +92,9 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 	}
 	for id, c := range l.checks {
 		c.inSync = !c.deleted && checkMatches(c.chk, checks[id])
+		if !c.inSync {
+			l.dirtyChecks[id] = true
+		}
 	}
 	for id, c := range checks {
 		if id == api.SerfCheckID {
@@ -117,13 +123,42 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 }
 
 // SyncChanges pushes every out-of-sync entry to the catalog: deletions
-// first, then services, then checks (which may name those services).
+// first, then services, then checks (which may name those services). Only
+// entries marked dirty since the last push are looked at; if the push
+// fails they stay marked.
 func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 	l.mu.Lock()
-	services := maps.Clone(l.services)
-	checks := maps.Clone(l.checks)
+	services := make(map[string]*service, len(l.dirtyServices))
+	for id := range l.dirtyServices {
+		if s, ok := l.services[id]; ok {
+			services[id] = s
+		}
+	}
+	checks := make(map[string]*check, len(l.dirtyChecks))
+	for id := range l.dirtyChecks {
+		if c, ok := l.checks[id]; ok {
+			checks[id] = c
+		}
+	}
+	l.dirtyServices, l.dirtyChecks = map[string]bool{}, map[string]bool{}
 	l.mu.Unlock()
 
+	err := l.push(ctx, cat, services, checks)
+	if err != nil {
+		l.mu.Lock()
+		for id := range services {
+			l.dirtyServices[id] = true
+		}
+		for id := range checks {
+			l.dirtyChecks[id] = true
+		}
+		l.mu.Unlock()
+	}
+	return err
+}
+
+// push sends the out-of-sync entries among services and checks.
+func (l *State) push(ctx context.Context, cat Catalog, services map[string]*service, checks map[string]*check) error {
 	for _, id := range sortedKeys(checks) {
 		if c := checks[id]; c.deleted && !c.inSync {
 			if err := cat.Deregister(ctx, &api.CatalogDeregistration{Node: l.cfg.NodeName, CheckID: id}); err != nil {
