@@ -22,8 +22,9 @@
 //     answers FORMERR to what it cannot parse, and calls [Server.ServeDNS]
 //     in a goroutine of its own. Only the first question is answered.
 //  2. ServeDNS finds the zone of the name: our domain, the alternative
-//     domain, the reverse zones, or elsewhere (forwarded as is by
-//     recurse.go, which writes the upstream's answer back).
+//     domain, the reverse zones, or elsewhere. Names elsewhere, and
+//     reverse names no node has, go to the recursors (recurse.go), whose
+//     answer is sent back as it is.
 //  3. parseName splits a name of our domain into a query: its form (node,
 //     service, addr, apex), name, tag and datacenter. It allocates nothing.
 //  4. The answer for the form is built from the [Catalog] (node.go,
@@ -33,9 +34,11 @@
 //     Negative answers (NXDOMAIN, or no record of the asked type) carry the
 //     SOA in the authority section.
 //  5. size.go fits the reply to the transport: over UDP at most
-//     Config.UDPAnswerLimit address records for a client without EDNS0, and
-//     no more bytes than the client can take (512, or its EDNS0 size);
-//     over TCP up to 64 KiB. The reply is then written.
+//     Config.UDPAnswerLimit address records for a client without EDNS0
+//     (this limit is applied while building the answer), and no more
+//     bytes than the client takes (512, or its EDNS0 size, echoed in an
+//     OPT record); over TCP up to 64 KiB. SRV answers are cut with their
+//     additional records. The reply is packed and written.
 //
 // A panic while answering is recovered and answered SERVFAIL, so that bad
 // input or a faulty Catalog cannot stop the server.

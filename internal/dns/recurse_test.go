@@ -12,8 +12,9 @@ import (
 // upstream is a resolver for the tests: it answers every question with
 // the rcode it is given and, for NOERROR, an A record of 192.0.2.1.
 type upstream struct {
-	addr    string
-	queries atomic.Int32
+	addr       string
+	queries    atomic.Int32
+	tcpQueries atomic.Int32 // those of queries that came over TCP
 }
 
 func startUpstream(t *testing.T, rcode int) *upstream {
@@ -21,6 +22,9 @@ func startUpstream(t *testing.T, rcode int) *upstream {
 	u := &upstream{}
 	handler := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
 		u.queries.Add(1)
+		if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
+			u.tcpQueries.Add(1)
+		}
 		m := new(mdns.Msg)
 		m.SetRcode(r, rcode)
 		m.RecursionAvailable = true
@@ -30,14 +34,21 @@ func startUpstream(t *testing.T, rcode int) *upstream {
 		}
 		w.WriteMsg(m)
 	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.addr = pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", u.addr)
-	if err != nil {
-		t.Fatal(err)
+	// UDP gets a free port; TCP may find it taken, then try again.
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ln == nil; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		u.addr = pc.LocalAddr().String()
+		if ln, err = net.Listen("tcp", u.addr); err != nil {
+			pc.Close()
+			if try == 10 {
+				t.Fatal(err)
+			}
+		}
 	}
 	for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: handler}, {Listener: ln, Handler: handler}} {
 		started := make(chan struct{})
@@ -115,5 +126,16 @@ func TestRecursors(t *testing.T) {
 	r = exchange(t, "udp", s.Addr(), "1.0.0.10.in-addr.arpa.", mdns.TypePTR, 0)
 	if good.queries.Load() != before+1 || len(r.Answer) != 1 {
 		t.Errorf("known PTR: %d answers, recursor asked; want 1 answer from the catalog", len(r.Answer))
+	}
+
+	// Queries go on over the transport they came on.
+	for _, network := range []string{"udp", "tcp", "udp"} {
+		queries, tcpQueries := good.queries.Load(), good.tcpQueries.Load()
+		exchange(t, network, s.Addr(), "www.example.com.", mdns.TypeA, 0)
+		gotTCP := good.tcpQueries.Load() - tcpQueries
+		if good.queries.Load() != queries+1 || (gotTCP == 1) != (network == "tcp") {
+			t.Errorf("query over %s: recursor asked %d times, %d over TCP; want once, over %s",
+				network, good.queries.Load()-queries, gotTCP, network)
+		}
 	}
 }

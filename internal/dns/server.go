@@ -25,10 +25,11 @@ import (
 // The server never modifies what a call returns, so an implementation may
 // hand out values it shares with others.
 type Catalog interface {
-	// ServiceEntries returns the instances of service (a lower-case name,
-	// to be matched without regard to case) that carry every tag, with
-	// their node and their checks, whatever their state: the server
-	// filters on health. Unknown services give no entries and no error.
+	// ServiceEntries returns the instances of service that carry every
+	// tag (the names in lower case, to be matched without regard to case),
+	// with their node and their checks (the node's own and the
+	// instance's), whatever their state: the server filters on health.
+	// Unknown services give no entries and no error.
 	ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error)
 	// Node returns the node of that name (lower case, to be matched
 	// without regard to case), or nil when there is none.
@@ -212,8 +213,10 @@ type request struct {
 	srvEnds []int
 }
 
-// bufPool holds buffers to pack replies in; most replies fit.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+// bufPool holds buffers to pack replies in. miekg/dns packs in a buffer
+// no shorter than the uncompressed reply, so these take any reply to a
+// client with an EDNS0 buffer of 4096 bytes or less.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 // ServeDNS answers r on w. miekg/dns calls it in a goroutine per query.
 func (s *Server) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 
 	mdns "github.com/miekg/dns"
 
@@ -67,7 +68,13 @@ next:
 // instance (its service address, else its node's), once per address, at
 // most req.limit of them when it is set.
 func (s *Server) appendServiceAddrs(ctx context.Context, req *request, healthy []*api.ServiceEntry, ttl uint32, m *mdns.Msg) {
+	n := len(healthy)
+	if req.limit > 0 {
+		n = min(n, req.limit)
+	}
+	m.Answer = make([]mdns.RR, 0, n)
 	seen := newSet(len(healthy))
+	defer seen.release()
 	answered := 0
 	for _, e := range healthy {
 		addr := e.Service.Address
@@ -92,21 +99,34 @@ func (s *Server) appendServiceAddrs(ctx context.Context, req *request, healthy [
 	}
 }
 
-// set is a set of strings that is a slice while small, as most are, and
-// a map once it grows.
+// set is a set of strings, for one query: a slice while small, as most
+// are, else a map from a pool.
 type set struct {
 	list []string
 	m    map[string]struct{} // nil while small
 }
 
-// setListMax is the most strings a set keeps in its slice.
+// setListMax is the most strings a set keeps in a slice.
 const setListMax = 16
 
+// setPool holds the maps of sets, empty.
+var setPool = sync.Pool{New: func() any { return make(map[string]struct{}) }}
+
+// newSet returns a set for n strings; call release when done with it.
 func newSet(n int) set {
 	if n > setListMax {
-		return set{m: make(map[string]struct{}, n)}
+		return set{m: setPool.Get().(map[string]struct{})}
 	}
 	return set{list: make([]string, 0, n)}
+}
+
+// release hands the set's map back to the pool.
+func (s *set) release() {
+	if s.m != nil {
+		clear(s.m)
+		setPool.Put(s.m)
+		s.m = nil
+	}
 }
 
 func (s *set) has(v string) bool {
@@ -130,12 +150,14 @@ func (s *set) add(v string) bool {
 	return true
 }
 
-// answers reports whether addr gives a record for qtype.
+// answers reports whether appendAddr gives records of addr for qtype.
 func answers(addr string, qtype uint16) bool {
 	ip, ok := parseIP(addr)
 	switch {
-	case !ok:
-		return addr != ""
+	case addr == "":
+		return false
+	case !ok: // a host name: a CNAME
+		return qtype == mdns.TypeA || qtype == mdns.TypeAAAA || qtype == mdns.TypeANY || qtype == mdns.TypeCNAME
 	case ip.Unmap().Is4():
 		return qtype == mdns.TypeA || qtype == mdns.TypeANY
 	}
@@ -153,9 +175,11 @@ func (s *Server) appendSRVs(ctx context.Context, req *request, healthy []*api.Se
 	n := min(len(healthy), req.size/minSRVLen+1)
 	req.srvEnds = make([]int, 0, n)
 	m.Answer = make([]mdns.RR, 0, n)
-	m.Extra = make([]mdns.RR, 0, n)
+	m.Extra = make([]mdns.RR, 0, n+1) // room for the OPT record
+	srvs := make([]mdns.SRV, n)       // one allocation for all
 	seen := newSet(n)
-	for _, e := range healthy {
+	defer seen.release()
+	for i, e := range healthy {
 		if floor > req.size {
 			req.full = true
 			break
@@ -172,13 +196,14 @@ func (s *Server) appendSRVs(ctx context.Context, req *request, healthy []*api.Se
 		default:
 			target = e.Node.Node + req.zone.nodeSuffix
 		}
-		m.Answer = append(m.Answer, &mdns.SRV{
+		srvs[i] = mdns.SRV{
 			Hdr:      header(req.name, mdns.TypeSRV, ttl),
 			Priority: 1,
 			Weight:   1,
 			Port:     uint16(min(max(e.Service.Port, 0), 65535)),
 			Target:   target,
-		})
+		}
+		m.Answer = append(m.Answer, &srvs[i])
 		if seen.add(target) {
 			switch {
 			case isIP:
