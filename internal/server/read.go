@@ -61,8 +61,11 @@ func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.
 	}
 	for {
 		st := s.fsm.State()
-		ws := memdb.NewWatchSet()
-		ws.Add(st.AbandonCh())
+		var ws memdb.WatchSet // nil, which ignores Adds, unless the read blocks
+		if q.MinQueryIndex > 0 {
+			ws = memdb.NewWatchSet()
+			ws.Add(st.AbandonCh())
+		}
 		idx, err := fn(ws, st)
 		m.LastIndex = max(idx, 1) // never 0, so clients cannot spin
 		if err != nil || q.MinQueryIndex == 0 || m.LastIndex > q.MinQueryIndex {
