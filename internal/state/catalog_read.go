@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/concordhq/concord/api"
 	"github.com/hashicorp/go-memdb"
@@ -153,12 +154,33 @@ func (s *Store) ChecksInState(ws memdb.WatchSet, state string) (uint64, []*api.H
 // CheckServiceNodes returns each instance of service carrying every tag,
 // with its node and its checks (the node's own checks and the instance's).
 // With passingOnly, instances with any check not passing are left out.
+//
+// Reads that do not block (ws nil; DNS asks this for every query) are
+// answered from a cache while the service's index has not moved: the
+// entries are immutable, and every change that could alter them moves
+// that index in the same transaction.
 func (s *Store) CheckServiceNodes(ws memdb.WatchSet, service string, tags []string, passingOnly bool) (uint64, []*api.ServiceEntry, error) {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
-	rows, err := serviceRows(tx, ws, service, tags)
+	idx := serviceIndex(tx, service)
+	key := healthKey{service: strings.ToLower(service), tags: strings.ToLower(strings.Join(tags, "\x00")), passing: passingOnly}
+	if ws == nil {
+		if out, ok := s.health.get(key, idx); ok {
+			return idx, out, nil
+		}
+	}
+	out, err := checkServiceNodes(tx, ws, service, tags, passingOnly)
 	if err != nil {
 		return 0, nil, err
+	}
+	s.health.put(key, idx, out)
+	return idx, out, nil
+}
+
+func checkServiceNodes(tx *memdb.Txn, ws memdb.WatchSet, service string, tags []string, passingOnly bool) ([]*api.ServiceEntry, error) {
+	rows, err := serviceRows(tx, ws, service, tags)
+	if err != nil {
+		return nil, err
 	}
 	out := []*api.ServiceEntry{}
 	for _, row := range rows {
@@ -168,7 +190,7 @@ func (s *Store) CheckServiceNodes(ws memdb.WatchSet, service string, tags []stri
 		}
 		it, err := tx.Get(tableChecks, "node", row.Node)
 		if err != nil {
-			return 0, nil, fmt.Errorf("cannot list checks of %q: %w", row.Node, err)
+			return nil, fmt.Errorf("cannot list checks of %q: %w", row.Node, err)
 		}
 		ws.Add(it.WatchCh())
 		entry := &api.ServiceEntry{Node: n, Service: &row.NodeService, Checks: []*api.HealthCheck{}}
@@ -186,7 +208,7 @@ func (s *Store) CheckServiceNodes(ws memdb.WatchSet, service string, tags []stri
 		}
 		out = append(out, entry)
 	}
-	return serviceIndex(tx, service), out, nil
+	return out, nil
 }
 
 // ServiceChecks returns the checks of every instance of service.
@@ -211,4 +233,41 @@ func (s *Store) ServiceChecks(ws memdb.WatchSet, service string) (uint64, []*api
 		}
 	}
 	return serviceIndex(tx, service), out, nil
+}
+
+// healthKey names one health read of a service.
+type healthKey struct {
+	service, tags string
+	passing       bool
+}
+
+// healthCache holds recent health reads of services, each valid while
+// its service's index stays where it was.
+type healthCache struct {
+	mu      sync.Mutex
+	entries map[healthKey]healthEntry // guarded by mu; nil until first use
+}
+
+type healthEntry struct {
+	idx uint64
+	out []*api.ServiceEntry
+}
+
+// maxHealthCache bounds the cache; when full it starts over.
+const maxHealthCache = 1024
+
+func (c *healthCache) get(k healthKey, idx uint64) ([]*api.ServiceEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	return e.out, ok && e.idx == idx
+}
+
+func (c *healthCache) put(k healthKey, idx uint64, out []*api.ServiceEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxHealthCache {
+		c.entries = make(map[healthKey]healthEntry)
+	}
+	c.entries[k] = healthEntry{idx: idx, out: out}
 }

@@ -22,6 +22,8 @@ type Store struct {
 	// set from command timestamps, so every server computes the same ones.
 	delayMu sync.Mutex
 	delays  map[string]time.Time // key → acquires refused before this; guarded by delayMu
+
+	health healthCache // recent non-blocking health reads of services
 }
 
 // New returns an empty store.
