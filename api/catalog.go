@@ -7,8 +7,9 @@ const (
 	HealthCritical = "critical"
 )
 
-// ServerServiceID is the service every server registers itself as. The
-// agent's anti-entropy leaves it alone: the servers own it.
+// ServerServiceID is the service servers register themselves as by
+// default (server_service_name). The agent's anti-entropy leaves it alone:
+// the servers own it.
 const ServerServiceID = "consul"
 
 // Node is a catalog node.

@@ -77,6 +77,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		RaftAddr:        net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
 		BootstrapExpect: max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
 		LogStore:        cfg.RaftLogStore,
+		ServiceName:     cfg.ServerServiceName,
 		SessionTTLMin:   cfg.SessionTTLMin,
 		Fast:            cfg.DevMode,
 		Logger:          logger.With("component", "server"),
@@ -139,6 +140,7 @@ func (a *Agent) startLocal() error {
 	a.local = local.New(local.Config{
 		NodeName: a.cfg.NodeName, NodeID: a.nodeID, Datacenter: a.cfg.Datacenter, Address: host,
 		DataDir: dataDirUnlessDev(a.cfg), Logger: a.logger.With("component", "local"),
+		ServerService: a.cfg.ServerServiceName,
 	})
 	runner, err := checks.NewRunner(checks.Config{
 		EnableScriptChecks:      a.cfg.EnableScriptChecks,

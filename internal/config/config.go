@@ -86,6 +86,11 @@ type Config struct {
 	Services []*api.AgentServiceRegistration
 	Checks   []*api.AgentCheckRegistration
 
+	// ServerServiceName is the catalog service servers register themselves
+	// as (server_service_name, default "consul", which tools written for
+	// Consul look up as consul.service.consul).
+	ServerServiceName string
+
 	// RaftLogStore is the Raft log backend: "wal" (default) or "boltdb"
 	// (raft_logstore.backend).
 	RaftLogStore string
@@ -117,8 +122,9 @@ func Default() Config {
 			SerfWAN: 8302,
 			GRPC:    -1,
 		},
-		LogLevel:      "info",
-		SessionTTLMin: 10 * time.Second,
+		LogLevel:          "info",
+		SessionTTLMin:     10 * time.Second,
+		ServerServiceName: "consul",
 		DNS: DNS{
 			Domain: "consul.", AllowStale: true, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
 		},

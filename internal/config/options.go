@@ -158,6 +158,14 @@ var options = []option{
 	{key: "server", flag: "server", kind: kindBool,
 		usage: "run in server mode",
 		set:   func(c *Config, v any) { c.Server = v.(bool) }},
+	{key: "server_service_name", kind: kindString,
+		set: func(c *Config, v any) { c.ServerServiceName = v.(string) },
+		check: func(v any) error {
+			if name := v.(string); name == "" || strings.ContainsAny(name, " ./") {
+				return fmt.Errorf("must be a service name usable as a DNS label")
+			}
+			return nil
+		}},
 	{key: "session_ttl_min", kind: kindDuration,
 		set:   func(c *Config, v any) { c.SessionTTLMin = v.(time.Duration) },
 		check: func(v any) error { return checkSessionTTLMin(v.(time.Duration)) }},

@@ -45,8 +45,11 @@ type Config struct {
 	NodeID     string
 	Datacenter string
 	Address    string
-	DataDir    string       // "" keeps API registrations in memory only
-	Logger     *slog.Logger // non-nil
+	DataDir    string // "" keeps API registrations in memory only
+	// ServerService is the service the servers own on this node (the
+	// server's own entry), which anti-entropy leaves alone; "" for none.
+	ServerService string
+	Logger        *slog.Logger // non-nil
 }
 
 // service is a local service and its sync state. Entries are replaced, not

@@ -83,7 +83,7 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 		}
 	}
 	for id := range services {
-		if id == api.ServerServiceID {
+		if id == l.cfg.ServerService {
 			continue // the servers own their own service entry
 		}
 		if s, ok := l.services[id]; !ok || s.deleted {

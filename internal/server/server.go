@@ -43,6 +43,10 @@ type Config struct {
 	// LogStoreBoltDB, Consul's raft_logstore.backend.
 	LogStore string
 
+	// ServiceName is the catalog service this server registers itself as
+	// (api.ServerServiceID when empty).
+	ServiceName string
+
 	// SessionTTLMin is the shortest session TTL accepted
 	// (api.DefaultSessionTTLMin when 0).
 	SessionTTLMin time.Duration

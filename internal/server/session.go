@@ -128,11 +128,19 @@ func (s *Server) registerSelf() error {
 		NodeMeta:        map[string]string{"consul-network-segment": ""},
 		// Servers appear as the service "consul", so that
 		// consul.service.consul finds them, as tools written for Consul expect.
-		Service: &api.NodeService{ID: api.ServerServiceID, Service: api.ServerServiceID, Port: port},
+		Service: &api.NodeService{ID: s.serviceName(), Service: s.serviceName(), Port: port},
 		Check: &api.HealthCheck{
 			CheckID: api.SerfCheckID, Name: api.SerfCheckName, Status: api.HealthPassing,
 			Output: "Agent alive and reachable",
 		},
 	}, time.Now()))
 	return err
+}
+
+// serviceName is the catalog service servers register as.
+func (s *Server) serviceName() string {
+	if s.cfg.ServiceName != "" {
+		return s.cfg.ServiceName
+	}
+	return api.ServerServiceID
 }

@@ -101,3 +101,27 @@ func TestDigAgainstAgent(t *testing.T) {
 		t.Errorf("dig +tcp web.service.consul A = %q, want 2 addresses", got)
 	}
 }
+
+// TestServersAsService: servers register themselves as the service
+// "consul", or the name server_service_name gives.
+func TestServersAsService(t *testing.T) {
+	if _, err := exec.LookPath("dig"); err != nil {
+		t.Skip("dig is not installed here (apt-get install bind9-dnsutils); .ci/run installs it")
+	}
+	for _, tc := range []struct{ name, hcl string }{{"consul", ""}, {"concord", `server_service_name = "concord"`}} {
+		t.Run(tc.name, func(t *testing.T) {
+			httpPort, dnsPort := testutil.FreePort(t), testutil.FreePort(t)
+			args := []string{"-dev", "-node=srv", "-log-level=warn", "-http-port=" + strconv.Itoa(httpPort),
+				"-server-port=" + strconv.Itoa(testutil.FreePort(t)), "-dns-port=" + strconv.Itoa(dnsPort)}
+			if tc.hcl != "" {
+				args = append(args, "-hcl", tc.hcl)
+			}
+			testutil.StartAgentProcess(t, binary, nil, httpPort, args...)
+			testutil.Run(t, 10*time.Second, func(r *testutil.R) {
+				if got := dig(t, dnsPort, tc.name+".service.consul", "A"); !slices.Equal(got, []string{"127.0.0.1"}) {
+					r.Fatalf("dig %s.service.consul A = %q, want [127.0.0.1]", tc.name, got)
+				}
+			})
+		})
+	}
+}
