@@ -139,3 +139,21 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// RunWithConcord is a TestMain body for packages that run concord as a
+// subprocess: it builds the binary into a temporary directory, sets *bin
+// to its path, runs the tests and removes the directory. It returns the
+// exit code for os.Exit.
+func RunWithConcord(m *testing.M, bin *string) int {
+	dir, err := os.MkdirTemp("", "concord-bin-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cannot make a directory for the concord binary: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *bin, err = BuildConcord(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -23,26 +22,7 @@ import (
 // binary is the concord binary TestMain builds once for the package.
 var binary string
 
-func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-// runMain builds cmd/concord into a temporary directory, runs the tests and
-// removes the directory, so that the deferred cleanup runs before os.Exit.
-func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "concord-cli-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cannot make a directory for the concord binary: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary, err = testutil.BuildConcord(dir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		return 1
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testutil.RunWithConcord(m, &binary)) }
 
 // result is what one concord invocation did.
 type result struct {

@@ -20,26 +20,7 @@ import (
 // binary is the concord binary TestMain builds once for the package.
 var binary string
 
-func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-// runMain builds cmd/concord into a temporary directory, runs the tests and
-// removes the directory, so that the deferred cleanup runs before os.Exit.
-func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "concord-crash-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cannot make a directory for the concord binary: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary, err = testutil.BuildConcord(dir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		return 1
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(testutil.RunWithConcord(m, &binary)) }
 
 // agentProc is one `concord agent` subprocess on loopback.
 type agentProc = testutil.AgentProc
