@@ -22,6 +22,7 @@ lint:
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# bench: the KV throughput benchmarks (durable server, 1/16/64 clients).
+# bench: the throughput benchmarks through a real agent (KV with 1/16/64
+# clients, locks, registrations, health, DNS).
 bench:
-	$(GO) test -run '^$$' -bench 'KV' -benchtime 3s ./internal/agent/
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/agent/
