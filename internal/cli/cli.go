@@ -30,6 +30,7 @@ type command struct {
 // commands is what Main dispatches on, in the order usage lists them.
 var commands = []command{
 	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
+	{name: "bench", synopsis: "Benchmarks a Concord or Consul agent over HTTP and DNS", run: runBench},
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
 	{name: "lock", synopsis: "Runs a command while holding a lock or semaphore", run: runLock},

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/concordhq/concord/internal/bench"
+)
+
+const benchUsage = `
+Usage: concord bench -op OP [options]
+
+  Loads a Concord or Consul agent through its public HTTP API (or DNS, for
+  -op dns) and prints one line: throughput, latency percentiles and errors.
+  The run stops after -duration or -count operations, whichever comes first.
+  Failed operations are counted, not fatal; the exit code is 1 only if no
+  operation succeeded.
+`
+
+// runBench is `concord bench`: a load generator for any Consul-compatible
+// endpoint (see package bench).
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg := bench.DefaultConfig()
+	fs := newFlagSet(benchUsage, stderr)
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", benchDefaultAddr(),
+		"host:port of the HTTP API. Defaults to CONCORD_HTTP_ADDR, then CONSUL_HTTP_ADDR, then 127.0.0.1:8500.")
+	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "host:port of the DNS server, for -op dns.")
+	fs.StringVar(&cfg.Op, "op", cfg.Op, "Operation: "+strings.Join(bench.Ops(), ", ")+".")
+	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "Concurrent clients, each with its own connection.")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "Run at most this long.")
+	fs.Int64Var(&cfg.Count, "count", 0, "Run at most this many operations (0: no limit).")
+	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "Bytes per written value.")
+	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "Distinct keys, or service instances for health and dns.")
+	asJSON := fs.Bool("json", false, "Print the result as JSON.")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "bench takes no arguments")
+		return 1
+	}
+	cfg.HTTPAddr = strings.TrimPrefix(cfg.HTTPAddr, "http://")
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res.JSON())
+	} else {
+		fmt.Fprintln(stdout, res)
+	}
+	if res.FirstErr != "" {
+		fmt.Fprintf(stderr, "first error: %s\n", res.FirstErr)
+	}
+	if res.Ops == 0 && res.Errors > 0 {
+		return 1 // nothing worked: the endpoint is wrong or down
+	}
+	return 0
+}
+
+// benchDefaultAddr is the HTTP address from the environment, as for the
+// other commands, or the local agent's.
+func benchDefaultAddr() string {
+	for _, name := range []string{"CONCORD_HTTP_ADDR", "CONSUL_HTTP_ADDR"} {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+	}
+	return "127.0.0.1:8500"
+}
