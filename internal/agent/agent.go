@@ -117,10 +117,13 @@ func (a *Agent) startHTTP() error {
 		return fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
 	}
 	a.httpLn = ln
+	m := a.newMetrics()
 	handler := httpapi.New(httpapi.Config{
 		Datacenter: a.cfg.Datacenter,
 		Pretty:     a.cfg.DevMode,
 		Logger:     a.logger.With("component", "http"),
+		Observe:    m.ObserveHTTP,
+		Metrics:    m.Handler(),
 	}, backend{Server: a.server, Agent: a})
 	a.httpSrv = &http.Server{
 		Handler:           handler,

@@ -22,6 +22,9 @@ type statusBody struct {
 	body any
 }
 
+// handled marks a reply the handler has written itself.
+type handled struct{}
+
 // statusText is a plain-text reply with a status other than 200.
 type statusText struct {
 	code int
@@ -40,6 +43,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) 
 		return
 	}
 	switch v := out.(type) {
+	case handled:
 	case bool:
 		// The common reply of writes; skip the encoder.
 		w.Header().Set("Content-Type", "application/json")

@@ -227,3 +227,13 @@ func decodeAgentBody(r *http.Request, v any) error {
 func (h *Handler) agentReload(_ http.ResponseWriter, _ *http.Request) (any, error) {
 	return empty, h.backend.AgentReload()
 }
+
+// agentMetrics serves GET /v1/agent/metrics (?format=prometheus) from the
+// registry the agent configured.
+func (h *Handler) agentMetrics(w http.ResponseWriter, r *http.Request) (any, error) {
+	if h.cfg.Metrics == nil {
+		return nil, api.NotFoundError{Reason: "metrics are not enabled on this agent"}
+	}
+	h.cfg.Metrics.ServeHTTP(w, r)
+	return handled{}, nil
+}

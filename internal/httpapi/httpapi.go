@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/concordhq/concord/api"
 )
@@ -99,6 +100,12 @@ type Config struct {
 	Datacenter string       // the agent's own datacenter; others are unreachable for now
 	Pretty     bool         // indent every JSON reply (dev mode), not only ?pretty ones
 	Logger     *slog.Logger // non-nil
+
+	// Observe, if set, is told of every finished request, by route
+	// pattern, for metrics.
+	Observe func(method, route string, code int, d time.Duration)
+	// Metrics, if set, serves GET /v1/agent/metrics.
+	Metrics http.Handler
 }
 
 // Handler is the /v1 HTTP API.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // handlerFunc is the shape of every endpoint: it returns the value to send
@@ -60,6 +61,7 @@ var routes = []route{
 	{"PUT", "/v1/agent/check/update/{id}", (*Handler).agentCheckUpdate},
 	{"PUT", "/v1/agent/maintenance", (*Handler).agentMaintenance},
 	{"PUT", "/v1/agent/reload", (*Handler).agentReload},
+	{"GET", "/v1/agent/metrics", (*Handler).agentMetrics},
 	{"GET", "/{$}", (*Handler).index},
 }
 
@@ -83,7 +85,7 @@ func (h *Handler) register() {
 		}
 		sort.Strings(allow[1:])
 		allowHeader := strings.Join(allow, ",")
-		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		h.mux.HandleFunc(pattern, h.observed(pattern, func(w http.ResponseWriter, r *http.Request) {
 			fn, ok := methods[r.Method]
 			switch {
 			case ok:
@@ -95,8 +97,33 @@ func (h *Handler) register() {
 				w.Header().Set("Allow", allowHeader)
 				writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
 			}
-		})
+		}))
 	}
+}
+
+// observed reports each request's route, status and duration to
+// cfg.Observe, when set.
+func (h *Handler) observed(route string, next http.HandlerFunc) http.HandlerFunc {
+	if h.cfg.Observe == nil {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next(sw, r)
+		h.cfg.Observe(r.Method, route, sw.code, time.Since(start))
+	}
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // index answers GET / as an agent without the UI does.

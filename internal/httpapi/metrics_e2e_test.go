@@ -1,0 +1,58 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/concordhq/concord/internal/testutil"
+)
+
+// TestAgentMetrics: /v1/agent/metrics serves Prometheus text with
+// ?format=prometheus, counting the requests made before it, and Consul's
+// JSON shape otherwise, which the official client decodes.
+func TestAgentMetrics(t *testing.T) {
+	t.Parallel()
+	ta := testutil.StartAgent(t, "", nil)
+	c := newConsulClient(t, ta.HTTPAddr(), nil)
+	for i := 0; i < 3; i++ {
+		mustPut(t, c, "metrics/k", "v")
+	}
+
+	resp, err := http.Get("http://" + ta.HTTPAddr() + "/v1/agent/metrics?format=prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET /v1/agent/metrics?format=prometheus = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`concord_http_requests_total{code="200",method="PUT",route="/v1/kv/{key...}"} 3`,
+		"concord_raft_leader 1",
+		"concord_http_request_duration_seconds_bucket",
+		"go_goroutines",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Prometheus metrics lack %q", want)
+		}
+	}
+
+	info, err := c.Agent().Metrics()
+	if err != nil {
+		t.Fatalf("Agent().Metrics() = %v", err)
+	}
+	found := false
+	for _, g := range info.Gauges {
+		if g.Name == "concord_raft_leader" && g.Value == 1 {
+			found = true
+		}
+	}
+	if !found || info.Timestamp == "" || len(info.Counters) == 0 {
+		t.Errorf("Agent().Metrics() = %d gauges (leader gauge found: %v), %d counters, timestamp %q",
+			len(info.Gauges), found, len(info.Counters), info.Timestamp)
+	}
+}
