@@ -125,8 +125,12 @@ func (a *Agent) startHTTP() error {
 		Observe:    m.ObserveHTTP,
 		Metrics:    m.Handler(),
 	}, backend{Server: a.server, Agent: a})
+	var root http.Handler = handler
+	if a.cfg.EnableDebug {
+		root = withPprof(handler)
+	}
 	a.httpSrv = &http.Server{
-		Handler:           handler,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return a.stopCtx },
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),

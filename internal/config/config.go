@@ -86,6 +86,10 @@ type Config struct {
 	Services []*api.AgentServiceRegistration
 	Checks   []*api.AgentCheckRegistration
 
+	// EnableDebug serves /debug/pprof on the HTTP API (enable_debug; on
+	// with -dev).
+	EnableDebug bool
+
 	// ServerServiceName is the catalog service servers register themselves
 	// as (server_service_name, default "consul", which tools written for
 	// Consul look up as consul.service.consul).
@@ -135,6 +139,7 @@ func Default() Config {
 // gRPC and debug logs on. It runs before files and flags, so both win.
 func applyDev(c *Config) {
 	c.DevMode = true
+	c.EnableDebug = true
 	c.Server = true
 	c.LogLevel = "debug"
 	c.UI = true

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/concordhq/concord/internal/config"
 	"github.com/concordhq/concord/internal/testutil"
 )
 
@@ -54,5 +55,24 @@ func TestAgentMetrics(t *testing.T) {
 	if !found || info.Timestamp == "" || len(info.Counters) == 0 {
 		t.Errorf("Agent().Metrics() = %d gauges (leader gauge found: %v), %d counters, timestamp %q",
 			len(info.Gauges), found, len(info.Counters), info.Timestamp)
+	}
+}
+
+// TestPprofOnlyWithEnableDebug: /debug/pprof answers when enable_debug is
+// set (as in -dev) and is unknown otherwise.
+func TestPprofOnlyWithEnableDebug(t *testing.T) {
+	t.Parallel()
+	for _, debug := range []bool{true, false} {
+		ta := testutil.StartAgent(t, "", func(c *config.Config) { c.EnableDebug = debug })
+		resp, err := http.Get("http://" + ta.HTTPAddr() + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := resp.StatusCode == 200 && strings.Contains(string(body), "goroutine profile")
+		if got != debug {
+			t.Errorf("enable_debug=%v: GET /debug/pprof/goroutine = %d (profile served: %v)", debug, resp.StatusCode, got)
+		}
 	}
 }
