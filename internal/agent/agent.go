@@ -70,17 +70,19 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		return nil, errors.New("agent: client mode (server = false) is not available yet; run with -server or -dev")
 	}
 	a.server, err = server.New(server.Config{
-		NodeID:          a.nodeID,
-		NodeName:        cfg.NodeName,
-		Datacenter:      cfg.Datacenter,
-		DataDir:         dataDirUnlessDev(cfg),
-		RaftAddr:        net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
-		BootstrapExpect: max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
-		LogStore:        cfg.RaftLogStore,
-		ServiceName:     cfg.ServerServiceName,
-		SessionTTLMin:   cfg.SessionTTLMin,
-		Fast:            cfg.DevMode,
-		Logger:          logger.With("component", "server"),
+		NodeID:            a.nodeID,
+		NodeName:          cfg.NodeName,
+		Datacenter:        cfg.Datacenter,
+		DataDir:           dataDirUnlessDev(cfg),
+		RaftAddr:          net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
+		BootstrapExpect:   max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
+		LogStore:          cfg.RaftLogStore,
+		ServiceName:       cfg.ServerServiceName,
+		StreamMaxMessages: cfg.StreamMaxMessages,
+		StreamMaxAge:      cfg.StreamMaxAge,
+		SessionTTLMin:     cfg.SessionTTLMin,
+		Fast:              cfg.DevMode,
+		Logger:            logger.With("component", "server"),
 	})
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ var commands = []command{
 	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
 	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},
+	{name: "watch", synopsis: "Watches for changes in the catalog, health checks or KV store", run: runWatch},
 }
 
 const mainUsage = "Usage: concord [--version] [--help] <command> [<args>]"

@@ -90,6 +90,11 @@ type Config struct {
 	// with -dev).
 	EnableDebug bool
 
+	// StreamMaxMessages and StreamMaxAge bound each durable stream topic
+	// (stream { max_messages, max_age }, Concord's extension).
+	StreamMaxMessages int
+	StreamMaxAge      time.Duration
+
 	// ServerServiceName is the catalog service servers register themselves
 	// as (server_service_name, default "consul", which tools written for
 	// Consul look up as consul.service.consul).

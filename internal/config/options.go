@@ -176,6 +176,16 @@ var options = []option{
 		usage: "`address` to join once at start; repeatable",
 		set:   func(c *Config, v any) { c.StartJoin = append(c.StartJoin, v.([]string)...) },
 		check: func(v any) error { return checkJoinList(v.([]string)) }},
+	{key: "stream.max_age", kind: kindDuration,
+		set: func(c *Config, v any) { c.StreamMaxAge = v.(time.Duration) }},
+	{key: "stream.max_messages", kind: kindInt,
+		set: func(c *Config, v any) { c.StreamMaxMessages = v.(int) },
+		check: func(v any) error {
+			if v.(int) < 1 {
+				return fmt.Errorf("must be at least 1")
+			}
+			return nil
+		}},
 	{key: "ui", flag: "ui", kind: kindBool,
 		usage: "serve the web UI",
 		set:   func(c *Config, v any) { c.UI = v.(bool) }},

@@ -28,7 +28,23 @@ const (
 	RegisterType MessageType = 5
 	// DeregisterType is a catalog deregistration (JSON body).
 	DeregisterType MessageType = 6
+	// StreamAppendType appends a message to a durable stream (JSON body).
+	StreamAppendType MessageType = 7
 )
+
+// StreamAppend is the body of a StreamAppendType command. The retention
+// limits travel with each append, so every server trims alike.
+type StreamAppend struct {
+	Topic       string
+	Value       []byte
+	MaxMessages int
+	MaxAge      time.Duration
+}
+
+// EncodeStreamAppend returns the command that appends to a stream.
+func EncodeStreamAppend(req *StreamAppend, now time.Time) []byte {
+	return encodeJSON(StreamAppendType, req, now)
+}
 
 // Every command is: type byte | leader's clock in unix nanoseconds (uvarint)
 // | body. The clock lets Apply compute lock-delays without reading its own

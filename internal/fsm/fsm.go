@@ -136,6 +136,10 @@ func (f *FSM) applyWrite(tx *state.Txn, idx uint64, now time.Time, typ MessageTy
 		var req api.CatalogDeregistration
 		decodeJSON(idx, body, &req)
 		return tx.Deregister(idx, now, &req)
+	case StreamAppendType:
+		var req StreamAppend
+		decodeJSON(idx, body, &req)
+		return tx.StreamAppend(idx, now, req.Topic, req.Value, req.MaxMessages, req.MaxAge)
 	}
 	if ignorable {
 		f.logger.Warn("skipping unknown command", "type", uint8(typ), "index", idx)

@@ -29,6 +29,7 @@ const (
 	recordService   byte = 4 // JSON serviceRecord
 	recordCheck     byte = 5 // JSON api.HealthCheck
 	recordSession   byte = 6 // JSON api.SessionEntry
+	recordStream    byte = 7 // JSON api.StreamMessage
 )
 
 // serviceRecord is a service instance with its node, in snapshots.
@@ -108,6 +109,10 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 		return err
 	}
 	err = s.snap.Sessions(func(sess *api.SessionEntry) error { return jsonRecord(recordSession, sess) })
+	if err != nil {
+		return err
+	}
+	err = s.snap.Stream(func(m *api.StreamMessage) error { return jsonRecord(recordStream, m) })
 	if err != nil {
 		return err
 	}
@@ -240,6 +245,11 @@ func readRecords(br *bufio.Reader, restore *state.Restorer) error {
 			var sess api.SessionEntry
 			if err = json.Unmarshal(payload, &sess); err == nil {
 				err = restore.Session(&sess)
+			}
+		case recordStream:
+			var m api.StreamMessage
+			if err = json.Unmarshal(payload, &m); err == nil {
+				err = restore.StreamMessage(&m)
 			}
 		default:
 			return fmt.Errorf("fsm: unknown snapshot record kind %d", kind)

@@ -57,6 +57,12 @@ type HealthBackend interface {
 	HealthState(ctx context.Context, q *api.QueryOptions, status string) ([]*api.HealthCheck, api.QueryMeta, error)
 }
 
+// StreamBackend appends to and reads durable streams (Concord's extension).
+type StreamBackend interface {
+	StreamAppend(ctx context.Context, topic string, value []byte) (uint64, error)
+	StreamRead(ctx context.Context, q *api.QueryOptions, topic string, after uint64, limit int) ([]*api.StreamMessage, api.QueryMeta, error)
+}
+
 // StatusBackend answers /v1/status.
 type StatusBackend interface {
 	Leader() string
@@ -90,6 +96,7 @@ type Backend interface {
 	SessionBackend
 	CatalogBackend
 	HealthBackend
+	StreamBackend
 	StatusBackend
 	AgentBackend
 	AgentCheckBackend

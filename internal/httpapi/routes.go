@@ -42,6 +42,8 @@ var routes = []route{
 	{"GET", "/v1/health/service/{service}", (*Handler).healthService},
 	{"GET", "/v1/health/checks/{service}", (*Handler).healthChecks},
 	{"GET", "/v1/health/state/{state}", (*Handler).healthState},
+	{"PUT", "/v1/stream/{topic...}", (*Handler).streamPublish},
+	{"GET", "/v1/stream/{topic...}", (*Handler).streamRead},
 	{"GET", "/v1/status/leader", (*Handler).statusLeader},
 	{"GET", "/v1/status/peers", (*Handler).statusPeers},
 	{"GET", "/v1/agent/self", (*Handler).agentSelf},

@@ -15,21 +15,27 @@ const applyTimeout = 30 * time.Second
 // raftApply submits cmd to Raft and waits until the FSM has applied it. The
 // result is the FSM's response; an error response comes back as the error.
 func (s *Server) raftApply(cmd []byte) (any, error) {
+	resp, _, err := s.raftApplyIndex(cmd)
+	return resp, err
+}
+
+// raftApplyIndex is raftApply that also returns the entry's Raft index.
+func (s *Server) raftApplyIndex(cmd []byte) (any, uint64, error) {
 	if s.raft.State() != raft.Leader {
-		return nil, s.noLeaderError()
+		return nil, 0, s.noLeaderError()
 	}
 	f := s.raft.Apply(cmd, applyTimeout)
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) {
-			return nil, s.noLeaderError()
+			return nil, 0, s.noLeaderError()
 		}
-		return nil, fmt.Errorf("raft apply: %w", err)
+		return nil, 0, fmt.Errorf("raft apply: %w", err)
 	}
 	resp := f.Response()
 	if err, ok := resp.(error); ok {
-		return nil, err
+		return nil, 0, err
 	}
-	return resp, nil
+	return resp, f.Index(), nil
 }
 
 // noLeaderError says why this server cannot serve a leader-only request.

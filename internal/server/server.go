@@ -51,6 +51,11 @@ type Config struct {
 	// (api.DefaultSessionTTLMin when 0).
 	SessionTTLMin time.Duration
 
+	// StreamMaxMessages and StreamMaxAge bound each stream topic
+	// (api.DefaultStreamMaxMessages / DefaultStreamMaxAge when 0).
+	StreamMaxMessages int
+	StreamMaxAge      time.Duration
+
 	// TombstoneTTL is how long deleted keys' tombstones live
 	// (DefaultTombstoneTTL when 0).
 	TombstoneTTL time.Duration

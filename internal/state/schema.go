@@ -15,6 +15,8 @@ const (
 	tableChecks        = "checks"
 	tableSessions      = "sessions"
 	tableSessionChecks = "session_checks"
+	tableStream        = "stream"
+	tableStreamMeta    = "stream_meta"
 )
 
 // indexEntry records the highest Raft index that changed a table.
@@ -104,6 +106,21 @@ func schema() *memdb.DBSchema {
 					&memdb.StringFieldIndex{Field: "CheckID"},
 				}}},
 				"session": {Name: "session", Indexer: &memdb.StringFieldIndex{Field: "Session"}},
+			},
+		},
+		tableStream: {
+			Name: tableStream,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+					&memdb.StringFieldIndex{Field: "Topic"},
+					&memdb.UintFieldIndex{Field: "Index"},
+				}}},
+			},
+		},
+		tableStreamMeta: {
+			Name: tableStreamMeta,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Topic"}},
 			},
 		},
 		tableIndex: {
