@@ -37,6 +37,7 @@ var commands = []command{
 	{name: "reload", synopsis: "Reloads the agent's service and check definitions", run: runReload},
 	{name: "maint", synopsis: "Controls node or service maintenance mode", run: runMaint},
 	{name: "services", synopsis: "Interact with services", run: runServices},
+	{name: "stream", synopsis: "Publishes to or subscribes to a durable stream", run: runStream},
 	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
 	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},
