@@ -77,7 +77,9 @@ func BenchmarkWatchFanout(b *testing.B) {
 	b.StopTimer()
 	slices.Sort(lat)
 	if len(lat) > 0 {
-		ms := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000 }
+		ms := func(p float64) float64 {
+			return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
+		}
 		b.ReportMetric(ms(0.50), "p50-ms")
 		b.ReportMetric(ms(0.99), "p99-ms")
 	}
