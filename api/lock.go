@@ -222,25 +222,39 @@ func (l *Lock) acquire(ctx context.Context, session string, stopCh <-chan struct
 // session no longer holds it, MonitorRetries server errors in a row have
 // been seen, or ctx is done.
 func (l *Lock) monitor(ctx context.Context, session string) {
-	q := &QueryOptions{RequireConsistent: true, MaxQueryTime: monitorWaitTime}
-	retries := l.opts.MonitorRetries
-	for ctx.Err() == nil {
+	watchHold(ctx, l.opts.MonitorRetries, l.opts.MonitorRetryTime, func(q *QueryOptions) (uint64, bool, error) {
 		pair, meta, err := getWithin(ctx, l.c, l.opts.Key, q)
 		if err != nil {
-			if ctx.Err() != nil || !retryable(err) || retries <= 0 {
+			return 0, false, err
+		}
+		return meta.LastIndex, pair != nil && pair.Session == session, nil
+	})
+}
+
+// watchHold runs consistent blocking reads through read, which reports the
+// index and whether we still hold, until we no longer do, retries server
+// errors in a row have been seen (pausing retryTime after each), or ctx is
+// done. Lock and Semaphore monitors share it.
+func watchHold(ctx context.Context, retries int, retryTime time.Duration, read func(q *QueryOptions) (uint64, bool, error)) {
+	q := &QueryOptions{RequireConsistent: true, MaxQueryTime: monitorWaitTime}
+	left := retries
+	for ctx.Err() == nil {
+		idx, held, err := read(q)
+		if err != nil {
+			if ctx.Err() != nil || !retryable(err) || left <= 0 {
 				return
 			}
-			retries--
-			if !sleepCtx(ctx, l.opts.MonitorRetryTime) {
+			left--
+			if !sleepCtx(ctx, retryTime) {
 				return
 			}
 			continue
 		}
-		retries = l.opts.MonitorRetries
-		if pair == nil || pair.Session != session {
+		left = retries
+		if !held {
 			return
 		}
-		q.MinQueryIndex = meta.LastIndex
+		q.MinQueryIndex = idx
 	}
 }
 

@@ -271,30 +271,18 @@ func (s *Semaphore) writeLock(kv *KV, lockPair *KVPair, lock *semaphoreLock) (bo
 // once session is no longer a live holder, MonitorRetries server errors in
 // a row have been seen, or ctx is done.
 func (s *Semaphore) monitor(ctx context.Context, session string) {
-	q := &QueryOptions{RequireConsistent: true, MaxQueryTime: monitorWaitTime}
-	retries := s.opts.MonitorRetries
-	for ctx.Err() == nil {
+	watchHold(ctx, s.opts.MonitorRetries, s.opts.MonitorRetryTime, func(q *QueryOptions) (uint64, bool, error) {
 		pairs, meta, err := listWithin(ctx, s.c, s.listPrefix(), q)
 		if err != nil {
-			if ctx.Err() != nil || !retryable(err) || retries <= 0 {
-				return
-			}
-			retries--
-			if !sleepCtx(ctx, s.opts.MonitorRetryTime) {
-				return
-			}
-			continue
+			return 0, false, err
 		}
-		retries = s.opts.MonitorRetries
 		_, lock, err := s.decodeLock(pairs)
 		if err != nil || !lock.Holders[session] {
-			return
+			return meta.LastIndex, false, nil
 		}
-		if p := findPair(pairs, s.contenderKey(session)); p == nil || p.Session != session {
-			return
-		}
-		q.MinQueryIndex = meta.LastIndex
-	}
+		p := findPair(pairs, s.contenderKey(session))
+		return meta.LastIndex, p != nil && p.Session == session, nil
+	})
 }
 
 // LockIndex returns the LockIndex of our contender key at the last
