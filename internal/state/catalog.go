@@ -167,7 +167,8 @@ func (t *Txn) ensureCheck(idx uint64, now time.Time, node string, c *api.HealthC
 	if c.ServiceID != "" {
 		raw, err := t.tx.First(tableServices, "id", node, c.ServiceID)
 		if err != nil || raw == nil {
-			return fmt.Errorf("missing service %q for check %q", c.ServiceID, c.CheckID)
+			// The request names a service that does not exist: its fault (400).
+			return api.BadRequestError{Reason: fmt.Sprintf("Missing service %q for check %q", c.ServiceID, c.CheckID)}
 		}
 		svc := raw.(*serviceRow)
 		c.ServiceName, c.ServiceTags = svc.Service, svc.Tags
