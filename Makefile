@@ -22,7 +22,9 @@ lint:
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# bench: the throughput benchmarks through a real agent (KV with 1/16/64
-# clients, locks, registrations, health, DNS).
+# bench: the standard benchmark (scripts/bench.sh): a durable single server,
+# concord bench runs with 1 to 64 clients, memory with 100k and 1M keys;
+# writes bench/results.md. BENCH_DURATION, BENCH_SET, BENCH_MEM_KEYS tune it.
+# The in-process benchmarks: go test -run '^$' -bench . ./internal/agent/
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/agent/
+	GO=$(GO) scripts/bench.sh

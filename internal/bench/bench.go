@@ -6,10 +6,14 @@
 //  1. Validate the Config and prepare the op's data (keys to read, service
 //     instances to query) through one connection.
 //  2. Start Config.Clients workers; each owns one keep-alive HTTP connection
-//     (and a UDP socket for dns) and runs the op in a closed loop.
+//     (and a UDP socket for the dns ops) and runs the op in a closed loop.
+//     With several HTTP addresses (a cluster) the workers take them in turn.
 //  3. Each operation claims a sequence number; workers stop once Count
 //     numbers are claimed, Duration has passed or ctx ends.
 //  4. Merge the workers' latency samples into a Result.
+//
+// The watch op is the exception: one writer and Config.Watchers blocking
+// readers run in rounds, and a sample is one reader's wake-up (see watch.go).
 //
 // A failed operation (transport error, non-2xx reply) is counted in
 // Result.Errors and the run goes on; only a failed preparation ends it.
@@ -19,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -28,14 +33,16 @@ import (
 
 // Config is what one run does.
 type Config struct {
-	HTTPAddr  string        // host:port of the HTTP API
-	DNSAddr   string        // host:port of the DNS server; used by the dns op
+	HTTPAddr  string        // host:port of the HTTP API; several, comma-separated, are used in turn
+	DNSAddr   string        // host:port of the DNS server; used by the dns ops
 	Op        string        // one of Ops
 	Clients   int           // concurrent workers, each with its own connection
 	Duration  time.Duration // run at most this long
-	Count     int64         // run at most this many operations; 0: no bound
+	Count     int64         // run at most this many operations; 0: no bound (load: Keys)
 	ValueSize int           // bytes per written value
 	Keys      int           // distinct keys (or service instances) the op spreads over
+	Watchers  int           // blocking readers of the watch op
+	Progress  io.Writer     // if non-nil, gets a one-line progress report every second; nil: none
 }
 
 // DefaultConfig returns a 10 s put run with 16 clients on the local agent.
@@ -48,6 +55,7 @@ func DefaultConfig() Config {
 		Duration:  10 * time.Second,
 		ValueSize: 256,
 		Keys:      100,
+		Watchers:  100,
 	}
 }
 
@@ -56,10 +64,10 @@ func (c Config) Validate() error {
 	switch {
 	case ops[c.Op] == nil:
 		return fmt.Errorf("bench: unknown op %q (want one of %s)", c.Op, strings.Join(Ops(), ", "))
-	case c.HTTPAddr == "":
-		return errors.New("bench: no HTTP address")
-	case c.Op == "dns" && c.DNSAddr == "":
-		return errors.New("bench: the dns op needs a DNS address")
+	case slices.Contains(c.httpAddrs(), ""):
+		return fmt.Errorf("bench: empty HTTP address in %q", c.HTTPAddr)
+	case ops[c.Op].dns && c.DNSAddr == "":
+		return fmt.Errorf("bench: the %s op needs a DNS address", c.Op)
 	case c.Clients < 1 || c.Clients > 10000:
 		return fmt.Errorf("bench: clients %d out of 1..10000", c.Clients)
 	case c.Duration <= 0:
@@ -68,10 +76,21 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bench: count %d must not be negative", c.Count)
 	case c.ValueSize < 16 || c.ValueSize > 512*1024:
 		return fmt.Errorf("bench: value size %d out of 16..524288", c.ValueSize)
-	case c.Keys < 1 || c.Keys > 1_000_000:
-		return fmt.Errorf("bench: keys %d out of 1..1000000", c.Keys)
+	case c.Keys < 1 || c.Keys > 10_000_000:
+		return fmt.Errorf("bench: keys %d out of 1..10000000", c.Keys)
+	case c.Watchers < 1 || c.Watchers > 10000:
+		return fmt.Errorf("bench: watchers %d out of 1..10000", c.Watchers)
 	}
 	return nil
+}
+
+// httpAddrs splits HTTPAddr into its addresses.
+func (c Config) httpAddrs() []string {
+	addrs := strings.Split(c.HTTPAddr, ",")
+	for i, a := range addrs {
+		addrs[i] = strings.TrimSpace(a)
+	}
+	return addrs
 }
 
 // Result is what a run measured. Ops and Latency cover successful
@@ -79,6 +98,7 @@ func (c Config) Validate() error {
 type Result struct {
 	Op       string
 	Clients  int
+	Watchers int // watch op only: blocking readers per write
 	Ops      int64
 	Errors   int64
 	Elapsed  time.Duration
@@ -96,9 +116,15 @@ func (r Result) OpsPerSec() float64 {
 
 // String is the one-line report:
 // op=put clients=64 ops=123456 ops/s=20576 p50=2.9ms p99=6.9ms p99.9=9.1ms errors=0
+// The watch op adds watchers=W after clients.
 func (r Result) String() string {
-	return fmt.Sprintf("op=%s clients=%d ops=%d ops/s=%.0f p50=%s p99=%s p99.9=%s errors=%d",
-		r.Op, r.Clients, r.Ops, r.OpsPerSec(), ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.P999), r.Errors)
+	watchers := ""
+	if r.Watchers > 0 {
+		watchers = fmt.Sprintf(" watchers=%d", r.Watchers)
+	}
+	return fmt.Sprintf("op=%s clients=%d%s ops=%d ops/s=%.0f p50=%s p99=%s p99.9=%s errors=%d",
+		r.Op, r.Clients, watchers, r.Ops, r.OpsPerSec(), ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.P999),
+		r.Errors)
 }
 
 // ms formats d in milliseconds: one decimal from 1 ms, three below.
@@ -114,6 +140,7 @@ func ms(d time.Duration) string {
 type JSON struct {
 	Op        string  `json:"op"`
 	Clients   int     `json:"clients"`
+	Watchers  int     `json:"watchers,omitempty"`
 	Ops       int64   `json:"ops"`
 	Errors    int64   `json:"errors"`
 	ElapsedS  float64 `json:"elapsed_s"`
@@ -128,9 +155,9 @@ type JSON struct {
 // JSON returns r in its machine-readable form.
 func (r Result) JSON() JSON {
 	f := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return JSON{Op: r.Op, Clients: r.Clients, Ops: r.Ops, Errors: r.Errors, ElapsedS: r.Elapsed.Seconds(),
-		OpsPerSec: r.OpsPerSec(), P50Ms: f(r.Latency.P50), P99Ms: f(r.Latency.P99), P999Ms: f(r.Latency.P999),
-		MaxMs: f(r.Latency.Max), FirstErr: r.FirstErr}
+	return JSON{Op: r.Op, Clients: r.Clients, Watchers: r.Watchers, Ops: r.Ops, Errors: r.Errors,
+		ElapsedS: r.Elapsed.Seconds(), OpsPerSec: r.OpsPerSec(), P50Ms: f(r.Latency.P50), P99Ms: f(r.Latency.P99),
+		P999Ms: f(r.Latency.P999), MaxMs: f(r.Latency.Max), FirstErr: r.FirstErr}
 }
 
 // Run prepares cfg's op, runs it and returns what it measured. It returns
@@ -140,8 +167,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	o := ops[cfg.Op]
+	if o.once && (cfg.Count == 0 || cfg.Count > int64(cfg.Keys)) {
+		cfg.Count = int64(cfg.Keys)
+	}
+	addrs := cfg.httpAddrs()
 	if o.prepare != nil {
-		c := newHTTPConn(cfg.HTTPAddr)
+		c := newHTTPConn(addrs[0])
 		err := o.prepare(cfg, c)
 		c.Close()
 		if err != nil {
@@ -150,27 +181,24 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	r := &run{cfg: cfg, ctx: ctx, op: o}
-	workers := make([]*worker, cfg.Clients)
-	var wg sync.WaitGroup
+	r := &run{cfg: cfg, addrs: addrs, ctx: ctx, op: o}
 	start := time.Now()
-	for i := range workers {
-		w := &worker{run: r, id: i, http: newHTTPConn(cfg.HTTPAddr), value: make([]byte, cfg.ValueSize)}
-		workers[i] = w
-		wg.Go(w.loop)
+	stopProgress := r.progress(start)
+	res := Result{Op: cfg.Op, Clients: cfg.Clients}
+	var t tally
+	if o.rounds != nil {
+		res.Clients, res.Watchers = 1, cfg.Watchers
+		t = o.rounds(r)
+	} else {
+		t = r.closedLoop()
 	}
-	wg.Wait()
-	res := Result{Op: cfg.Op, Clients: cfg.Clients, Elapsed: time.Since(start)}
-	var samples []time.Duration
-	for _, w := range workers {
-		samples = append(samples, w.samples...)
-		res.Errors += w.errors
-		if res.FirstErr == "" && w.firstErr != nil {
-			res.FirstErr = w.firstErr.Error()
-		}
+	res.Elapsed = time.Since(start)
+	stopProgress()
+	res.Ops, res.Errors = int64(len(t.samples)), t.errors
+	if t.firstErr != nil {
+		res.FirstErr = t.firstErr.Error()
 	}
-	res.Ops = int64(len(samples))
-	res.Latency = Summarize(samples)
+	res.Latency = Summarize(t.samples)
 	return res, nil
 }
 
@@ -186,24 +214,88 @@ func Ops() []string {
 
 // run is the state the workers of one run share.
 type run struct {
-	cfg  Config
-	ctx  context.Context // ends at cfg.Duration
-	op   *op
-	next atomic.Int64 // sequence number of the next operation
+	cfg    Config
+	addrs  []string        // cfg.HTTPAddr split; worker i uses addrs[i%len(addrs)]
+	ctx    context.Context // ends at cfg.Duration
+	op     *op
+	next   atomic.Int64 // sequence number of the next operation
+	done   atomic.Int64 // successful operations so far, for the progress line
+	failed atomic.Int64 // failed operations so far, for the progress line
+}
+
+// closedLoop runs cfg.Clients workers to the end of the run and merges
+// what they measured.
+func (r *run) closedLoop() tally {
+	workers := make([]*worker, r.cfg.Clients)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &worker{run: r, id: i, http: newHTTPConn(r.addrs[i%len(r.addrs)]), value: make([]byte, r.cfg.ValueSize)}
+		workers[i] = w
+		wg.Go(w.loop)
+	}
+	wg.Wait()
+	var t tally
+	for _, w := range workers {
+		t.merge(&w.tally)
+	}
+	return t
+}
+
+// progress writes "\r<op> <elapsed>/<duration> <n> ops <rate> ops/s <e> errors"
+// to cfg.Progress every second until the returned func is called, which
+// then erases the line. Without cfg.Progress it does nothing.
+func (r *run) progress(start time.Time) (stop func()) {
+	out := r.cfg.Progress
+	if out == nil {
+		return func() {}
+	}
+	quit, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				fmt.Fprint(out, "\r\x1b[K")
+				return
+			case <-tick.C:
+				el := time.Since(start)
+				n := r.done.Load()
+				fmt.Fprintf(out, "\r\x1b[K%s %ds/%s  %d ops  %.0f ops/s  %d errors", r.cfg.Op, int(el.Seconds()),
+					r.cfg.Duration, n, float64(n)/el.Seconds(), r.failed.Load())
+			}
+		}
+	}()
+	return func() { close(quit); <-exited }
+}
+
+// tally is what one worker (or the watch writer) measured.
+type tally struct {
+	samples  []time.Duration // latency of each successful operation
+	errors   int64
+	firstErr error
+}
+
+// merge adds o's figures to t's.
+func (t *tally) merge(o *tally) {
+	t.samples = append(t.samples, o.samples...)
+	t.errors += o.errors
+	if t.firstErr == nil {
+		t.firstErr = o.firstErr
+	}
 }
 
 // worker is one client: it runs the op in a closed loop on its own
 // connections and keeps its own samples, so workers share nothing hot.
 type worker struct {
 	*run
-	id       int
-	http     *httpConn
-	dns      *dnsConn // dns op only
-	session  string   // lock op only: this worker's session
-	value    []byte   // scratch value, rewritten for every write
-	samples  []time.Duration
-	errors   int64
-	firstErr error
+	tally
+	id      int
+	http    *httpConn
+	dns     *dnsConn // dns ops only
+	session string   // lock op only: this worker's session
+	value   []byte   // scratch value, rewritten for every write
 }
 
 func (w *worker) loop() {
@@ -229,16 +321,39 @@ func (w *worker) loop() {
 				return // cut short by the end of the run, not a failure
 			}
 			w.fail(err)
+			if errors.Is(err, errConnect) {
+				w.pause(connectBackoff) // nothing listens: do not spin
+			}
 			continue
 		}
 		w.samples = append(w.samples, time.Since(t0))
+		w.done.Add(1)
+	}
+}
+
+// connectBackoff is how long a worker waits after failing to connect.
+const connectBackoff = 50 * time.Millisecond
+
+// pause waits d or until the run ends.
+func (r *run) pause(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.ctx.Done():
 	}
 }
 
 // fail counts one failed operation.
 func (w *worker) fail(err error) {
-	w.errors++
-	if w.firstErr == nil {
-		w.firstErr = err
+	w.run.failed.Add(1)
+	w.tally.fail(err)
+}
+
+// fail counts one failed operation.
+func (t *tally) fail(err error) {
+	t.errors++
+	if t.firstErr == nil {
+		t.firstErr = err
 	}
 }

@@ -13,14 +13,18 @@ type dnsConn struct {
 	msg  dns.Msg // the query, reused with a new ID each time
 }
 
-func startDNS(w *worker) error {
-	c, err := dns.DialTimeout("udp", w.cfg.DNSAddr, ioTimeout)
-	if err != nil {
-		return fmt.Errorf("cannot reach DNS at %s: %w", w.cfg.DNSAddr, err)
+// startDNS returns the start of a dns op: it opens the worker's socket
+// and sets the question, serviceName's records of type qtype.
+func startDNS(qtype uint16) func(w *worker) error {
+	return func(w *worker) error {
+		c, err := dns.DialTimeout("udp", w.cfg.DNSAddr, ioTimeout)
+		if err != nil {
+			return fmt.Errorf("cannot reach DNS at %s: %w", w.cfg.DNSAddr, err)
+		}
+		w.dns = &dnsConn{conn: c}
+		w.dns.msg.SetQuestion(serviceName+".service.consul.", qtype)
+		return nil
 	}
-	w.dns = &dnsConn{conn: c}
-	w.dns.msg.SetQuestion(serviceName+".service.consul.", dns.TypeA)
-	return nil
 }
 
 func stopDNS(w *worker) {
@@ -29,7 +33,7 @@ func stopDNS(w *worker) {
 	}
 }
 
-// doDNS asks for the A records of serviceName and wants at least one.
+// doDNS asks the worker's question and wants at least one answer.
 func doDNS(w *worker, n int64) error {
 	d := w.dns
 	d.msg.Id = dns.Id()
@@ -46,7 +50,8 @@ func doDNS(w *worker, n int64) error {
 			continue // a late answer to an earlier, timed-out query
 		}
 		if reply.Rcode != dns.RcodeSuccess || len(reply.Answer) == 0 {
-			return fmt.Errorf("DNS %s: rcode %s, %d answers", d.msg.Question[0].Name,
+			q := d.msg.Question[0]
+			return fmt.Errorf("DNS %s %s: rcode %s, %d answers", q.Name, dns.TypeToString[q.Qtype],
 				dns.RcodeToString[reply.Rcode], len(reply.Answer))
 		}
 		return nil

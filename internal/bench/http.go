@@ -21,11 +21,12 @@ const ioTimeout = 10 * time.Second
 // would hide half of what the server can do. It is not safe for concurrent
 // use; each worker owns one.
 type httpConn struct {
-	addr string // host:port
-	conn net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
-	body []byte // last reply body, reused by the next request
+	addr  string // host:port
+	conn  net.Conn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	body  []byte // last reply body, reused by the next request
+	index uint64 // X-Consul-Index of the last reply; 0 if it had none
 }
 
 func newHTTPConn(addr string) *httpConn { return &httpConn{addr: addr} }
@@ -38,30 +39,31 @@ func (c *httpConn) Close() {
 	}
 }
 
+// errConnect is returned when the server cannot be reached at all.
+var errConnect = errors.New("bench: cannot connect")
+
 // do sends one request and reads the whole reply. It returns the status
 // and the body, which is valid only until the next call. On an I/O error
 // the connection is closed and the next call dials a new one.
 func (c *httpConn) do(method, path string, body []byte) (int, []byte, error) {
+	if err := c.send(method, path, body); err != nil {
+		return 0, nil, err
+	}
+	return c.recv()
+}
+
+// send writes one request, dialling first if there is no connection.
+// Every send must be followed by one recv.
+func (c *httpConn) send(method, path string, body []byte) error {
 	if c.conn == nil {
 		conn, err := net.DialTimeout("tcp", c.addr, ioTimeout)
 		if err != nil {
-			return 0, nil, fmt.Errorf("cannot connect: %w", err)
+			return fmt.Errorf("%w: %w", errConnect, err)
 		}
 		c.conn = conn
 		c.r = bufio.NewReaderSize(conn, 16<<10)
 		c.w = bufio.NewWriterSize(conn, 16<<10)
 	}
-	code, keep, err := c.roundTrip(method, path, body)
-	if err != nil || !keep {
-		c.Close()
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	return code, c.body, nil
-}
-
-func (c *httpConn) roundTrip(method, path string, body []byte) (code int, keepAlive bool, err error) {
 	c.conn.SetDeadline(time.Now().Add(ioTimeout))
 	c.w.WriteString(method)
 	c.w.WriteByte(' ')
@@ -73,9 +75,22 @@ func (c *httpConn) roundTrip(method, path string, body []byte) (code int, keepAl
 	c.w.WriteString("\r\n\r\n")
 	c.w.Write(body)
 	if err := c.w.Flush(); err != nil {
-		return 0, false, err
+		c.Close()
+		return err
 	}
-	return c.readReply()
+	return nil
+}
+
+// recv reads the reply to the last send, like do.
+func (c *httpConn) recv() (int, []byte, error) {
+	code, keep, err := c.readReply()
+	if err != nil || !keep {
+		c.Close()
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return code, c.body, nil
 }
 
 // readReply reads a status line, headers and a body sized by
@@ -94,6 +109,7 @@ func (c *httpConn) readReply() (code int, keepAlive bool, err error) {
 		return 0, false, fmt.Errorf("bad status line %q", line)
 	}
 	length, chunked, keepAlive := -1, false, true
+	c.index = 0
 	for {
 		line, err := c.r.ReadSlice('\n')
 		if err != nil {
@@ -117,6 +133,8 @@ func (c *httpConn) readReply() (code int, keepAlive bool, err error) {
 			chunked = bytes.EqualFold(v, []byte("chunked"))
 		case bytes.EqualFold(k, []byte("Connection")):
 			keepAlive = !bytes.EqualFold(v, []byte("close"))
+		case bytes.EqualFold(k, []byte("X-Consul-Index")):
+			c.index, _ = strconv.ParseUint(string(v), 10, 64)
 		}
 	}
 	c.body = c.body[:0]

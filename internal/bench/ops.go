@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/concordhq/concord/api"
+	"github.com/miekg/dns"
 )
 
 // op is one kind of operation a run repeats.
@@ -21,6 +22,13 @@ type op struct {
 	do func(w *worker, n int64) error
 	// stop runs in each worker after its last operation. Optional.
 	stop func(w *worker)
+	// rounds, if set, replaces the closed loop of workers: it runs the
+	// whole op and returns what it measured (the watch op).
+	rounds func(r *run) tally
+	// dns marks the ops that need Config.DNSAddr.
+	dns bool
+	// once marks ops that write each key once: Count is at most Keys.
+	once bool
 }
 
 // keyPrefix is where every key of a run lives, apart from the user's data.
@@ -42,10 +50,14 @@ var ops = map[string]*op{
 	"lock":           {start: startLock, do: doLock, stop: stopLock},
 	"register":       {do: doRegister},
 	"health":         {prepare: prepareInstances, do: doHealth},
-	"dns":            {prepare: prepareInstances, start: startDNS, do: doDNS, stop: stopDNS},
+	"dns-a":          {prepare: prepareInstances, start: startDNS(dns.TypeA), do: doDNS, stop: stopDNS, dns: true},
+	"dns-srv":        {prepare: prepareInstances, start: startDNS(dns.TypeSRV), do: doDNS, stop: stopDNS, dns: true},
+	"load":           {do: doPut, once: true},
+	"watch":          {rounds: runWatch},
 }
 
-// kvPath is the HTTP path of key number i.
+// kvPath is the HTTP path of key number i: put, load and get use the same
+// keys, so a get run can read what a load wrote.
 func kvPath(i int64) string { return "/v1/kv/" + keyPrefix + "kv/" + strconv.FormatInt(i, 10) }
 
 // fillValue makes w.value distinct for operation n: the number, then

@@ -15,10 +15,16 @@ const benchUsage = `
 Usage: concord bench -op OP [options]
 
   Loads a Concord or Consul agent through its public HTTP API (or DNS, for
-  -op dns) and prints one line: throughput, latency percentiles and errors.
-  The run stops after -duration or -count operations, whichever comes first.
-  Failed operations are counted, not fatal; the exit code is 1 only if no
-  operation succeeded.
+  -op dns-a and dns-srv) and prints one line: throughput, latency
+  percentiles and errors. The run stops after -duration or -count
+  operations, whichever comes first. Failed operations are counted, not
+  fatal; the exit code is 1 only if no operation succeeded. While it runs,
+  a progress line is shown on stderr if stderr is a terminal.
+
+  -op load writes keys 0..K-1 of -keys K once each (the keys put and get
+  use). -op watch measures write-to-wake latency: -watchers W blocking
+  reads of one key, one write per round; a sample is the time from the
+  write's acknowledgement to one watcher's wake-up.
 `
 
 // runBench is `concord bench`: a load generator for any Consul-compatible
@@ -27,14 +33,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := bench.DefaultConfig()
 	fs := newFlagSet(benchUsage, stderr)
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", benchDefaultAddr(),
-		"host:port of the HTTP API. Defaults to CONCORD_HTTP_ADDR, then CONSUL_HTTP_ADDR, then 127.0.0.1:8500.")
-	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "host:port of the DNS server, for -op dns.")
+		"host:port of the HTTP API; several, comma-separated, are used in turn by the clients. Defaults to "+
+			"CONCORD_HTTP_ADDR, then CONSUL_HTTP_ADDR, then 127.0.0.1:8500.")
+	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "host:port of the DNS server, for -op dns-a and dns-srv.")
 	fs.StringVar(&cfg.Op, "op", cfg.Op, "Operation: "+strings.Join(bench.Ops(), ", ")+".")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "Concurrent clients, each with its own connection.")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "Run at most this long.")
 	fs.Int64Var(&cfg.Count, "count", 0, "Run at most this many operations (0: no limit).")
 	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "Bytes per written value.")
 	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "Distinct keys, or service instances for health and dns.")
+	fs.IntVar(&cfg.Watchers, "watchers", cfg.Watchers, "Blocking readers, for -op watch.")
 	asJSON := fs.Bool("json", false, "Print the result as JSON.")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -43,7 +51,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "bench takes no arguments")
 		return 1
 	}
-	cfg.HTTPAddr = strings.TrimPrefix(cfg.HTTPAddr, "http://")
+	cfg.HTTPAddr = strings.ReplaceAll(strings.TrimPrefix(cfg.HTTPAddr, "http://"), ",http://", ",")
+	if isTerminal(stderr) {
+		cfg.Progress = stderr
+	}
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
@@ -63,6 +74,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1 // nothing worked: the endpoint is wrong or down
 	}
 	return 0
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // benchDefaultAddr is the HTTP address from the environment, as for the
