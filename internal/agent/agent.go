@@ -19,15 +19,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/config"
 	"github.com/concordhq/concord/internal/dns"
+	"github.com/concordhq/concord/internal/gossip"
 	"github.com/concordhq/concord/internal/httpapi"
 	"github.com/concordhq/concord/internal/local"
+	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/server"
+	"github.com/concordhq/concord/internal/ui"
 	"github.com/concordhq/concord/internal/version"
 	"github.com/google/uuid"
 )
@@ -36,15 +40,23 @@ import (
 // shutdown before their connections are closed.
 const httpDrainGrace = time.Second
 
-// Agent is a running Concord agent (a server, for now).
+// Agent is a running Concord agent: a server, or a client agent that
+// sends every state read and write to a server.
 type Agent struct {
 	cfg    config.Config
 	logger *slog.Logger
 	nodeID string
-	server *server.Server
-	local  *local.State // this node's services and checks
-	runner checkRunner  // runs the local checks, reporting to local
-	dns    *dns.Server  // or nil when ports.dns is -1
+	server *server.Server // nil on a client agent
+	store  rpc.Store      // the replicated state: server.Endpoint or RPC to servers
+	pool   *rpc.Pool      // a client agent's connections to servers
+	gossip *gossip.Pool
+
+	left      atomic.Bool // Leave was called
+	leaveCh   chan struct{}
+	leaveOnce sync.Once
+	local     *local.State // this node's services and checks
+	runner    checkRunner  // runs the local checks, reporting to local
+	dns       *dns.Server  // or nil when ports.dns is -1
 
 	reloadMu     sync.Mutex                    // serialises Reload
 	fileServices map[string]bool               // IDs of services from config files; guarded by reloadMu
@@ -60,53 +72,93 @@ type Agent struct {
 
 // New starts an agent for cfg, which must have passed cfg.Validate.
 func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
-	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1)}
+	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{})}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
 	var err error
 	if a.nodeID, err = loadNodeID(cfg); err != nil {
 		return nil, err
 	}
-	if !cfg.Server {
-		return nil, errors.New("agent: client mode (server = false) is not available yet; run with -server or -dev")
+	if cfg.Server {
+		grace := cfg.DeadServerGrace
+		if !cfg.CleanupDeadServers {
+			grace = -1
+		}
+		a.server, err = server.New(server.Config{
+			NodeID:            a.nodeID,
+			NodeName:          cfg.NodeName,
+			Datacenter:        cfg.Datacenter,
+			DataDir:           dataDirUnlessDev(cfg),
+			RaftAddr:          net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
+			AdvertiseAddr:     cfg.AdvertiseAddr,
+			BootstrapExpect:   max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
+			LogStore:          cfg.RaftLogStore,
+			ServiceName:       cfg.ServerServiceName,
+			StreamMaxMessages: cfg.StreamMaxMessages,
+			StreamMaxAge:      cfg.StreamMaxAge,
+			SessionTTLMin:     cfg.SessionTTLMin,
+			RaftMultiplier:    cfg.RaftMultiplier,
+			DeadServerGrace:   grace,
+			Fast:              cfg.DevMode,
+			Logger:            logger.With("component", "server"),
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	a.server, err = server.New(server.Config{
-		NodeID:            a.nodeID,
-		NodeName:          cfg.NodeName,
-		Datacenter:        cfg.Datacenter,
-		DataDir:           dataDirUnlessDev(cfg),
-		RaftAddr:          net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
-		BootstrapExpect:   max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
-		LogStore:          cfg.RaftLogStore,
-		ServiceName:       cfg.ServerServiceName,
-		StreamMaxMessages: cfg.StreamMaxMessages,
-		StreamMaxAge:      cfg.StreamMaxAge,
-		SessionTTLMin:     cfg.SessionTTLMin,
-		Fast:              cfg.DevMode,
-		Logger:            logger.With("component", "server"),
-	})
-	if err != nil {
+	a.store = a.newStore()
+	// Each step's undo, run in reverse if a later step fails.
+	var undo []func()
+	fail := func(err error) (*Agent, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
 		return nil, err
 	}
+	undo = append(undo, a.closeStore)
+	if err := a.startGossip(); err != nil {
+		return fail(err)
+	}
+	undo = append(undo, func() { a.gossip.Shutdown() })
 	if err := a.startLocal(); err != nil {
-		a.server.Shutdown()
-		return nil, err
+		return fail(err)
 	}
+	undo = append(undo, func() { a.stop(); a.runner.Stop() })
 	if err := a.startDNS(); err != nil {
-		a.runner.Stop()
-		a.server.Shutdown()
-		return nil, err
+		return fail(err)
 	}
-	if err := a.startHTTP(); err != nil {
+	undo = append(undo, func() {
 		if a.dns != nil {
 			a.dns.Shutdown(context.Background())
 		}
-		a.runner.Stop()
-		a.server.Shutdown()
+	})
+	if err := a.startHTTP(); err != nil {
+		return fail(err)
+	}
+	if err := a.joinAtStart(); err != nil {
+		a.Shutdown(context.Background())
 		return nil, err
 	}
-	logger.Info("agent started", "node", cfg.NodeName, "datacenter", cfg.Datacenter,
-		"http", a.HTTPAddr(), "dns", a.DNSAddr(), "raft", a.server.RaftAddr(), "dev", cfg.DevMode)
+	logger.Info("agent started", "node", cfg.NodeName, "datacenter", cfg.Datacenter, "server", cfg.Server,
+		"http", a.HTTPAddr(), "dns", a.DNSAddr(), "serf", a.SerfAddr(), "dev", cfg.DevMode)
 	return a, nil
+}
+
+// closeStore stops the server, or a client agent's connections.
+func (a *Agent) closeStore() {
+	if a.server != nil {
+		if err := a.server.Shutdown(); err != nil {
+			a.logger.Error("cannot stop the server", "error", err)
+		}
+	}
+	if a.pool != nil {
+		a.pool.Close()
+	}
+}
+
+// SerfAddr is the LAN gossip address.
+func (a *Agent) SerfAddr() string {
+	m := a.gossip.LocalMember()
+	return net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port)))
 }
 
 func (a *Agent) startHTTP() error {
@@ -126,10 +178,13 @@ func (a *Agent) startHTTP() error {
 		Logger:     a.logger.With("component", "http"),
 		Observe:    m.ObserveHTTP,
 		Metrics:    m.Handler(),
-	}, backend{Server: a.server, Agent: a})
+	}, backend{Store: a.store, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {
 		root = withPprof(handler)
+	}
+	if a.cfg.UI {
+		root = ui.Mount(root)
 	}
 	a.httpSrv = &http.Server{
 		Handler:           root,
@@ -145,7 +200,7 @@ func (a *Agent) startHTTP() error {
 // the entries saved by earlier runs and those in config files, and the
 // anti-entropy syncer.
 func (a *Agent) startLocal() error {
-	host, _, _ := net.SplitHostPort(a.server.RaftAddr())
+	host := a.gossip.LocalMember().Addr.String()
 	a.local = local.New(local.Config{
 		NodeName: a.cfg.NodeName, NodeID: a.nodeID, Datacenter: a.cfg.Datacenter, Address: host,
 		DataDir: dataDirUnlessDev(a.cfg), Logger: a.logger.With("component", "local"),
@@ -232,27 +287,33 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 		}
 	}
 	a.runner.Stop()
-	if err := a.server.Shutdown(); err != nil {
-		errs = append(errs, err)
+	if err := a.gossip.Shutdown(); err != nil {
+		errs = append(errs, fmt.Errorf("cannot stop gossip: %w", err))
 	}
+	a.closeStore()
 	a.logger.Info("agent stopped")
 	return errors.Join(errs...)
 }
 
 // Self answers /v1/agent/self.
 func (a *Agent) Self() (*api.AgentSelf, error) {
-	host, port, _ := net.SplitHostPort(a.server.RaftAddr())
-	p, _ := strconv.ParseUint(port, 10, 16)
+	consul := map[string]string{
+		"server":            strconv.FormatBool(a.server != nil),
+		"leader_addr":       a.store.Leader(),
+		"known_datacenters": "1",
+		"known_servers":     strconv.Itoa(len(a.liveServers())),
+	}
 	stats := map[string]map[string]string{
-		"raft": a.server.Stats(),
-		"consul": {
-			"server":            "true",
-			"leader":            strconv.FormatBool(a.server.IsLeader()),
-			"leader_addr":       a.server.Leader(),
-			"bootstrap":         strconv.FormatBool(a.cfg.BootstrapExpect == 1 || a.cfg.DevMode),
-			"known_datacenters": "1",
-		},
-		"build": {"version": version.ConsulCompat, "concord": version.Version},
+		"agent":    {"checks": strconv.Itoa(len(a.local.Checks())), "services": strconv.Itoa(len(a.local.Services()))},
+		"consul":   consul,
+		"serf_lan": a.gossip.Stats(),
+		"runtime":  runtimeStats(),
+		"build":    {"version": version.ConsulCompat, "concord": version.Version},
+	}
+	if a.server != nil {
+		stats["raft"] = a.server.Stats()
+		consul["leader"] = strconv.FormatBool(a.server.IsLeader())
+		consul["bootstrap"] = strconv.FormatBool(a.cfg.BootstrapExpect == 1 || a.cfg.DevMode)
 	}
 	return &api.AgentSelf{
 		Config: api.AgentConfig{
@@ -265,22 +326,17 @@ func (a *Agent) Self() (*api.AgentSelf, error) {
 			Revision:          "concord-" + version.Version,
 		},
 		DebugConfig: map[string]any{"DevMode": a.cfg.DevMode, "DataDir": a.cfg.DataDir},
-		Member: api.AgentMember{
-			Name: a.cfg.NodeName, Addr: host, Port: uint16(p), Status: 1,
-			Tags: map[string]string{"role": "consul", "dc": a.cfg.Datacenter, "id": a.nodeID,
-				"vsn": "2", "build": version.ConsulCompat + ":concord"},
-			ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
-		},
-		Stats: stats,
-		Meta:  map[string]string{},
+		Member:      *toAgentMember(a.gossip.LocalMember()),
+		Stats:       stats,
+		Meta:        map[string]string{},
 	}, nil
 }
 
-// backend joins the server (KV, sessions, catalog, status) and the agent
-// (self, local services and checks) into the one Backend the HTTP API
-// declares.
+// backend joins the replicated state (KV, sessions, catalog, status; this
+// server's or, through RPC, the servers') and the agent (self, members,
+// local services and checks) into the one Backend the HTTP API declares.
 type backend struct {
-	*server.Server
+	rpc.Store
 	*Agent
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/dns"
-	"github.com/concordhq/concord/internal/server"
+	"github.com/concordhq/concord/internal/rpc"
 )
 
 // startDNS starts the DNS interface unless its port is -1.
@@ -29,7 +29,7 @@ func (a *Agent) startDNS() error {
 		Recursors:       c.Recursors,
 		RecursorTimeout: c.RecursorTimeout,
 		Logger:          a.logger.With("component", "dns"),
-	}, dnsCatalog{server: a.server, stale: c.AllowStale})
+	}, dnsCatalog{store: a.store, stale: c.AllowStale})
 	if err != nil {
 		return err
 	}
@@ -50,19 +50,19 @@ func (a *Agent) DNSAddr() string {
 // dns_config.allow_stale, on by default) any server answers without
 // asking the leader, which keeps DNS fast.
 type dnsCatalog struct {
-	server *server.Server
-	stale  bool
+	store rpc.Store
+	stale bool
 }
 
 func (c dnsCatalog) query() *api.QueryOptions { return &api.QueryOptions{AllowStale: c.stale} }
 
 func (c dnsCatalog) ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
-	out, _, err := c.server.HealthService(ctx, c.query(), service, tags, false)
+	out, _, err := c.store.HealthService(ctx, c.query(), service, tags, false)
 	return out, err
 }
 
 func (c dnsCatalog) Node(ctx context.Context, name string) (*api.Node, error) {
-	cn, _, err := c.server.CatalogNode(ctx, c.query(), name)
+	cn, _, err := c.store.CatalogNode(ctx, c.query(), name)
 	if err != nil || cn == nil {
 		return nil, err
 	}
@@ -70,6 +70,6 @@ func (c dnsCatalog) Node(ctx context.Context, name string) (*api.Node, error) {
 }
 
 func (c dnsCatalog) Nodes(ctx context.Context) ([]*api.Node, error) {
-	out, _, err := c.server.CatalogNodes(ctx, c.query())
+	out, _, err := c.store.CatalogNodes(ctx, c.query())
 	return out, err
 }

@@ -230,7 +230,7 @@ type aliasSource struct{ a *Agent }
 // AliasStatus blocks until the aggregated status of node (and, when set,
 // serviceID on it) may have changed past waitIndex, then returns it.
 func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, waitIndex uint64) (string, uint64, error) {
-	list, m, err := s.a.server.NodeChecks(ctx, &api.QueryOptions{AllowStale: true, MinQueryIndex: waitIndex}, node)
+	list, m, err := s.a.store.NodeChecks(ctx, &api.QueryOptions{AllowStale: true, MinQueryIndex: waitIndex}, node)
 	if err != nil {
 		return "", 0, err
 	}
@@ -256,16 +256,16 @@ func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, wa
 type catalog struct{ a *Agent }
 
 func (c catalog) Register(ctx context.Context, req *api.CatalogRegistration) error {
-	return c.a.server.CatalogRegister(ctx, req)
+	return c.a.store.CatalogRegister(ctx, req)
 }
 
 func (c catalog) Deregister(ctx context.Context, req *api.CatalogDeregistration) error {
-	return c.a.server.CatalogDeregister(ctx, req)
+	return c.a.store.CatalogDeregister(ctx, req)
 }
 
 func (c catalog) NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
 	q := &api.QueryOptions{}
-	cn, _, err := c.a.server.CatalogNode(ctx, q, node)
+	cn, _, err := c.a.store.CatalogNode(ctx, q, node)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -273,7 +273,7 @@ func (c catalog) NodeView(ctx context.Context, node string) (map[string]*api.Nod
 	if cn != nil {
 		services = cn.Services
 	}
-	list, _, err := c.a.server.NodeChecks(ctx, q, node)
+	list, _, err := c.a.store.NodeChecks(ctx, q, node)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,6 +10,20 @@ import (
 // and the local state at each scrape.
 func (a *Agent) newMetrics() *metrics.Metrics {
 	m := metrics.New()
+	if a.server != nil {
+		a.serverMetrics(m)
+	}
+	m.Gauge("concord_local_services", "Services registered on this agent.", func() float64 {
+		return float64(len(a.local.Services()))
+	})
+	m.Gauge("concord_local_checks", "Checks registered on this agent.", func() float64 {
+		return float64(len(a.local.Checks()))
+	})
+	return m
+}
+
+// serverMetrics adds a server's Raft and state gauges.
+func (a *Agent) serverMetrics(m *metrics.Metrics) {
 	raftStat := func(key string) func() float64 {
 		return func() float64 {
 			v, _ := strconv.ParseFloat(a.server.Stats()[key], 64)
@@ -28,11 +42,4 @@ func (a *Agent) newMetrics() *metrics.Metrics {
 	m.Gauge("concord_state_index", "The state store's index (highest Raft index that changed it).", func() float64 {
 		return float64(a.server.State().MaxIndex())
 	})
-	m.Gauge("concord_local_services", "Services registered on this agent.", func() float64 {
-		return float64(len(a.local.Services()))
-	})
-	m.Gauge("concord_local_checks", "Checks registered on this agent.", func() float64 {
-		return float64(len(a.local.Checks()))
-	})
-	return m
 }

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 )
 
 // DefaultGCPercent is the GC target the agent runs with unless GOGC is set.
@@ -18,5 +20,17 @@ const DefaultGCPercent = 300
 func TuneRuntime() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGCPercent)
+	}
+}
+
+// runtimeStats is the "runtime" group of /v1/agent/self and `concord info`.
+func runtimeStats() map[string]string {
+	return map[string]string{
+		"os":         runtime.GOOS,
+		"arch":       runtime.GOARCH,
+		"version":    runtime.Version(),
+		"max_procs":  strconv.Itoa(runtime.GOMAXPROCS(0)),
+		"goroutines": strconv.Itoa(runtime.NumGoroutine()),
+		"cpu_count":  strconv.Itoa(runtime.NumCPU()),
 	}
 }

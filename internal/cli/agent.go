@@ -48,8 +48,12 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "==> %s agent running!\n", version.String())
 	fmt.Fprintf(stdout, "    Node name: '%s'\n    Datacenter: '%s'\n    Server: %t (dev: %t)\n    HTTP: %s\n",
 		cfg.NodeName, cfg.Datacenter, cfg.Server, cfg.DevMode, a.HTTPAddr())
-	<-ctx.Done()
-	fmt.Fprintln(stdout, "==> Caught signal, gracefully shutting down agent...")
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "==> Caught signal, gracefully shutting down agent...")
+	case <-a.LeftCh():
+		fmt.Fprintln(stdout, "==> Left the cluster, shutting down agent...")
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := a.Shutdown(sctx); err != nil {

@@ -108,8 +108,37 @@ type Config struct {
 	// Consul's default 10s, may be lowered to 1s).
 	SessionTTLMin time.Duration
 
+	// RetryInterval is the pause between rounds of -retry-join attempts
+	// (retry_interval; 2s, where Consul waits 30s: joins are cheap).
+	RetryInterval time.Duration
+
+	// ReconnectTimeout is how long a failed node is kept in the member list
+	// before it is reaped and deregistered (reconnect_timeout, 72h).
+	ReconnectTimeout time.Duration
+
+	// GossipLAN tunes the LAN failure detector (gossip_lan.*); zero fields
+	// take gossip.DefaultTiming's values.
+	GossipLAN GossipTiming
+
+	// RaftMultiplier scales Raft's timers (performance.raft_multiplier, 1).
+	RaftMultiplier int
+
+	// CleanupDeadServers lets the leader remove servers that stayed failed
+	// for DeadServerGrace (autopilot.cleanup_dead_servers, on; the grace is
+	// Concord's autopilot.dead_server_grace, 30s).
+	CleanupDeadServers bool
+	DeadServerGrace    time.Duration
+
 	// Files lists the config files that were read, for logs and errors.
 	Files []string
+}
+
+// GossipTiming is the LAN failure detector's clock (gossip_lan.*).
+type GossipTiming struct {
+	ProbeInterval  time.Duration
+	ProbeTimeout   time.Duration
+	SuspicionMult  int
+	GossipInterval time.Duration
 }
 
 // Default returns the built-in defaults, the base every source merges over.
@@ -131,9 +160,14 @@ func Default() Config {
 			SerfWAN: 8302,
 			GRPC:    -1,
 		},
-		LogLevel:          "info",
-		SessionTTLMin:     10 * time.Second,
-		ServerServiceName: "consul",
+		LogLevel:           "info",
+		SessionTTLMin:      10 * time.Second,
+		RetryInterval:      2 * time.Second,
+		ReconnectTimeout:   72 * time.Hour,
+		RaftMultiplier:     1,
+		CleanupDeadServers: true,
+		DeadServerGrace:    30 * time.Second,
+		ServerServiceName:  "consul",
 		DNS: DNS{
 			Domain: "consul.", AllowStale: true, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
 		},

@@ -291,7 +291,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing data_dir", nil, nil, []string{"data_dir is required (or use -dev)"}},
 		{"unknown flag", nil, []string{"-dta-dir", "/x"}, []string{"-dta-dir"}},
 		{"flag not a number", nil, []string{dd, "-http-port", "abc"}, []string{"-http-port", "must be a number"}},
-		{"flag port range", nil, []string{dd, "--serf-lan-port", "0"}, []string{"-serf-lan-port", "must be 1-65535"}},
+		{"flag port range", nil, []string{dd, "--serf-wan-port", "0"}, []string{"-serf-wan-port", "must be 1-65535"}},
 		{"flag bad level", nil, []string{dd, "-log-level", "verbose"}, []string{"-log-level", "must be one of"}},
 		{"flag bad bind", nil, []string{dd, "-bind", "localhost"}, []string{"-bind", "must be an IP address"}},
 		{"flag node with dot", nil, []string{dd, "-node", "a.b"}, []string{"-node", "must not contain dots"}},
@@ -377,7 +377,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*config.Config) {}, ""},
 		{"ephemeral http and server ports", func(c *config.Config) { c.Ports.HTTP, c.Ports.Server = 0, 0 }, ""},
-		{"zero serf port", func(c *config.Config) { c.Ports.SerfLAN = 0 }, "ports.serf_lan: must be 1-65535, or -1 to disable, got 0"},
+		{"zero serf wan port", func(c *config.Config) { c.Ports.SerfWAN = 0 }, "ports.serf_wan: must be 1-65535, or -1 to disable, got 0"},
 		{"negative port", func(c *config.Config) { c.Ports.GRPC = -2 }, "ports.grpc:"},
 		{"empty node", func(c *config.Config) { c.NodeName = "" }, "node_name: must not be empty"},
 		{"empty datacenter", func(c *config.Config) { c.Datacenter = "" }, "datacenter: must not be empty"},
@@ -409,8 +409,8 @@ func TestValidate(t *testing.T) {
 	if err := c.Validate(); err != nil || c.LogLevel != "warn" {
 		t.Errorf("Validate() with log level WARN = %v, LogLevel %q, want nil, \"warn\"", err, c.LogLevel)
 	}
-	c.Ports.SerfLAN, c.BindAddr = 0, "x"
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ports.serf_lan") || !strings.Contains(err.Error(), "bind_addr") {
+	c.Ports.SerfWAN, c.BindAddr = 0, "x"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ports.serf_wan") || !strings.Contains(err.Error(), "bind_addr") {
 		t.Errorf("Validate() = %v, want every problem reported", err)
 	}
 }

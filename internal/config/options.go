@@ -46,6 +46,11 @@ var options = []option{
 		usage: "a second DNS `domain` answered like domain",
 		set:   func(c *Config, v any) { c.DNS.AltDomain = v.(string) },
 		check: func(v any) error { return checkDomain(v.(string)) }},
+	{key: "autopilot.cleanup_dead_servers", kind: kindBool,
+		set: func(c *Config, v any) { c.CleanupDeadServers = v.(bool) }},
+	{key: "autopilot.dead_server_grace", kind: kindDuration,
+		set:   func(c *Config, v any) { c.DeadServerGrace = v.(time.Duration) },
+		check: positiveDuration},
 	{key: "bind_addr", flag: "bind", kind: kindString,
 		usage: "`IP` address for cluster traffic: Raft, RPC and gossip (default 127.0.0.1)",
 		set:   func(c *Config, v any) { c.BindAddr = v.(string) },
@@ -111,6 +116,18 @@ var options = []option{
 		usage: "base64 gossip encryption `key` of 16, 24 or 32 bytes",
 		set:   func(c *Config, v any) { c.EncryptKey = v.(string) },
 		check: func(v any) error { return checkEncryptKey(v.(string)) }},
+	{key: "gossip_lan.gossip_interval", kind: kindDuration,
+		set:   func(c *Config, v any) { c.GossipLAN.GossipInterval = v.(time.Duration) },
+		check: positiveDuration},
+	{key: "gossip_lan.probe_interval", kind: kindDuration,
+		set:   func(c *Config, v any) { c.GossipLAN.ProbeInterval = v.(time.Duration) },
+		check: positiveDuration},
+	{key: "gossip_lan.probe_timeout", kind: kindDuration,
+		set:   func(c *Config, v any) { c.GossipLAN.ProbeTimeout = v.(time.Duration) },
+		check: positiveDuration},
+	{key: "gossip_lan.suspicion_mult", kind: kindInt,
+		set:   func(c *Config, v any) { c.GossipLAN.SuspicionMult = v.(int) },
+		check: intRange(1, 100)},
 	{key: "log_level", flag: "log-level", kind: kindString,
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
@@ -119,6 +136,9 @@ var options = []option{
 		usage: "node `name`, without spaces or dots (default: short hostname)",
 		set:   func(c *Config, v any) { c.NodeName = v.(string) },
 		check: func(v any) error { return checkNodeName(v.(string)) }},
+	{key: "performance.raft_multiplier", kind: kindInt,
+		set:   func(c *Config, v any) { c.RaftMultiplier = v.(int) },
+		check: intRange(1, 10)},
 	{key: "ports.dns", flag: "dns-port", kind: kindInt,
 		usage: "DNS `port`, -1 to disable, 0 for any free port (default 8600)",
 		set:   func(c *Config, v any) { c.Ports.DNS = v.(int) },
@@ -132,9 +152,9 @@ var options = []option{
 		set:   func(c *Config, v any) { c.Ports.HTTP = v.(int) },
 		check: portCheck(true)},
 	{key: "ports.serf_lan", flag: "serf-lan-port", kind: kindInt,
-		usage: "LAN gossip `port` (default 8301)",
+		usage: "LAN gossip `port`; 0 picks a free one (default 8301)",
 		set:   func(c *Config, v any) { c.Ports.SerfLAN = v.(int) },
-		check: portCheck(false)},
+		check: portCheck(true)},
 	{key: "ports.serf_wan", flag: "serf-wan-port", kind: kindInt,
 		usage: "WAN gossip `port`, -1 to disable (default 8302)",
 		set:   func(c *Config, v any) { c.Ports.SerfWAN = v.(int) },
@@ -151,9 +171,16 @@ var options = []option{
 			}
 			return nil
 		}},
+	{key: "reconnect_timeout", kind: kindDuration,
+		set:   func(c *Config, v any) { c.ReconnectTimeout = v.(time.Duration) },
+		check: positiveDuration},
 	{key: "recursors", flag: "recursor", kind: kindList,
 		usage: "upstream DNS `address` for names outside the domain; repeatable",
 		set:   func(c *Config, v any) { c.DNS.Recursors = append(c.DNS.Recursors, v.([]string)...) }},
+	{key: "retry_interval", flag: "retry-interval", kind: kindDuration,
+		usage: "`duration` between attempts to join the -retry-join addresses (default 2s)",
+		set:   func(c *Config, v any) { c.RetryInterval = v.(time.Duration) },
+		check: positiveDuration},
 	{key: "retry_join", flag: "retry-join", kind: kindList,
 		usage: "`address` to join at start, retried until it works; repeatable",
 		set:   func(c *Config, v any) { c.RetryJoin = append(c.RetryJoin, v.([]string)...) },
@@ -235,4 +262,22 @@ func checkDomain(d string) error {
 		return fmt.Errorf("must be a DNS domain such as \"consul.\"")
 	}
 	return nil
+}
+
+// positiveDuration rejects zero and negative durations.
+func positiveDuration(v any) error {
+	if v.(time.Duration) <= 0 {
+		return fmt.Errorf("must be positive")
+	}
+	return nil
+}
+
+// intRange returns a check that accepts lo..hi.
+func intRange(lo, hi int) func(any) error {
+	return func(v any) error {
+		if n := v.(int); n < lo || n > hi {
+			return fmt.Errorf("must be between %d and %d", lo, hi)
+		}
+		return nil
+	}
 }

@@ -45,7 +45,7 @@ func (c *Config) Validate() error {
 		{"ports.http", c.Ports.HTTP, true},
 		{"ports.dns", c.Ports.DNS, true},
 		{"ports.server", c.Ports.Server, true},
-		{"ports.serf_lan", c.Ports.SerfLAN, false},
+		{"ports.serf_lan", c.Ports.SerfLAN, true},
 		{"ports.serf_wan", c.Ports.SerfWAN, false},
 		{"ports.grpc", c.Ports.GRPC, false},
 	} {

@@ -13,12 +13,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/concordhq/concord/internal/fsm"
+	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/state"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -33,7 +36,19 @@ type Config struct {
 	NodeName   string
 	Datacenter string
 	DataDir    string // "" keeps everything in memory (dev mode)
-	RaftAddr   string // host:port for Raft; port 0 picks a free port
+	RaftAddr   string // host:port for Raft and RPC; port 0 picks a free port
+
+	// AdvertiseAddr is the host other servers reach this one at ("":
+	// RaftAddr's host, which must then not be 0.0.0.0).
+	AdvertiseAddr string
+
+	// RaftTiming scales Raft's timers (1 when 0); see raftConfig.
+	RaftMultiplier int
+
+	// DeadServerGrace is how long a server must have failed in gossip
+	// before the leader removes it from Raft (DefaultDeadServerGrace when
+	// 0, never when negative).
+	DeadServerGrace time.Duration
 
 	// BootstrapExpect is how many servers to wait for before bootstrapping;
 	// only 1 (a single server) is supported until servers can find each other.
@@ -82,8 +97,8 @@ func (c *Config) Validate() error {
 		return errors.New("server: datacenter is required")
 	case c.RaftAddr == "":
 		return errors.New("server: raft address is required")
-	case c.BootstrapExpect > 1:
-		return fmt.Errorf("server: bootstrap_expect = %d needs servers to join each other, which Concord cannot do yet; use 1", c.BootstrapExpect)
+	case c.BootstrapExpect < 0:
+		return fmt.Errorf("server: bootstrap_expect = %d must not be negative", c.BootstrapExpect)
 	case c.LogStore != "" && c.LogStore != LogStoreWAL && c.LogStore != LogStoreBoltDB:
 		return fmt.Errorf("server: unknown raft log store %q (want %q or %q)", c.LogStore, LogStoreWAL, LogStoreBoltDB)
 	case c.Logger == nil:
@@ -99,6 +114,9 @@ type Server struct {
 	fsm       *fsm.FSM
 	raft      *raft.Raft
 	transport *raft.NetworkTransport
+	mux       *rpc.Mux       // splits the server port into Raft and RPC
+	rpcServer *rpc.Server    // answers agents and other servers
+	pool      *rpc.Pool      // connections to other servers
 	closers   []func() error // stores to close after Raft stops
 
 	// consistentReady is set once this server, as leader, has applied every
@@ -106,6 +124,10 @@ type Server struct {
 	consistentReady atomic.Bool
 
 	timers sessionTimers // the leader's session TTL timers
+
+	members      membership  // gossip's view, for the leader's reconcile
+	bootstrapped atomic.Bool // Raft has a configuration: never bootstrap again
+	bootstrapMu  sync.Mutex  // one bootstrap attempt at a time
 
 	leaderNotifyCh chan bool
 	shutdownCh     chan struct{}
@@ -123,12 +145,16 @@ func New(cfg Config) (*Server, error) {
 		fsm:            fsm.New(cfg.Logger),
 		leaderNotifyCh: make(chan bool, 8),
 		shutdownCh:     make(chan struct{}),
+		pool:           rpc.NewPool(),
 	}
+	s.members.init()
 	s.timers.expire = s.expireSession
 	if err := s.startRaft(); err != nil {
 		s.closeStores()
 		return nil, err
 	}
+	s.rpcServer = rpc.NewServer(rpc.Handlers(s.Endpoint()))
+	go s.rpcServer.Serve(s.mux.RPCListener())
 	go s.monitorLeadership()
 	return s, nil
 }
@@ -144,9 +170,13 @@ func (s *Server) raftConfig() *raft.Config {
 	rc.MaxAppendEntries = 256
 	rc.SnapshotThreshold = 16384
 	rc.SnapshotInterval = 30 * time.Second
-	rc.HeartbeatTimeout = 500 * time.Millisecond
-	rc.ElectionTimeout = 500 * time.Millisecond
-	rc.LeaderLeaseTimeout = 250 * time.Millisecond
+	// A follower starts an election 1–2 heartbeat timeouts after it last
+	// heard from the leader, so a dead leader is replaced in well under a
+	// second on a LAN. raft_multiplier scales this up for slow networks.
+	mult := time.Duration(max(s.cfg.RaftMultiplier, 1))
+	rc.HeartbeatTimeout = 400 * time.Millisecond * mult
+	rc.ElectionTimeout = 400 * time.Millisecond * mult
+	rc.LeaderLeaseTimeout = 200 * time.Millisecond * mult
 	if s.cfg.Fast {
 		rc.HeartbeatTimeout = 50 * time.Millisecond
 		rc.ElectionTimeout = 50 * time.Millisecond
@@ -160,18 +190,27 @@ func (s *Server) startRaft() error {
 	if err != nil {
 		return err
 	}
-	s.transport, err = raft.NewTCPTransportWithLogger(s.cfg.RaftAddr, nil, 3, 10*time.Second, raftLogger(s.logger))
+	ln, err := net.Listen("tcp", s.cfg.RaftAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen for raft on %s: %w", s.cfg.RaftAddr, err)
 	}
+	advertise, err := advertiseAddr(ln.Addr().(*net.TCPAddr), s.cfg.AdvertiseAddr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.mux = rpc.NewMux(ln, advertise)
+	s.closers = append(s.closers, s.mux.Close)
+	s.transport = raft.NewNetworkTransportWithLogger(s.mux.RaftLayer(), 3, 10*time.Second, raftLogger(s.logger))
 	s.closers = append(s.closers, s.transport.Close)
 
 	rc := s.raftConfig()
+	has, err := raft.HasExistingState(logs, stable, snaps)
+	if err != nil {
+		return fmt.Errorf("cannot read raft state: %w", err)
+	}
+	s.bootstrapped.Store(has)
 	if s.cfg.BootstrapExpect == 1 {
-		has, err := raft.HasExistingState(logs, stable, snaps)
-		if err != nil {
-			return fmt.Errorf("cannot read raft state: %w", err)
-		}
 		if !has {
 			conf := raft.Configuration{Servers: []raft.Server{{
 				Suffrage: raft.Voter, ID: rc.LocalID, Address: s.transport.LocalAddr(),
@@ -179,6 +218,7 @@ func (s *Server) startRaft() error {
 			if err := raft.BootstrapCluster(rc, logs, stable, snaps, s.transport, conf); err != nil {
 				return fmt.Errorf("cannot bootstrap raft: %w", err)
 			}
+			s.bootstrapped.Store(true)
 		}
 	}
 	s.raft, err = raft.NewRaft(rc, s.fsm, logs, stable, snaps, s.transport)
@@ -280,6 +320,7 @@ func (s *Server) monitorLeadership() {
 			s.consistentReady.Store(true)
 			stopLeader = make(chan struct{})
 			go s.runLeaderTasks(stopLeader)
+			go s.runReconcile(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
 		}
 	}
@@ -311,6 +352,8 @@ func (s *Server) State() *state.Store { return s.fsm.State() }
 func (s *Server) Shutdown() error {
 	close(s.shutdownCh)
 	s.timers.clear()
+	s.rpcServer.Stop()
+	s.pool.Close()
 	var errs []error
 	if s.raft != nil {
 		if err := s.raft.Shutdown().Error(); err != nil {
@@ -328,6 +371,23 @@ func (s *Server) closeStores() error {
 	}
 	s.closers = nil
 	return errors.Join(errs...)
+}
+
+// advertiseAddr is the address this server gives others: bound, with the
+// advertised host when one is set.
+func advertiseAddr(bound *net.TCPAddr, host string) (*net.TCPAddr, error) {
+	addr := *bound
+	if host != "" {
+		ip := net.ParseIP(host)
+		if ip == nil {
+			return nil, fmt.Errorf("advertise address %q is not an IP address", host)
+		}
+		addr.IP = ip
+	}
+	if addr.IP.IsUnspecified() {
+		return nil, fmt.Errorf("server address %s is not reachable by others; set advertise_addr", addr.String())
+	}
+	return &addr, nil
 }
 
 // RaftAddr is the address Raft listens on (and reports as the leader's).

@@ -433,7 +433,7 @@ func TestConfigValidate(t *testing.T) {
 		{"missing NodeID", func(c *server.Config) { c.NodeID = "" }, true},
 		{"missing datacenter", func(c *server.Config) { c.Datacenter = "" }, true},
 		{"missing raft address", func(c *server.Config) { c.RaftAddr = "" }, true},
-		{"BootstrapExpect 2", func(c *server.Config) { c.BootstrapExpect = 2 }, true},
+		{"negative BootstrapExpect", func(c *server.Config) { c.BootstrapExpect = -1 }, true},
 		{"unknown LogStore", func(c *server.Config) { c.LogStore = "rocksdb" }, true},
 		{"missing logger", func(c *server.Config) { c.Logger = nil }, true},
 	}

@@ -77,6 +77,9 @@ func StartAgentProcess(t testing.TB, binary string, env []string, httpPort int, 
 	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-dns-port") }) {
 		args = append(args, "-dns-port=0") // parallel agents must not fight over 8600
 	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-serf-lan-port") }) {
+		args = append(args, "-serf-lan-port=0") // nor over 8301
+	}
 	p.Cmd = exec.Command(binary, append([]string{"agent"}, args...)...)
 	p.Cmd.Env = env
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Out, p.Out

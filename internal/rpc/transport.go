@@ -1,0 +1,285 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/concordhq/concord/api"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+)
+
+// maxMessage bounds one call's request or reply: a KV list of a large
+// prefix can be big, but not unbounded.
+const maxMessage = 256 << 20
+
+const fullMethod = "/concord.RPC/Call"
+
+// request is what travels for every call.
+type request struct {
+	Method string
+	Args   json.RawMessage
+}
+
+// reply carries the method's result, or an error that keeps its kind.
+type reply struct {
+	Result json.RawMessage `json:",omitempty"`
+	Err    *wireError      `json:",omitempty"`
+}
+
+// jsonCodec lets gRPC carry plain Go structs as JSON.
+type jsonCodec struct{}
+
+func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
+func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+func (jsonCodec) Name() string                       { return "json" }
+
+// Handler runs one method call with its JSON arguments.
+type Handler func(ctx context.Context, args json.RawMessage) (any, error)
+
+// Server answers RPC calls with a table of handlers.
+type Server struct {
+	grpc     *grpc.Server
+	handlers map[string]Handler
+}
+
+// NewServer returns a server for handlers; Serve starts it.
+func NewServer(handlers map[string]Handler) *Server {
+	s := &Server{handlers: handlers}
+	s.grpc = grpc.NewServer(
+		grpc.ForceServerCodec(jsonCodec{}),
+		grpc.MaxRecvMsgSize(maxMessage),
+		grpc.MaxSendMsgSize(maxMessage),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	)
+	s.grpc.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "concord.RPC",
+		HandlerType: (*any)(nil),
+		Methods:     []grpc.MethodDesc{{MethodName: "Call", Handler: s.handle}},
+	}, s)
+	return s
+}
+
+// Serve accepts calls on ln until Stop.
+func (s *Server) Serve(ln net.Listener) error { return s.grpc.Serve(ln) }
+
+// Stop closes every connection and cancels calls in flight.
+func (s *Server) Stop() { s.grpc.Stop() }
+
+func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+	var req request
+	if err := dec(&req); err != nil {
+		return nil, err
+	}
+	h, ok := s.handlers[req.Method]
+	if !ok {
+		return nil, status.Errorf(codes.Unimplemented, "rpc: unknown method %q", req.Method)
+	}
+	out, err := h(ctx, req.Args)
+	if err != nil {
+		return &reply{Err: toWire(err)}, nil
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "rpc: cannot encode result of %s: %v", req.Method, err)
+	}
+	return &reply{Result: data}, nil
+}
+
+// Pool keeps one connection per server address and makes calls on it.
+type Pool struct {
+	mu     sync.Mutex
+	conns  map[string]*grpc.ClientConn // by address; guarded by mu
+	closed bool                        // guarded by mu
+}
+
+// NewPool returns an empty pool.
+func NewPool() *Pool { return &Pool{conns: map[string]*grpc.ClientConn{}} }
+
+func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errClosed
+	}
+	if c, ok := p.conns[addr]; ok {
+		return c, nil
+	}
+	c, err := grpc.NewClient("passthrough:///"+addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(jsonCodec{}),
+			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", a)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: cannot set up connection to %s: %w", addr, err)
+	}
+	p.conns[addr] = c
+	return c, nil
+}
+
+// Call runs method on the server at addr with args and decodes the result
+// into out (which may be nil).
+func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) error {
+	c, err := p.conn(addr)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("rpc: cannot encode arguments of %s: %w", method, err)
+	}
+	var rep reply
+	if err := c.Invoke(ctx, fullMethod, &request{Method: method, Args: data}, &rep); err != nil {
+		return transportError{addr: addr, err: err}
+	}
+	if rep.Err != nil {
+		return rep.Err.toError()
+	}
+	if out == nil || len(rep.Result) == 0 {
+		return nil
+	}
+	return json.Unmarshal(rep.Result, out)
+}
+
+// Close closes every connection.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	var errs []error
+	for addr, c := range p.conns {
+		errs = append(errs, c.Close())
+		delete(p.conns, addr)
+	}
+	return errors.Join(errs...)
+}
+
+// transportError is a call that failed on the way: the server may or may
+// not have run it.
+type transportError struct {
+	addr string
+	err  error
+}
+
+func (e transportError) Error() string { return fmt.Sprintf("rpc error with %s: %v", e.addr, e.err) }
+func (e transportError) Unwrap() error { return e.err }
+
+// NotSent reports whether a failed call certainly never reached the
+// server (its connection could not even be dialed), so that even a write
+// may be tried elsewhere.
+func NotSent(err error) bool {
+	var te transportError
+	if !errors.As(err, &te) {
+		return false
+	}
+	st, ok := status.FromError(te.err)
+	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), "while dialing")
+}
+
+// IsTransport reports whether err is a failure to reach a server (rather
+// than an answer from it). Reads may be retried elsewhere; writes may have
+// been applied, so they are not.
+func IsTransport(err error) bool {
+	var te transportError
+	return errors.As(err, &te)
+}
+
+// wireError carries an error and its kind, so that the HTTP layer answers
+// a forwarded call with the same status as a local one.
+type wireError struct {
+	Kind    string
+	Message string
+}
+
+func toWire(err error) *wireError {
+	var (
+		bad      api.BadRequestError
+		large    api.TooLargeError
+		notFound api.NotFoundError
+	)
+	switch {
+	case errors.As(err, &bad):
+		return &wireError{"bad-request", bad.Reason}
+	case errors.As(err, &large):
+		return &wireError{"too-large", large.Reason}
+	case errors.As(err, &notFound):
+		return &wireError{"not-found", notFound.Reason}
+	}
+	for kind, sentinel := range sentinels {
+		if errors.Is(err, sentinel) {
+			return &wireError{Kind: kind, Message: err.Error()}
+		}
+	}
+	return &wireError{Message: err.Error()}
+}
+
+var sentinels = map[string]error{
+	"no-leader":     api.ErrNoLeader,
+	"not-leader":    api.ErrNotLeader,
+	"unknown-dc":    api.ErrUnknownDC,
+	"shutting-down": api.ErrShuttingDown,
+}
+
+func (e *wireError) toError() error {
+	switch e.Kind {
+	case "bad-request":
+		return api.BadRequestError{Reason: e.Message}
+	case "too-large":
+		return api.TooLargeError{Reason: e.Message}
+	case "not-found":
+		return api.NotFoundError{Reason: e.Message}
+	}
+	if s, ok := sentinels[e.Kind]; ok {
+		return s
+	}
+	return errors.New(e.Message)
+}
+
+// Reachable is false when the connection to addr is known to be failing,
+// so a call there would not even be sent.
+func (p *Pool) Reachable(addr string) bool {
+	c, err := p.conn(addr)
+	return err == nil && c.GetState() != connectivity.TransientFailure
+}
+
+// localCaller runs calls through the handler table in this process, as
+// they would run had they come over the network.
+type localCaller map[string]Handler
+
+// NewLocalCall returns a Caller that answers from s itself.
+func NewLocalCall(s Store) Caller { return localCaller(Handlers(s)) }
+
+func (l localCaller) Call(ctx context.Context, method string, _ bool, args, out any) error {
+	data, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	h, ok := l[method]
+	if !ok {
+		return fmt.Errorf("rpc: unknown method %q", method)
+	}
+	res, err := h(ctx, data)
+	if err != nil || out == nil {
+		return err
+	}
+	data, err = json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
+}
