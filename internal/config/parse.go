@@ -185,6 +185,10 @@ func hclBody(body *hclsyntax.Body) (tree, error) {
 	return t, nil
 }
 
+// maxNumberExp bounds the binary exponent of HCL numbers, well beyond
+// float64's range (about 1e308).
+const maxNumberExp = 1100
+
 // fromCty converts an evaluated HCL value to a tree value.
 func fromCty(v cty.Value) (any, error) {
 	if v.IsNull() {
@@ -198,7 +202,13 @@ func fromCty(v cty.Value) (any, error) {
 	case t == cty.String:
 		return v.AsString(), nil
 	case t == cty.Number:
-		return json.Number(v.AsBigFloat().Text('f', -1)), nil
+		f := v.AsBigFloat()
+		// A literal such as 1e9999999 parses at once but takes minutes and
+		// megabytes to print in full; no setting needs one.
+		if exp := f.MantExp(nil); f.IsInf() || exp > maxNumberExp || exp < -maxNumberExp {
+			return nil, errors.New("number out of range")
+		}
+		return json.Number(f.Text('f', -1)), nil
 	case t == cty.Bool:
 		return v.True(), nil
 	case t.IsObjectType() || t.IsMapType():
