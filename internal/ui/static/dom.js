@@ -117,10 +117,37 @@ export function confirmButton(label, { confirmLabel, describe, action, id }) {
 }
 
 // filterBox is a labelled search field that calls onFilter on each edit.
-export function filterBox(id, placeholder, onFilter) {
+function filterBox(id, placeholder, onFilter) {
   const input = h('input', { id, type: 'search', placeholder, autocomplete: 'off',
     oninput: () => onFilter(input.value.trim().toLowerCase()) });
   return h('div', { class: 'filter' }, h('label', { for: id }, 'Filter'), input);
+}
+
+// filteredTable starts a list view in main: its heading, a filter box, a
+// count and a table. It returns set(rows), which redraws the table with
+// the rows that pass the filter: matches(row, filter) tests one (filter is
+// lowercase) and toRow(row) builds its <tr>.
+export function filteredTable(main, { title, filterID, placeholder, noun, headers, matches, toRow }) {
+  let rows = [];
+  let filter = '';
+  const summary = h('p', { class: 'lead' }, 'Loading…');
+  const list = h('div');
+  main.append(
+    h('h1', { tabindex: '-1' }, title),
+    h('div', { class: 'toolbar' }, filterBox(filterID, placeholder, (f) => { filter = f; draw(); })),
+    summary, list);
+
+  function draw() {
+    const shown = rows.filter((r) => !filter || matches(r, filter));
+    const total = plural(rows.length, noun);
+    summary.textContent = filter ? `${shown.length} of ${total}` : total;
+    list.replaceChildren(table(title, headers, shown.map(toRow),
+      rows.length ? `No ${noun} matches the filter.` : `No ${noun}s are registered.`));
+  }
+  return (next) => {
+    rows = next;
+    draw();
+  };
 }
 
 // duration formats nanoseconds as "15s".

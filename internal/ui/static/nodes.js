@@ -1,7 +1,7 @@
 // nodes.js: the Nodes list and one node's checks, services and sessions.
 
 import * as api from './api.js';
-import { h, href, healthSummary, tagList, table, breadcrumbs, filterBox, section, checkTable, plural } from './dom.js';
+import { h, href, healthSummary, tagList, table, breadcrumbs, filteredTable, section, checkTable } from './dom.js';
 import { sessionTable } from './sessions.js';
 
 // nodeList shows every node with its address, health and services. It
@@ -9,20 +9,14 @@ import { sessionTable } from './sessions.js';
 // each node's services afresh.
 export function nodeList(ctx) {
   const { dc, signal } = ctx;
-  let rows = []; // {node, checks, services}
-  let filter = '';
-  const summary = h('p', { class: 'lead' }, 'Loading…');
-  const list = h('div');
-  ctx.main.append(
-    h('h1', { tabindex: '-1' }, 'Nodes'),
-    h('div', { class: 'toolbar' }, filterBox('node-filter', 'Name or address', (f) => { filter = f; draw(); })),
-    summary, list);
-
-  function draw() {
-    const shown = rows.filter((r) => !filter || r.node.Node.toLowerCase().includes(filter) ||
-      r.node.Address.toLowerCase().includes(filter));
-    summary.textContent = filter ? `${shown.length} of ${plural(rows.length, 'node')}` : plural(rows.length, 'node');
-    list.replaceChildren(table('Nodes', ['Node', 'Address', 'Health', 'Services'], shown.map((r) => {
+  const set = filteredTable(ctx.main, {
+    title: 'Nodes',
+    filterID: 'node-filter',
+    placeholder: 'Name or address',
+    noun: 'node',
+    headers: ['Node', 'Address', 'Health', 'Services'],
+    matches: (r, f) => r.node.Node.toLowerCase().includes(f) || r.node.Address.toLowerCase().includes(f),
+    toRow(r) {
       const tr = h('tr', null,
         h('th', { scope: 'row' }, h('a', { href: href.node(dc, r.node.Node) }, r.node.Node)),
         h('td', null, h('code', null, r.node.Address)),
@@ -32,8 +26,8 @@ export function nodeList(ctx) {
           : h('span', { class: 'muted' }, 'none')));
       tr.dataset.node = r.node.Node;
       return tr;
-    }), rows.length ? 'No node matches the filter.' : 'No nodes are registered.'));
-  }
+    },
+  });
 
   let generation = 0;
   ctx.watchAll([
@@ -46,12 +40,11 @@ export function nodeList(ctx) {
     const services = await Promise.all(nodes.map((n) =>
       api.get(`/v1/catalog/node-services/${api.segment(n.Node)}`, { signal, allow404: true })));
     if (mine !== generation) return;
-    rows = nodes.map((node, i) => ({
+    set(nodes.map((node, i) => ({
       node,
       checks: (checks ?? []).filter((c) => c.Node === node.Node),
       services: [...new Set((services[i]?.Services ?? []).map((s) => s.Service))].sort(),
-    }));
-    draw();
+    })));
   });
 }
 

@@ -2,41 +2,30 @@
 // instances with their checks.
 
 import * as api from './api.js';
-import { h, href, healthSummary, tagList, table, breadcrumbs, filterBox, checkTable, plural } from './dom.js';
+import { h, href, healthSummary, tagList, breadcrumbs, filteredTable, checkTable, plural } from './dom.js';
 
 // serviceList shows every service with its instance count, a health
 // summary and its tags. It watches the catalog's services and every
 // check's state; on a change it reads each service's health afresh.
 export function serviceList(ctx) {
   const { dc, signal } = ctx;
-  let rows = []; // {name, tags, entries} sorted by name
-  let filter = '';
-  const summary = h('p', { class: 'lead' }, 'Loading…');
-  const list = h('div');
-
-  ctx.main.append(
-    h('h1', { tabindex: '-1' }, 'Services'),
-    h('div', { class: 'toolbar' }, filterBox('service-filter', 'Name or tag', (f) => { filter = f; draw(); })),
-    summary, list);
-
-  function draw() {
-    const shown = rows.filter((r) => !filter || r.name.toLowerCase().includes(filter) ||
-      r.tags.some((t) => t.toLowerCase().includes(filter)));
-    summary.textContent = filter
-      ? `${shown.length} of ${plural(rows.length, 'service')}`
-      : plural(rows.length, 'service');
-    list.replaceChildren(table('Services', ['Service', 'Health', 'Instances', 'Tags'],
-      shown.map((r) => {
-        const tr = h('tr', null,
-          h('th', { scope: 'row' }, h('a', { href: href.service(dc, r.name) }, r.name)),
-          h('td', null, healthSummary(r.entries.flatMap((e) => e.Checks))),
-          h('td', { class: 'num' }, r.entries.length),
-          h('td', null, tagList(r.tags)));
-        tr.dataset.service = r.name;
-        return tr;
-      }),
-      rows.length ? 'No service matches the filter.' : 'No services are registered.'));
-  }
+  const set = filteredTable(ctx.main, {
+    title: 'Services',
+    filterID: 'service-filter',
+    placeholder: 'Name or tag',
+    noun: 'service',
+    headers: ['Service', 'Health', 'Instances', 'Tags'],
+    matches: (r, f) => r.name.toLowerCase().includes(f) || r.tags.some((t) => t.toLowerCase().includes(f)),
+    toRow(r) {
+      const tr = h('tr', null,
+        h('th', { scope: 'row' }, h('a', { href: href.service(dc, r.name) }, r.name)),
+        h('td', null, healthSummary(r.entries.flatMap((e) => e.Checks))),
+        h('td', { class: 'num' }, r.entries.length),
+        h('td', null, tagList(r.tags)));
+      tr.dataset.service = r.name;
+      return tr;
+    },
+  });
 
   let generation = 0;
   ctx.watchAll([{ path: '/v1/catalog/services' }, { path: '/v1/health/state/any' }], async ([services]) => {
@@ -44,8 +33,7 @@ export function serviceList(ctx) {
     const names = Object.keys(services ?? {}).sort();
     const entries = await Promise.all(names.map((n) => api.get(`/v1/health/service/${api.segment(n)}`, { signal })));
     if (mine !== generation) return; // a newer change is being drawn
-    rows = names.map((name, i) => ({ name, tags: services[name] ?? [], entries: entries[i] ?? [] }));
-    draw();
+    set(names.map((name, i) => ({ name, tags: services[name] ?? [], entries: entries[i] ?? [] })));
   });
 }
 
