@@ -72,6 +72,7 @@ type Agent struct {
 
 // New starts an agent for cfg, which must have passed cfg.Validate.
 func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
+	logger = slog.New(newMonitorHandler(logger.Handler())) // also feeds /v1/agent/monitor
 	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{})}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
 	var err error
