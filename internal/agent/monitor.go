@@ -28,7 +28,7 @@ var errNoMonitor = errors.New("agent: log monitoring is not available")
 // a monitor may see debug lines the agent's own log leaves out.
 type monitorHandler struct {
 	inner slog.Handler
-	hub   *monitorHub  // shared by every handler derived with With*
+	hub   *monitorHub // shared by every handler derived with With*
 	ops   []handlerOp // With* calls since the root, replayed when formatting
 }
 
