@@ -147,6 +147,9 @@ func hclBody(body *hclsyntax.Body) (tree, error) {
 	sort.Slice(attrs, func(i, j int) bool { return attrs[i].SrcRange.Start.Byte < attrs[j].SrcRange.Start.Byte })
 	for _, attr := range attrs {
 		name := attr.Name
+		if err := noForExpr(attr.Expr); err != nil {
+			return nil, err
+		}
 		v, diags := attr.Expr.Value(nil)
 		if diags.HasErrors() {
 			return nil, diagError(diags)
@@ -183,6 +186,24 @@ func hclBody(body *hclsyntax.Body) (tree, error) {
 		}
 	}
 	return t, nil
+}
+
+// noForExpr refuses for expressions (also those of %{for} templates).
+// Without variables they say nothing a literal cannot, and nested ones
+// multiply: six levels over ten elements build a million values from a
+// few hundred bytes.
+func noForExpr(expr hclsyntax.Expression) error {
+	var found *hclsyntax.ForExpr
+	hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		if f, ok := n.(*hclsyntax.ForExpr); ok && found == nil {
+			found = f
+		}
+		return nil
+	})
+	if found != nil {
+		return fmt.Errorf("config: %s: for expressions are not allowed, only literal values", posString(found.SrcRange))
+	}
+	return nil
 }
 
 // maxNumberExp bounds the binary exponent of HCL numbers, well beyond
