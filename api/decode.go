@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -33,7 +35,11 @@ func unsnake(v any, parent string) any {
 			return t
 		}
 		out := make(map[string]any, len(t))
-		for k, val := range t {
+		// Spellings of one field ("Name", "name") collide; taking them in
+		// order makes the last one in that order win every time, not
+		// whichever map iteration happens to visit last.
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			val := t[k]
 			key := strings.ToLower(strings.ReplaceAll(k, "_", ""))
 			if alias, ok := keyAliases[key]; ok {
 				key = alias
