@@ -341,6 +341,15 @@ type backend struct {
 	*Agent
 }
 
+// SessionCreate binds a session that names no node to this agent's node,
+// as Consul does, whichever server ends up creating it.
+func (b backend) SessionCreate(ctx context.Context, sess *api.SessionEntry) (string, error) {
+	if sess.Node == "" {
+		sess.Node = b.Agent.cfg.NodeName
+	}
+	return b.Store.SessionCreate(ctx, sess)
+}
+
 // loadNodeID returns the node's stable ID: read from data_dir/node-id, or
 // made and saved there on first start; dev mode makes a fresh one.
 func loadNodeID(cfg config.Config) (string, error) {

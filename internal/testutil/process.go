@@ -69,6 +69,15 @@ type AgentProc struct {
 // is logged if the test failed.
 func StartAgentProcess(t testing.TB, binary string, env []string, httpPort int, args ...string) *AgentProc {
 	t.Helper()
+	p := SpawnAgentProcess(t, binary, env, httpPort, args...)
+	WaitForLeader(t, p.Addr)
+	return p
+}
+
+// SpawnAgentProcess is StartAgentProcess without waiting for a leader (a
+// cluster member has none until enough servers are up).
+func SpawnAgentProcess(t testing.TB, binary string, env []string, httpPort int, args ...string) *AgentProc {
+	t.Helper()
 	p := &AgentProc{
 		Addr: fmt.Sprintf("127.0.0.1:%d", httpPort),
 		Out:  &SyncBuffer{},
@@ -99,7 +108,6 @@ func StartAgentProcess(t testing.TB, binary string, env []string, httpPort int, 
 			t.Logf("output of concord agent %s:\n%s", strings.Join(args, " "), p.Out.String())
 		}
 	})
-	WaitForLeader(t, p.Addr)
 	return p
 }
 

@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"internal/cli":      {"api", "internal/version", "internal/config", "internal/agent", "internal/bench"},
 	"internal/testutil": {"internal/agent", "internal/config"},
 	"cmd/concord":       {"internal/cli"},
+	"test/cluster":      {},
 	"test/layout":       {},
 }
 
