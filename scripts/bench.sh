@@ -202,8 +202,8 @@ memory() {
 	restarted=$(rss_mib)
 	stop_server
 	rm -rf "$dir"
-	echo "| $(commas "$n") | $idle MiB | $load_s s ($(commas "$rate") keys/s) | $loaded MiB | $size MiB | $restart_s s |" \
-		"$restarted MiB |" >>"$TMP/memory"
+	echo "| $(commas "$n") | $idle MiB | $load_s s ($(commas "$rate") keys/s) | $(commas "$loaded") MiB |" \
+		"$(commas "$size") MiB | $restart_s s | $(commas "$restarted") MiB |" >>"$TMP/memory"
 }
 
 REV=${BENCH_REV:-}
@@ -221,6 +221,7 @@ else
 fi
 : >"$TMP/report"
 DNS=""
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [[ -n $SET ]]; then
 	mkdir -p "$TMP/data"
@@ -254,7 +255,8 @@ mkdir -p "$(dirname "$OUT")"
 	echo
 	echo "Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):"
 	echo "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $("$GO" version | cut -d' ' -f3-4),"
-	echo "$BUILT, Linux $(uname -r)."
+	echo "$BUILT, Linux $(uname -r). Load average before the runs: $LOAD_BEFORE (well above 0: other work"
+	echo "shared the CPUs and the figures are low)."
 	echo
 	echo "Each run lasts $DURATION; the load generator (\`concord bench\`, one keep-alive connection per client)"
 	echo "runs on the same machine, as Consul's did. Writes carry distinct 256 B values over $KEYS keys; health"
