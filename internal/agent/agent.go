@@ -91,6 +91,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			DataDir:           dataDirUnlessDev(cfg),
 			RaftAddr:          net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Ports.Server)),
 			AdvertiseAddr:     cfg.AdvertiseAddr,
+			AdvertisePort:     cfg.Ports.ServerAdvertise,
 			BootstrapExpect:   max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
 			LogStore:          cfg.RaftLogStore,
 			ServiceName:       cfg.ServerServiceName,

@@ -224,5 +224,6 @@ func (a *Agent) newStore() rpc.Store {
 		return a.server.Endpoint()
 	}
 	a.pool = rpc.NewPool()
+	a.pool.SetSourceIP(net.ParseIP(a.cfg.BindAddr))
 	return rpc.Client{Caller: rpc.NewRouter(a.pool, a.liveServers)}
 }

@@ -30,12 +30,15 @@ import (
 
 // Ports holds the listener ports; -1 disables a listener.
 type Ports struct {
-	HTTP    int // ports.http, -http-port (8500)
-	DNS     int // ports.dns, -dns-port (8600)
-	Server  int // ports.server, -server-port: Raft and RPC (8300)
-	SerfLAN int // ports.serf_lan, -serf-lan-port (8301)
-	SerfWAN int // ports.serf_wan, -serf-wan-port (8302)
-	GRPC    int // ports.grpc, -grpc-port (-1; 8502 in dev mode)
+	HTTP   int // ports.http, -http-port (8500)
+	DNS    int // ports.dns, -dns-port (8600)
+	Server int // ports.server, -server-port: Raft and RPC (8300)
+	// ServerAdvertise is the server port others dial, when it differs
+	// (ports.server_advertise, Concord's: NAT or a fault-injecting proxy).
+	ServerAdvertise int
+	SerfLAN         int // ports.serf_lan, -serf-lan-port (8301)
+	SerfWAN         int // ports.serf_wan, -serf-wan-port (8302)
+	GRPC            int // ports.grpc, -grpc-port (-1; 8502 in dev mode)
 }
 
 // DNS is the DNS interface's settings (domain, alt_domain, recursors and

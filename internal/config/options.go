@@ -163,6 +163,9 @@ var options = []option{
 		usage: "server Raft and RPC `port`, 0 for any free port (default 8300)",
 		set:   func(c *Config, v any) { c.Ports.Server = v.(int) },
 		check: portCheck(true)},
+	{key: "ports.server_advertise", kind: kindInt,
+		set:   func(c *Config, v any) { c.Ports.ServerAdvertise = v.(int) },
+		check: intRange(0, 65535)},
 	{key: "raft_logstore.backend", kind: kindString,
 		set: func(c *Config, v any) { c.RaftLogStore = v.(string) },
 		check: func(v any) error {

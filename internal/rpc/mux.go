@@ -20,14 +20,18 @@ const sniffTimeout = 10 * time.Second
 type Mux struct {
 	ln        net.Listener
 	advertise net.Addr
+	source    net.IP // outgoing Raft connections come from this address
 	raft      *muxListener
 	rpc       *muxListener
 }
 
 // NewMux starts sorting ln's connections; advertise is the address the
-// listeners report, which peers dial.
-func NewMux(ln net.Listener, advertise net.Addr) *Mux {
-	m := &Mux{ln: ln, advertise: advertise, raft: newMuxListener(advertise), rpc: newMuxListener(advertise)}
+// listeners report, which peers dial. Outgoing Raft connections are made
+// from source (the bind address), so a peer, or a proxy in a fault test,
+// can tell who is calling.
+func NewMux(ln net.Listener, advertise net.Addr, source net.IP) *Mux {
+	m := &Mux{ln: ln, advertise: advertise, source: source,
+		raft: newMuxListener(advertise), rpc: newMuxListener(advertise)}
 	go m.serve()
 	return m
 }
@@ -36,7 +40,7 @@ func NewMux(ln net.Listener, advertise net.Addr) *Mux {
 func (m *Mux) RPCListener() net.Listener { return m.rpc }
 
 // RaftLayer is a raft.StreamLayer over the Raft connections.
-func (m *Mux) RaftLayer() raft.StreamLayer { return raftLayer{m.raft} }
+func (m *Mux) RaftLayer() raft.StreamLayer { return raftLayer{m.raft, m.source} }
 
 // Close stops accepting; both listeners then return errors.
 func (m *Mux) Close() error {
@@ -118,10 +122,23 @@ func (l *muxListener) Close() error   { l.close(); return nil }
 func (l *muxListener) Addr() net.Addr { return l.addr }
 
 // raftLayer dials peers directly and accepts what the Mux sorted as Raft.
-type raftLayer struct{ *muxListener }
+type raftLayer struct {
+	*muxListener
+	source net.IP
+}
 
-func (raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return net.DialTimeout("tcp", string(addr), timeout)
+func (l raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout, LocalAddr: sourceAddr(l.source)}
+	return d.Dial("tcp", string(addr))
+}
+
+// sourceAddr is the local address to dial from: the bind IP unless it is
+// unspecified (then the kernel chooses).
+func sourceAddr(ip net.IP) net.Addr {
+	if ip == nil || ip.IsUnspecified() {
+		return nil
+	}
+	return &net.TCPAddr{IP: ip}
 }
 
 var _ raft.StreamLayer = raftLayer{}

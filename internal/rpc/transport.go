@@ -98,6 +98,8 @@ func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.
 
 // Pool keeps one connection per server address and makes calls on it.
 type Pool struct {
+	source net.IP // dial from this address; set before the first call
+
 	mu     sync.Mutex
 	conns  map[string]*grpc.ClientConn // by address; guarded by mu
 	closed bool                        // guarded by mu
@@ -105,6 +107,10 @@ type Pool struct {
 
 // NewPool returns an empty pool.
 func NewPool() *Pool { return &Pool{conns: map[string]*grpc.ClientConn{}} }
+
+// SetSourceIP makes the pool dial from ip (see NewMux). Call it before
+// any call.
+func (p *Pool) SetSourceIP(ip net.IP) { p.source = ip }
 
 func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 	p.mu.Lock()
@@ -121,7 +127,7 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
-			var d net.Dialer
+			d := net.Dialer{LocalAddr: sourceAddr(p.source)}
 			return d.DialContext(ctx, "tcp", a)
 		}),
 	)

@@ -41,6 +41,9 @@ type Config struct {
 	// AdvertiseAddr is the host other servers reach this one at ("":
 	// RaftAddr's host, which must then not be 0.0.0.0).
 	AdvertiseAddr string
+	// AdvertisePort is the port others dial for this server (0: the bound
+	// port); differs only behind NAT or a fault-injecting proxy.
+	AdvertisePort int
 
 	// RaftTiming scales Raft's timers (1 when 0); see raftConfig.
 	RaftMultiplier int
@@ -199,7 +202,12 @@ func (s *Server) startRaft() error {
 		ln.Close()
 		return err
 	}
-	s.mux = rpc.NewMux(ln, advertise)
+	if s.cfg.AdvertisePort > 0 {
+		advertise.Port = s.cfg.AdvertisePort
+	}
+	bindIP := ln.Addr().(*net.TCPAddr).IP
+	s.mux = rpc.NewMux(ln, advertise, bindIP)
+	s.pool.SetSourceIP(bindIP)
 	s.closers = append(s.closers, s.mux.Close)
 	s.transport = raft.NewNetworkTransportWithLogger(s.mux.RaftLayer(), 3, 10*time.Second, raftLogger(s.logger))
 	s.closers = append(s.closers, s.transport.Close)
