@@ -26,6 +26,7 @@ import (
 	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/config"
 	"github.com/concordhq/concord/internal/dns"
+	"github.com/concordhq/concord/internal/events"
 	"github.com/concordhq/concord/internal/gossip"
 	"github.com/concordhq/concord/internal/httpapi"
 	"github.com/concordhq/concord/internal/local"
@@ -50,6 +51,7 @@ type Agent struct {
 	store  rpc.Store      // the replicated state: server.Endpoint or RPC to servers
 	pool   *rpc.Pool      // a client agent's connections to servers
 	gossip *gossip.Pool
+	events *events.Buffer // user events received
 
 	left      atomic.Bool // Leave was called
 	leaveCh   chan struct{}
@@ -73,7 +75,8 @@ type Agent struct {
 // New starts an agent for cfg, which must have passed cfg.Validate.
 func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 	logger = slog.New(newMonitorHandler(logger.Handler())) // also feeds /v1/agent/monitor
-	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{})}
+	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{}),
+		events: events.NewBuffer()}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
 	var err error
 	if a.nodeID, err = loadNodeID(cfg); err != nil {

@@ -83,9 +83,6 @@ func (a *Agent) onMemberEvent(e serf.MemberEvent) {
 	}
 }
 
-// onUserEvent receives user events; issue 7's event list hooks in here.
-func (a *Agent) onUserEvent(serf.UserEvent) {}
-
 func (a *Agent) serverMembers() []server.Member {
 	members := a.gossip.Members()
 	out := make([]server.Member, 0, len(members))
