@@ -36,6 +36,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/concord-bench.XXXXXX")
 SERVER_PID=""
 cleanup() {
 	stop_server
+	stop_cluster
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -157,18 +158,52 @@ run_set() {
 }
 
 # ---- Cluster hook ------------------------------------------------------------
-# TODO(cluster): Concord cannot form a cluster yet. Once it can, start_cluster
-# starts three servers on loopback (as start_server does, with -bootstrap-expect=3
-# and -retry-join) and prints their HTTP addresses, comma-separated; the cluster
-# set then runs against them (concord bench spreads its clients over the
-# addresses). Until then BENCH_CLUSTER_ADDRS runs it against a cluster started
-# by hand, and nothing else happens.
-start_cluster() { return 1; }
+# start_cluster starts three durable servers on loopback that bootstrap
+# together (-bootstrap-expect=3, joined through the first one's gossip
+# port), waits for a leader, and sets CLUSTER_ADDRS to their HTTP
+# addresses, comma-separated; concord bench spreads its clients over them
+# (followers forward writes and default reads to the leader).
+# BENCH_CLUSTER_ADDRS instead runs the set against a cluster started by hand.
+CLUSTER_PIDS=()
+start_cluster() {
+	local i serf first="" addrs=()
+	for i in 1 2 3; do
+		local http=127.0.0.1:$(free_port)
+		serf=127.0.0.1:$(free_port)
+		[[ -n $first ]] || first=$serf
+		mkdir -p "$TMP/cluster-$i"
+		"$TMP/concord" agent -server -bootstrap-expect=3 -data-dir="$TMP/cluster-$i" -node="bench-s$i" \
+			-log-level=warn -bind=127.0.0.1 -client=127.0.0.1 -http-port="${http#*:}" -dns-port=-1 \
+			-server-port="$(free_port)" -serf-lan-port="${serf#*:}" -serf-wan-port="$(free_port)" \
+			-retry-join="$first" -retry-interval=200ms >>"$TMP/cluster.log" 2>&1 &
+		CLUSTER_PIDS+=($!)
+		addrs+=("$http")
+	done
+	local deadline=$((SECONDS + 60))
+	until [[ $(curl -sf "http://${addrs[0]}/v1/status/leader" 2>/dev/null) == '"'?*'"' ]] &&
+		curl -sf -o /dev/null "http://${addrs[0]}/v1/kv/?keys"; do
+		((SECONDS < deadline)) || { log "cluster: no leader after 60 s"; tail -20 "$TMP/cluster.log" >&2; return 1; }
+		sleep 0.05
+	done
+	CLUSTER_ADDRS=$(IFS=,; echo "${addrs[*]}")
+}
+
+stop_cluster() {
+	local pid
+	for pid in "${CLUSTER_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	CLUSTER_PIDS=()
+}
 
 cluster_set() {
-	local addrs=${BENCH_CLUSTER_ADDRS:-}
-	[[ -n $addrs ]] || addrs=$(start_cluster) || return 0
-	run_set "3-server cluster (${addrs})" "$addrs" "$CLUSTER_SET"
+	CLUSTER_ADDRS=${BENCH_CLUSTER_ADDRS:-}
+	if [[ -z $CLUSTER_ADDRS ]]; then
+		start_cluster || return 0
+	fi
+	run_set "3-server cluster (clients spread over the three servers)" "$CLUSTER_ADDRS" "$CLUSTER_SET"
+	stop_cluster
 }
 # -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/miekg/dns"
@@ -94,7 +95,15 @@ func doPut(w *worker, n int64) error {
 func prepareKeys(cfg Config, c *httpConn) error {
 	v := make([]byte, cfg.ValueSize)
 	for i := range int64(cfg.Keys) {
-		if _, err := call(c, "PUT", kvPath(i), fillValue(v, i)); err != nil {
+		// A cluster may be electing a leader: retry a few times, briefly.
+		var err error
+		for attempt := 0; attempt < 20; attempt++ {
+			if _, err = call(c, "PUT", kvPath(i), fillValue(v, i)); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
 			return err
 		}
 	}

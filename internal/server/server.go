@@ -179,7 +179,10 @@ func (s *Server) raftConfig() *raft.Config {
 	mult := time.Duration(max(s.cfg.RaftMultiplier, 1))
 	rc.HeartbeatTimeout = 400 * time.Millisecond * mult
 	rc.ElectionTimeout = 400 * time.Millisecond * mult
-	rc.LeaderLeaseTimeout = 200 * time.Millisecond * mult
+	// The leader steps down after a lease without hearing from a quorum;
+	// as long as the heartbeat timeout, so a short stall of a busy machine
+	// does not cost an election.
+	rc.LeaderLeaseTimeout = 400 * time.Millisecond * mult
 	if s.cfg.Fast {
 		rc.HeartbeatTimeout = 50 * time.Millisecond
 		rc.ElectionTimeout = 50 * time.Millisecond
