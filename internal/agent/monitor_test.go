@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -97,5 +98,32 @@ func TestParseMonitorLevel(t *testing.T) {
 	}
 	if _, err := parseMonitorLevel("loud"); err == nil || err.Error() != "Unknown log level: loud" {
 		t.Errorf("parseMonitorLevel(loud) error = %v, want Unknown log level: loud", err)
+	}
+}
+
+func TestAgentMonitorEndsWithContext(t *testing.T) {
+	var out bytes.Buffer
+	logger, h := newTestMonitor(&out)
+	a := &Agent{logger: logger}
+	ctx, cancel := context.WithCancel(t.Context())
+	lines, err := a.Monitor(ctx, "debug", false)
+	if err != nil {
+		t.Fatalf("Monitor: %v", err)
+	}
+	logger.Debug("seen")
+	if l := <-lines; !strings.Contains(l, "msg=seen") {
+		t.Errorf("first line = %q, want msg=seen", l)
+	}
+	cancel()
+	for range lines { // closed once the subscription is gone
+	}
+	if h.Enabled(t.Context(), slog.LevelDebug) {
+		t.Errorf("Enabled(debug) = true after the only monitor ended")
+	}
+	if _, err := a.Monitor(t.Context(), "loud", false); err == nil {
+		t.Errorf("Monitor(loud) succeeded, want an error")
+	}
+	if _, err := (&Agent{logger: slog.New(slog.DiscardHandler)}).Monitor(t.Context(), "info", false); err != errNoMonitor {
+		t.Errorf("Monitor on a plain logger = %v, want errNoMonitor", err)
 	}
 }

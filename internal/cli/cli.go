@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/concordhq/concord/api"
 )
 
 // command is one entry of a command table: a name, a one-line synopsis for
@@ -32,8 +34,15 @@ var commands = []command{
 	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
 	{name: "bench", synopsis: "Benchmarks a Concord or Consul agent over HTTP and DNS", run: runBench},
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
+	{name: "force-leave", synopsis: "Forces a member of the cluster to enter the \"left\" state", run: runForceLeave},
+	{name: "info", synopsis: "Provides debugging information for operators", run: runInfo},
+	{name: "join", synopsis: "Tells the agent to join the cluster", run: runJoin},
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
+	{name: "leave", synopsis: "Gracefully leaves the cluster and shuts down", run: runLeave},
 	{name: "lock", synopsis: "Runs a command while holding a lock or semaphore", run: runLock},
+	{name: "members", synopsis: "Lists the members of the cluster", run: runMembers},
+	{name: "monitor", synopsis: "Streams the agent's log", run: runMonitor},
+	{name: "operator", synopsis: "Provides cluster-level tools for operators", run: runOperator},
 	{name: "reload", synopsis: "Reloads the agent's service and check definitions", run: runReload},
 	{name: "maint", synopsis: "Controls node or service maintenance mode", run: runMaint},
 	{name: "services", synopsis: "Interact with services", run: runServices},
@@ -116,6 +125,23 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	default:
 		return 1, true
 	}
+}
+
+// parseAndConnect parses args into fs, which has hf registered, refuses
+// positional arguments and builds the client. When done, the command must
+// return code: help was shown, or an error reported on stderr.
+func parseAndConnect(ctx context.Context, fs *flag.FlagSet, hf *httpFlags, args []string, stderr io.Writer) (c *api.Client, code int, done bool) {
+	if code, done := parseFlags(fs, args); done {
+		return nil, code, true
+	}
+	if !noArgs(fs.Args(), stderr) {
+		return nil, 1, true
+	}
+	c, ok := connect(ctx, hf, stderr)
+	if !ok {
+		return nil, 1, true
+	}
+	return c, 0, false
 }
 
 // stdin is what commands read for the "-" argument; tests replace it.

@@ -90,6 +90,25 @@ type AgentCheckBackend interface {
 	AgentReload() error
 }
 
+// ClusterBackend is this agent's view of, and part in, the LAN gossip
+// pool. Leave returns once the agent has left; the agent then shuts down.
+// Monitor's channel carries log lines at or above level until ctx ends,
+// then closes; the caller must keep reading it.
+type ClusterBackend interface {
+	Members() []*api.AgentMember
+	Join(addr string) error
+	Leave() error
+	ForceLeave(node string, prune bool) error
+	Monitor(ctx context.Context, level string, json bool) (<-chan string, error)
+}
+
+// OperatorBackend reads and changes the Raft configuration; writes go to
+// the leader, reads too unless q allows stale.
+type OperatorBackend interface {
+	RaftConfiguration(ctx context.Context, q *api.QueryOptions) (*api.RaftConfiguration, api.QueryMeta, error)
+	RaftRemovePeer(ctx context.Context, id, address string) error
+}
+
 // Backend is everything the API needs.
 type Backend interface {
 	KVBackend
@@ -100,6 +119,8 @@ type Backend interface {
 	StatusBackend
 	AgentBackend
 	AgentCheckBackend
+	ClusterBackend
+	OperatorBackend
 }
 
 // Config configures the API.

@@ -64,6 +64,13 @@ var routes = []route{
 	{"PUT", "/v1/agent/maintenance", (*Handler).agentMaintenance},
 	{"PUT", "/v1/agent/reload", (*Handler).agentReload},
 	{"GET", "/v1/agent/metrics", (*Handler).agentMetrics},
+	{"GET", "/v1/agent/members", (*Handler).agentMembers},
+	{"PUT", "/v1/agent/join/{address}", (*Handler).agentJoin},
+	{"PUT", "/v1/agent/leave", (*Handler).agentLeave},
+	{"PUT", "/v1/agent/force-leave/{node}", (*Handler).agentForceLeave},
+	{"GET", "/v1/agent/monitor", (*Handler).agentMonitor},
+	{"GET", "/v1/operator/raft/configuration", (*Handler).operatorRaftConfiguration},
+	{"DELETE", "/v1/operator/raft/peer", (*Handler).operatorRaftRemovePeer},
 	{"GET", "/{$}", (*Handler).index},
 }
 
@@ -127,6 +134,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.code = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the writer's Flush (monitor).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // index answers GET / as an agent without the UI does.
 func (h *Handler) index(_ http.ResponseWriter, _ *http.Request) (any, error) {

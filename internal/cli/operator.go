@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// operatorCommands are the subcommands of `concord operator`.
+var operatorCommands = []command{
+	{name: "raft", synopsis: "Inspects and changes the Raft configuration", run: runOperatorRaft},
+}
+
+// operatorRaftCommands are the subcommands of `concord operator raft`.
+var operatorRaftCommands = []command{
+	{name: "list-peers", synopsis: "Displays the current Raft peer configuration", run: runRaftListPeers},
+	{name: "remove-peer", synopsis: "Removes a server from the Raft configuration", run: runRaftRemovePeer},
+}
+
+// runOperator is `concord operator`: it runs one of operatorCommands.
+func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return dispatch(ctx, "Usage: concord operator <subcommand> [options]", operatorCommands, args, stdout, stderr)
+}
+
+func runOperatorRaft(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return dispatch(ctx, "Usage: concord operator raft <subcommand> [options]", operatorRaftCommands, args, stdout, stderr)
+}
+
+const raftListPeersUsage = `
+Usage: concord operator raft list-peers [options]
+
+  Prints the servers of the Raft configuration: node name, Raft ID,
+  address, whether each leads or follows, whether it votes, and its Raft
+  protocol version. The leader answers unless -stale is given, which lets
+  any server answer (useful when there is no leader).
+`
+
+// runRaftListPeers is `concord operator raft list-peers`.
+func runRaftListPeers(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(raftListPeersUsage, stderr)
+	var hf httpFlags
+	hf.register(fs)
+	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
+	if done {
+		return code
+	}
+	conf, err := c.Operator().RaftGetConfiguration(hf.query())
+	if err != nil {
+		fmt.Fprintf(stderr, "Error getting peers: %v\n", err)
+		return 1
+	}
+	rows := [][]string{{"Node", "ID", "Address", "State", "Voter", "RaftProtocol"}}
+	for _, s := range conf.Servers {
+		state := "follower"
+		if s.Leader {
+			state = "leader"
+		}
+		protocol := s.ProtocolVersion
+		if protocol == "" {
+			protocol = "<=1"
+		}
+		rows = append(rows, []string{s.Node, s.ID, s.Address, state, strconv.FormatBool(s.Voter), protocol})
+	}
+	writeTable(stdout, 2, rows)
+	return 0
+}
+
+const raftRemovePeerUsage = `
+Usage: concord operator raft remove-peer [options] (-id=ID | -address=IP:PORT)
+
+  Removes a server from the Raft configuration, by Raft ID or by the
+  address of its server port. Meant for a server that failed and will not
+  come back; a live server is better told to 'concord leave'.
+`
+
+// runRaftRemovePeer is `concord operator raft remove-peer`.
+func runRaftRemovePeer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(raftRemovePeerUsage, stderr)
+	var hf httpFlags
+	hf.register(fs)
+	id := fs.String("id", "", "Raft ID of the server to remove.")
+	address := fs.String("address", "", "Address (IP:port of the server port) of the server to remove.")
+	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
+	switch {
+	case done:
+		return code
+	case *id == "" && *address == "":
+		fmt.Fprintln(stderr, "Error! One of -id or -address is required")
+		return 1
+	case *id != "" && *address != "":
+		fmt.Fprintln(stderr, "Error! Only one of -id or -address may be given")
+		return 1
+	}
+	what, value := "id", *id
+	var err error
+	if *id != "" {
+		err = c.Operator().RaftRemovePeerByID(*id)
+	} else {
+		what, value = "address", *address
+		err = c.Operator().RaftRemovePeerByAddress(*address)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "Error removing peer: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Removed peer with %s %q\n", what, value)
+	return 0
+}
