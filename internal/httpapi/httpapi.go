@@ -121,6 +121,14 @@ type Backend interface {
 	AgentCheckBackend
 	ClusterBackend
 	OperatorBackend
+	EventBackend
+}
+
+// EventBackend fires user events into gossip and lists those this agent
+// received.
+type EventBackend interface {
+	EventFire(ev *api.UserEvent) (*api.UserEvent, error)
+	EventList(ctx context.Context, q *api.QueryOptions, name string) ([]*api.UserEvent, api.QueryMeta, error)
 }
 
 // Config configures the API.

@@ -44,6 +44,8 @@ var routes = []route{
 	{"GET", "/v1/health/state/{state}", (*Handler).healthState},
 	{"PUT", "/v1/stream/{topic...}", (*Handler).streamPublish},
 	{"GET", "/v1/stream/{topic...}", (*Handler).streamRead},
+	{"PUT", "/v1/event/fire/{name}", (*Handler).eventFire},
+	{"GET", "/v1/event/list", (*Handler).eventList},
 	{"GET", "/v1/status/leader", (*Handler).statusLeader},
 	{"GET", "/v1/status/peers", (*Handler).statusPeers},
 	{"GET", "/v1/agent/self", (*Handler).agentSelf},

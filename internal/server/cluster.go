@@ -419,13 +419,25 @@ func (s *Server) RaftRemovePeer(_ context.Context, id, addr string) error {
 	if s.raft.State() != raft.Leader {
 		return s.noLeaderError()
 	}
-	return s.removeServer(id, addr)
+	f := s.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	for _, srv := range f.Configuration().Servers {
+		if (id != "" && srv.ID == raft.ServerID(id)) || (addr != "" && string(srv.Address) == addr) {
+			return s.removeServer(id, addr)
+		}
+	}
+	return api.NotFoundError{Reason: fmt.Sprintf("id %q / address %q was not found in the Raft configuration", id, addr)}
 }
 
 // TransferLeadership hands leadership to another voter (before leaving).
 func (s *Server) TransferLeadership() error {
 	if s.raft.State() != raft.Leader {
 		return nil
+	}
+	if peers, err := s.Peers(); err != nil || len(peers) < 2 {
+		return err // alone: there is no one to hand over to
 	}
 	return s.raft.LeadershipTransfer().Error()
 }

@@ -380,3 +380,25 @@ func TestDeadServerIsRemovedAndRejoins(t *testing.T) {
 		t.Fatalf("rejoined server's copy of k = %v, %v", pair, err)
 	}
 }
+
+// TestFailedNodeIsReaped: a client agent that stays failed longer than
+// reconnect_timeout is reaped from the member list and deregistered.
+func TestFailedNodeIsReaped(t *testing.T) {
+	c := testutil.StartCluster(t, binary, 1, 1, `-hcl=reconnect_timeout = "2s"`)
+	s := client(t, c.Servers()[0])
+	dead := c.Clients()[0]
+	waitFor(t, 10*time.Second, func(r *testutil.R) {
+		if got := serfStatus(t, s, dead.Name); got != consul.HealthPassing {
+			r.Fatalf("client serfHealth = %q", got)
+		}
+	})
+	dead.Kill()
+	waitFor(t, 60*time.Second, func(r *testutil.R) {
+		if st := memberStatus(t, s, dead.Name); st != -1 {
+			r.Fatalf("reaped client still listed with status %d", st)
+		}
+		if got := serfStatus(t, s, dead.Name); got != "" {
+			r.Fatalf("reaped client still in the catalog (serfHealth %q)", got)
+		}
+	})
+}
