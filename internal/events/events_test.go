@@ -96,4 +96,3 @@ func TestValidateAndSelects(t *testing.T) {
 		}
 	}
 }
-

@@ -98,4 +98,3 @@ func TestUserEventsReachEveryAgent(t *testing.T) {
 		t.Errorf("oversized payload: %v, want a 413", err)
 	}
 }
-
