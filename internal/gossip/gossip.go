@@ -6,6 +6,7 @@ package gossip
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -197,7 +198,7 @@ func (w *logWriter) Write(b []byte) (int, error) {
 		}
 	}
 	if level >= slog.LevelInfo {
-		w.logger.Log(nil, level, string(line))
+		w.logger.Log(context.Background(), level, string(line))
 	}
 	return len(b), nil
 }
