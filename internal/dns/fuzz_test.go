@@ -1,6 +1,7 @@
 package dns_test
 
 import (
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -90,7 +91,10 @@ func FuzzServeDNS(f *testing.F) {
 	nodes, entries := fixtureData()
 	bigNodes, bigEntries := bigService(60)
 	cat := memCatalog(append(nodes, bigNodes...), append(entries, bigEntries...))
-	s := startServer(f, testConfig(), cat)
+	spy := &panicSpy{} // ServeDNS answers SERVFAIL to panics; see them
+	cfg := testConfig()
+	cfg.Logger = slog.New(spy)
+	s := startServer(f, cfg, cat)
 
 	f.Fuzz(func(t *testing.T, data []byte, udp bool) {
 		q := new(mdns.Msg)
@@ -99,6 +103,9 @@ func FuzzServeDNS(f *testing.F) {
 		}
 		w := &recorder{udp: udp}
 		s.ServeDNS(w, q)
+		if p := spy.take(); p != "" {
+			t.Fatal(p)
+		}
 		if len(w.writes) != 1 {
 			t.Fatalf("%d replies written, want 1", len(w.writes))
 		}
@@ -108,6 +115,9 @@ func FuzzServeDNS(f *testing.F) {
 		}
 		if r.Id != q.Id || !r.Response {
 			t.Fatalf("reply ID %d, QR %v; want %d, QR", r.Id, r.Response, q.Id)
+		}
+		if r.Rcode == mdns.RcodeServerFailure {
+			t.Fatalf("%v: SERVFAIL from a catalog that never fails", q.Question[0])
 		}
 		limit := mdns.MaxMsgSize
 		if udp {
