@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"strconv"
@@ -52,8 +53,13 @@ func (a *Agent) startGossip() error {
 	if g := a.cfg.GossipLAN; g.GossipInterval > 0 {
 		t.GossipInterval = g.GossipInterval
 	}
+	key, err := base64.StdEncoding.DecodeString(a.cfg.EncryptKey) // checked by config.Validate
+	if err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
 	pool, err := gossip.New(gossip.Config{
-		NodeName: a.cfg.NodeName, BindAddr: a.cfg.BindAddr, BindPort: a.cfg.Ports.SerfLAN,
+		EncryptKey: key,
+		NodeName:   a.cfg.NodeName, BindAddr: a.cfg.BindAddr, BindPort: a.cfg.Ports.SerfLAN,
 		AdvertiseAddr: a.cfg.AdvertiseAddr, Tags: tags, DataDir: dataDirUnlessDev(a.cfg), Timing: t,
 		ReconnectTimeout: a.cfg.ReconnectTimeout,
 		OnMember:         a.onMemberEvent,

@@ -50,6 +50,10 @@ type Config struct {
 	DataDir       string // "" keeps no snapshot (dev mode)
 	Timing        Timing
 
+	// EncryptKey, when set (16, 24 or 32 bytes), encrypts and
+	// authenticates all gossip: members without the key cannot join.
+	EncryptKey []byte
+
 	// ReconnectTimeout is how long a failed member is kept (and retried)
 	// before it is reaped; TombstoneTimeout the same for a member that left.
 	ReconnectTimeout time.Duration
@@ -88,6 +92,9 @@ func New(cfg Config) (*Pool, error) {
 	ml.SuspicionMult, ml.GossipInterval = t.SuspicionMult, t.GossipInterval
 	ml.SuspicionMaxTimeoutMult = 3
 	ml.Logger = logger
+	if len(cfg.EncryptKey) > 0 {
+		ml.SecretKey = cfg.EncryptKey
+	}
 
 	sc := serf.DefaultConfig()
 	sc.NodeName = cfg.NodeName

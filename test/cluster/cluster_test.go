@@ -402,3 +402,29 @@ func TestFailedNodeIsReaped(t *testing.T) {
 		}
 	})
 }
+
+// TestGossipEncryption: agents sharing -encrypt form a cluster; an agent
+// without the key cannot join them.
+func TestGossipEncryption(t *testing.T) {
+	const key = "c2VjcmV0LWtleS0xNi1ieQ==" // base64 of 16 bytes
+	c := testutil.StartCluster(t, binary, 1, 1, "-encrypt="+key)
+	s := client(t, c.Servers()[0])
+	waitFor(t, 10*time.Second, func(r *testutil.R) {
+		if st := memberStatus(t, s, "c1"); st != statusAlive {
+			r.Fatalf("encrypted client status %d", st)
+		}
+	})
+
+	httpPort := testutil.FreePort(t)
+	intruder := testutil.SpawnAgentProcess(t, binary, nil, httpPort, "-node=intruder", "-data-dir="+t.TempDir(),
+		"-bind=127.0.0.1", "-client=127.0.0.1", fmt.Sprintf("-http-port=%d", httpPort), "-dns-port=-1",
+		"-join="+c.Servers()[0].SerfAddr)
+	select {
+	case <-intruder.Done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("an agent without the key joined (or hung)")
+	}
+	if st := memberStatus(t, s, "intruder"); st != -1 {
+		t.Fatalf("the intruder is a member (status %d)", st)
+	}
+}
