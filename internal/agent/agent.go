@@ -65,6 +65,9 @@ type Agent struct {
 	fileChecks   map[string]bool               // IDs of checks from config files; guarded by reloadMu
 	configSource func() (config.Config, error) // or nil; guarded by reloadMu
 
+	watchMu sync.Mutex // serialises starting and stopping the config watches
+	watches *watchSet  // the running config watches, or nil; guarded by watchMu
+
 	httpSrv *http.Server
 	httpLn  net.Listener
 	stopCtx context.Context    // canceled at shutdown; ends blocking queries
@@ -140,6 +143,10 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		return fail(err)
 	}
 	if err := a.joinAtStart(); err != nil {
+		a.Shutdown(context.Background())
+		return nil, err
+	}
+	if err := a.startWatches(cfg.Watches); err != nil {
 		a.Shutdown(context.Background())
 		return nil, err
 	}
@@ -272,6 +279,7 @@ func (a *Agent) HTTPAddr() string {
 func (a *Agent) Shutdown(ctx context.Context) error {
 	a.logger.Info("agent stopping")
 	a.stop()
+	a.stopWatches()
 	var errs []error
 	if a.httpSrv != nil {
 		// Blocking queries end at once (stopCtx); other requests get a short

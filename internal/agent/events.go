@@ -31,6 +31,9 @@ func (a *Agent) onUserEvent(e serf.UserEvent) {
 		return
 	}
 	ev.LTime = uint64(e.LTime)
+	if a.takeRemoteExec(ev) {
+		return
+	}
 	a.events.Add(ev)
 	a.logger.Debug("user event", "name", ev.Name, "id", ev.ID)
 }

@@ -79,9 +79,13 @@ func (a *Agent) AgentReload() error {
 }
 
 // Reload applies the service and check definitions of a freshly loaded
-// config (SIGHUP, `concord reload`). Other settings need a restart.
+// config (SIGHUP, `concord reload`) and restarts its watches. Other
+// settings need a restart.
 func (a *Agent) Reload(cfg config.Config) error {
 	if err := a.loadFileDefinitions(cfg); err != nil {
+		return err
+	}
+	if err := a.startWatches(cfg.Watches); err != nil {
 		return err
 	}
 	a.logger.Info("configuration reloaded", "services", len(cfg.Services), "checks", len(cfg.Checks))

@@ -34,6 +34,8 @@ var commands = []command{
 	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
 	{name: "bench", synopsis: "Benchmarks a Concord or Consul agent over HTTP and DNS", run: runBench},
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
+	{name: "event", synopsis: "Fires a user event", run: runEvent},
+	{name: "exec", synopsis: "Runs a command on Concord nodes (if their agents allow it)", run: runExec},
 	{name: "force-leave", synopsis: "Forces a member of the cluster to enter the \"left\" state", run: runForceLeave},
 	{name: "info", synopsis: "Provides debugging information for operators", run: runInfo},
 	{name: "join", synopsis: "Tells the agent to join the cluster", run: runJoin},
@@ -50,7 +52,7 @@ var commands = []command{
 	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
 	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},
-	{name: "watch", synopsis: "Watches for changes in the catalog, health checks or KV store", run: runWatch},
+	{name: "watch", synopsis: "Watches for changes in the catalog, health checks, KV store or user events", run: runWatch},
 }
 
 const mainUsage = "Usage: concord [--version] [--help] <command> [<args>]"

@@ -194,13 +194,16 @@ func describe(v any) string {
 	return fmt.Sprintf("%v", v)
 }
 
-// definitionKeys hold service and check definitions rather than settings.
-var definitionKeys = map[string]bool{"service": true, "services": true, "check": true, "checks": true}
+// definitionKeys hold service, check and watch definitions rather than settings.
+var definitionKeys = map[string]bool{"service": true, "services": true, "check": true, "checks": true, "watches": true}
 
 // applyDefinitions adds the service or check definitions under key (one
 // object, or a list of them) to c. Their fields use Consul's names, in any
 // case or in snake_case.
 func applyDefinitions(c *Config, key string, v any) error {
+	if key == "watches" {
+		return applyWatches(c, v)
+	}
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}

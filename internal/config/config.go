@@ -84,6 +84,14 @@ type Config struct {
 	EnableScriptChecks      bool
 	EnableLocalScriptChecks bool
 
+	// DisableRemoteExec makes the agent refuse `concord exec` jobs
+	// (disable_remote_exec; true by default, as in Consul).
+	DisableRemoteExec bool
+
+	// Watches are the watch definitions of config files (watches); like
+	// services, lists from several files are appended.
+	Watches []Watch
+
 	// Services and Checks are the service and check definitions from
 	// config files (service, services, check, checks).
 	Services []*api.AgentServiceRegistration
@@ -164,6 +172,7 @@ func Default() Config {
 			GRPC:    -1,
 		},
 		LogLevel:           "info",
+		DisableRemoteExec:  true,
 		SessionTTLMin:      10 * time.Second,
 		RetryInterval:      2 * time.Second,
 		ReconnectTimeout:   72 * time.Hour,

@@ -77,6 +77,8 @@ var options = []option{
 		usage: "datacenter `name`: lowercase letters, digits, - and _ (default dc1)",
 		set:   func(c *Config, v any) { c.Datacenter = v.(string) },
 		check: func(v any) error { return checkDatacenter(v.(string)) }},
+	{key: "disable_remote_exec", kind: kindBool,
+		set: func(c *Config, v any) { c.DisableRemoteExec = v.(bool) }},
 	{key: "dns_config.allow_stale", kind: kindBool,
 		set: func(c *Config, v any) { c.DNS.AllowStale = v.(bool) }},
 	{key: "dns_config.enable_truncate", kind: kindBool,
