@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/concordhq/concord/internal/proc"
 	"io"
 	"os"
-	"os/exec"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -262,8 +260,8 @@ type childOptions struct {
 // succeeded, exitChildFailed if it failed by itself, and 1 if it could not
 // start or was stopped because the lock was lost or ctx ended.
 func runChild(ctx context.Context, args []string, o childOptions) int {
-	cmd := childCommand(args, o.shell)
-	ownGroup(cmd)
+	cmd := proc.Command(args, o.shell)
+	proc.OwnGroup(cmd)
 	cmd.Env = append(os.Environ(),
 		"CONSUL_LOCK_HELD=true",
 		"CONCORD_LOCK_INDEX="+strconv.FormatUint(o.index, 10))
@@ -295,41 +293,6 @@ func runChild(ctx context.Context, args []string, o childOptions) int {
 	case <-ctx.Done():
 		fmt.Fprintln(o.stderr, "Interrupted, stopping the command")
 	}
-	stopChild(cmd.Process, exited)
+	proc.Stop(cmd.Process, exited, killGrace)
 	return 1
-}
-
-// childCommand builds the command for args: through the user's shell, as
-// consul does, or directly.
-func childCommand(args []string, shell bool) *exec.Cmd {
-	if !shell {
-		return exec.Command(args[0], args[1:]...)
-	}
-	script := strings.Join(args, " ")
-	if runtime.GOOS == "windows" {
-		return exec.Command("cmd", "/C", script)
-	}
-	sh := os.Getenv("SHELL")
-	if sh == "" {
-		sh = "/bin/sh"
-	}
-	return exec.Command(sh, "-c", script)
-}
-
-// stopChild sends p's process group SIGTERM, then SIGKILL if p has not
-// exited after killGrace, and waits for it. Where SIGTERM cannot be sent
-// (Windows) it kills at once.
-func stopChild(p *os.Process, exited <-chan error) {
-	if err := signalGroup(p, syscall.SIGTERM); err != nil {
-		signalGroup(p, syscall.SIGKILL)
-	}
-	t := time.NewTimer(killGrace)
-	defer t.Stop()
-	select {
-	case <-exited:
-		return
-	case <-t.C:
-	}
-	signalGroup(p, syscall.SIGKILL)
-	<-exited
 }

@@ -5,14 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/concordhq/concord/internal/proc"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -42,8 +40,8 @@ func (s *Script) Handle(ctx context.Context, index uint64, data []byte) error {
 // too. The error of a command that ran and failed wraps its
 // *exec.ExitError.
 func (s *Script) Run(ctx context.Context, stdin []byte, env ...string) error {
-	cmd := s.command()
-	ownGroup(cmd)
+	cmd := proc.Command(s.Args, s.Shell)
+	proc.OwnGroup(cmd)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
@@ -60,41 +58,9 @@ func (s *Script) Run(ctx context.Context, stdin []byte, env ...string) error {
 		}
 		return nil
 	case <-ctx.Done():
-		stopGroup(cmd.Process, exited)
+		proc.Stop(cmd.Process, exited, killGrace)
 		return ctx.Err()
 	}
-}
-
-func (s *Script) command() *exec.Cmd {
-	if !s.Shell {
-		return exec.Command(s.Args[0], s.Args[1:]...)
-	}
-	line := strings.Join(s.Args, " ")
-	if runtime.GOOS == "windows" {
-		return exec.Command("cmd", "/C", line)
-	}
-	sh := os.Getenv("SHELL")
-	if sh == "" {
-		sh = "/bin/sh"
-	}
-	return exec.Command(sh, "-c", line)
-}
-
-// stopGroup sends p's process group SIGTERM, then SIGKILL if p has not
-// exited after killGrace, and waits for it.
-func stopGroup(p *os.Process, exited <-chan error) {
-	if err := signalGroup(p, syscall.SIGTERM); err != nil {
-		signalGroup(p, syscall.SIGKILL)
-	}
-	t := time.NewTimer(killGrace)
-	defer t.Stop()
-	select {
-	case <-exited:
-		return
-	case <-t.C:
-	}
-	signalGroup(p, syscall.SIGKILL)
-	<-exited
 }
 
 // HTTPConfig is an HTTP handler's settings (Consul's http_handler_config).

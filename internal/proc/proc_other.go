@@ -1,6 +1,6 @@
 //go:build !unix
 
-package watch
+package proc
 
 import (
 	"os"
@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// ownGroup does nothing where process groups are not available.
-func ownGroup(*exec.Cmd) {}
+// OwnGroup does nothing where process groups are not available.
+func OwnGroup(*exec.Cmd) {}
 
 // signalGroup signals p alone where process groups are not available.
 func signalGroup(p *os.Process, sig syscall.Signal) error {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package cli
+package proc
 
 import (
 	"os"
@@ -8,9 +8,9 @@ import (
 	"syscall"
 )
 
-// ownGroup runs cmd in a process group of its own, so that stopping it
+// OwnGroup runs cmd in a process group of its own, so that stopping it
 // also stops whatever it started (a shell's children).
-func ownGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+func OwnGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
 
 // signalGroup sends sig to p's whole process group.
 func signalGroup(p *os.Process, sig syscall.Signal) error { return syscall.Kill(-p.Pid, sig) }
