@@ -86,12 +86,28 @@ func (a *Agent) stopWatchesLocked() {
 	a.watches = nil
 }
 
-// newConfigWatch parses def into a watch on this agent's HTTP API.
-func (a *Agent) newConfigWatch(def config.Watch) (configWatch, error) {
-	plan, err := watch.Parse(watch.Params{
+// planFor parses def's type and parameters.
+func planFor(def config.Watch) (*watch.Plan, error) {
+	return watch.Parse(watch.Params{
 		Type: def.Type, Key: def.Key, Prefix: def.Prefix, Service: def.Service, Tags: def.Tag,
 		PassingOnly: def.PassingOnly, State: def.State, Name: def.Name, Stale: def.Stale,
 	})
+}
+
+// CheckWatches reports the first config watch whose type or parameters
+// are wrong, as the agent would at start (for concord validate).
+func CheckWatches(defs []config.Watch) error {
+	for i, def := range defs {
+		if _, err := planFor(def); err != nil {
+			return fmt.Errorf("watches[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// newConfigWatch parses def into a watch on this agent's HTTP API.
+func (a *Agent) newConfigWatch(def config.Watch) (configWatch, error) {
+	plan, err := planFor(def)
 	if err != nil {
 		return configWatch{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/concordhq/concord/internal/agent"
 	"github.com/concordhq/concord/internal/config"
 )
 
@@ -27,7 +28,11 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "Must specify at least one config file or directory")
 		return 1
 	}
-	if _, err := config.LoadFiles(fs.Args()); err != nil {
+	cfg, err := config.LoadFiles(fs.Args())
+	if err == nil {
+		err = agent.CheckWatches(cfg.Watches)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "Config validation failed: %v\n", err)
 		return 1
 	}

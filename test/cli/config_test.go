@@ -33,6 +33,7 @@ func TestValidate(t *testing.T) {
 	unknown := writeFile(t, dir, "unknown.hcl", goodHCL+"bogus_key = 1\n")
 	unknownNested := writeFile(t, dir, "nested.hcl", "data_dir = \"/d\"\nports {\n  htttp = 1\n}\n")
 	badValue := writeFile(t, dir, "bad.hcl", goodHCL+"log_level = \"loud\"\n")
+	badWatch := writeFile(t, dir, "watch.hcl", goodHCL+"watches = [{ type = \"key\", args = [\"true\"] }]\n")
 
 	mixed := filepath.Join(dir, "mixed")
 	mkdir(t, mixed)
@@ -66,6 +67,8 @@ func TestValidate(t *testing.T) {
 			wantErr: fmt.Sprintf("Config validation failed: config: %s: unknown key \"no_such_key\"\n", badJSON)},
 		{name: "bad value", args: []string{badValue}, wantCode: 1,
 			wantErr: fmt.Sprintf("Config validation failed: config: %s: log_level: ...", badValue)},
+		{name: "watch without its key", args: []string{badWatch}, wantCode: 1,
+			wantErr: "Config validation failed: watches[0]: ..."},
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.hcl")}, wantCode: 1,
 			wantErr: "Config validation failed: config: stat " + filepath.Join(dir, "nope.hcl") + ": ..."},
 		{name: "no arguments", wantCode: 1, wantErr: "Must specify at least one config file or directory\n"},
