@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test lint bench
+.PHONY: build run test lint bench chaos
 
 build:
 	$(GO) build -o concord ./cmd/concord
@@ -21,6 +21,16 @@ lint:
 # test: lint, then every test with the race detector.
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# chaos: the fault-injection suite (test/chaos: kill -9, SIGSTOP, partitions;
+# linearizability, lost writes, lock fencing) with long fault phases; `make
+# test` runs it short. CHAOS_DURATION per test, CHAOS_FAULTS to pick faults
+# (e.g. pause,kill), CHAOS_SEED to replay the nemesis's choices, and
+# CONCORD_ARTIFACTS=dir to keep failing histories there.
+CHAOS_DURATION ?= 5m
+chaos:
+	$(GO) test -race -count=1 -timeout 120m -v ./test/chaos/ -chaos.duration=$(CHAOS_DURATION) \
+		$(if $(CHAOS_FAULTS),-chaos.faults=$(CHAOS_FAULTS)) $(if $(CHAOS_SEED),-chaos.seed=$(CHAOS_SEED))
 
 # bench: the standard benchmark (scripts/bench.sh): a durable single server,
 # concord bench runs with 1 to 64 clients, memory with 100k and 1M keys;

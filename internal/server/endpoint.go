@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -50,7 +52,24 @@ func (e endpoint) target(ctx context.Context, stale bool) (rpc.Store, error) {
 }
 
 func (e endpoint) read(ctx context.Context, q *api.QueryOptions) (rpc.Store, error) {
+	if unsafeStaleDefault && q != nil && !q.RequireConsistent {
+		q.AllowStale = true // a fault on purpose, for test/chaos only: see unsafeStaleDefault
+	}
 	return e.target(ctx, q != nil && q.AllowStale)
+}
+
+// unsafeStaleDefault breaks default reads on purpose, for one test only:
+// test/chaos starts servers with CONCORD_TEST_UNSAFE_STALE_DEFAULT=1 to show
+// that its linearizability checker catches stale reads. With it, a default
+// read is answered from the local store as if ?stale were given, which is
+// not linearizable. It is read once, at process start, and announced on
+// stderr; nothing else sets it.
+var unsafeStaleDefault = os.Getenv("CONCORD_TEST_UNSAFE_STALE_DEFAULT") == "1"
+
+func init() {
+	if unsafeStaleDefault {
+		fmt.Fprintln(os.Stderr, "WARNING: CONCORD_TEST_UNSAFE_STALE_DEFAULT=1: default reads are served stale (test fault)")
+	}
 }
 
 func (e endpoint) write(ctx context.Context) (rpc.Store, error) { return e.target(ctx, false) }

@@ -43,6 +43,7 @@ func StartCluster(t testing.TB, binary string, servers, clients int, extra ...st
 	t.Helper()
 	c := &Cluster{t: t, binary: binary, extra: extra}
 	var firstSerf string
+	used := map[int]bool{}
 	for i := 0; i < servers+clients; i++ {
 		n := &Node{c: c, Server: i < servers, DataDir: t.TempDir()}
 		if n.Server {
@@ -50,30 +51,55 @@ func StartCluster(t testing.TB, binary string, servers, clients int, extra ...st
 		} else {
 			n.Name = fmt.Sprintf("c%d", i-servers+1)
 		}
-		httpPort, serverPort, serfPort := FreePort(t), FreePort(t), FreePort(t)
+		httpPort, serverPort, serfPort := unusedPort(t, used), unusedPort(t, used), unusedPort(t, used)
 		n.HTTPAddr = "127.0.0.1:" + strconv.Itoa(httpPort)
 		n.RaftAddr = "127.0.0.1:" + strconv.Itoa(serverPort)
 		n.SerfAddr = "127.0.0.1:" + strconv.Itoa(serfPort)
 		if firstSerf == "" {
 			firstSerf = n.SerfAddr
 		}
-		n.args = []string{"-node=" + n.Name, "-data-dir=" + n.DataDir, "-bind=127.0.0.1", "-client=127.0.0.1",
-			"-http-port=" + strconv.Itoa(httpPort), "-server-port=" + strconv.Itoa(serverPort),
-			"-serf-lan-port=" + strconv.Itoa(serfPort), "-dns-port=-1",
-			"-retry-join=" + firstSerf, "-retry-interval=200ms", "-log-level=info"}
+		n.args = nodeArgs(n, "127.0.0.1", httpPort, serverPort, serfPort, firstSerf)
 		if n.Server {
 			n.args = append(n.args, "-server", "-bootstrap-expect="+strconv.Itoa(servers))
 		}
 		n.args = append(n.args, extra...)
 		c.Nodes = append(c.Nodes, n)
 	}
+	c.start(t)
+	return c
+}
+
+// nodeArgs are the agent flags of n, bound to ip (gossip and server port;
+// HTTP on 127.0.0.1), joining the gossip address join.
+func nodeArgs(n *Node, ip string, httpPort, serverPort, serfPort int, join string) []string {
+	return []string{"-node=" + n.Name, "-data-dir=" + n.DataDir, "-bind=" + ip, "-client=127.0.0.1",
+		"-http-port=" + strconv.Itoa(httpPort), "-server-port=" + strconv.Itoa(serverPort),
+		"-serf-lan-port=" + strconv.Itoa(serfPort), "-dns-port=-1",
+		"-retry-join=" + join, "-retry-interval=200ms", "-log-level=info"}
+}
+
+// start spawns every node, then waits until each sees a leader.
+func (c *Cluster) start(t testing.TB) {
+	t.Helper()
 	for _, n := range c.Nodes {
-		n.Proc = SpawnAgentProcess(t, binary, nil, mustPort(n.HTTPAddr), n.args...)
+		n.Proc = SpawnAgentProcess(t, c.binary, nil, mustPort(n.HTTPAddr), n.args...)
 	}
 	for _, n := range c.Nodes {
 		WaitForLeader(t, n.HTTPAddr)
 	}
-	return c
+}
+
+// unusedPort is FreePort, but never one of used, to which it adds it: a
+// port freed a moment ago can come back from the next FreePort, and two
+// listeners of one cluster on the same port keep it from forming.
+func unusedPort(t testing.TB, used map[int]bool) int {
+	t.Helper()
+	for {
+		if p := FreePort(t); !used[p] {
+			used[p] = true
+			return p
+		}
+	}
 }
 
 func mustPort(addr string) int {

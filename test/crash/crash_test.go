@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"sort"
@@ -30,11 +31,14 @@ import (
 )
 
 const (
-	writers   = 8                       // concurrent writer goroutines per round
-	writeFor  = 1500 * time.Millisecond // how long writes run before SIGKILL
-	maxWrites = 20000                   // cap on writes issued per round
-	rounds    = 3                       // kill/restart cycles over one data dir
+	writers   = 8     // concurrent writer goroutines per round
+	maxWrites = 20000 // cap on writes issued per round
+	rounds    = 20    // kill/restart cycles over one data dir
 )
+
+// writeFor is how long writes run before SIGKILL in a round: 100 to 500ms,
+// so that the kill lands at a different point each time.
+func writeFor() time.Duration { return 100*time.Millisecond + mrand.N(400*time.Millisecond) }
 
 // ledger is what the writers did, across all rounds. Keys are never reused,
 // so each key maps to the one value ever sent for it.
@@ -85,13 +89,16 @@ func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 		// default read mode), then the state after a consistent read, which
 		// waits for the new leader to apply its whole log: a loss in both is
 		// lost data, a loss in the first only is a stale read.
-		checkLedger(t, p.Addr, round, "", l)
+		// Values are compared in full on a few rounds only (keys are never
+		// rewritten); the other rounds compare keys, which is much cheaper.
+		full := round == 1 || round%5 == 0
+		checkLedger(t, p.Addr, round, "", l, full)
 		waitConsistent(t, p.Addr)
-		checkLedger(t, p.Addr, round, "consistent", l)
+		checkLedger(t, p.Addr, round, "consistent", l, full)
 	}
 }
 
-// writeUntilKilled runs the writers against p until writeFor passes or the
+// writeUntilKilled runs the writers against p until writeFor() passes or the
 // write cap is nearly reached, then sends SIGKILL with writes still in
 // flight. It returns each writer's log and how many requests were in flight
 // when the signal went out.
@@ -148,7 +155,7 @@ func writeUntilKilled(t *testing.T, p *agentProc, round int) ([]writerLog, int64
 	}
 
 	select {
-	case <-time.After(writeFor):
+	case <-time.After(writeFor()):
 	case <-nearCap:
 	}
 	killed.Store(true)
@@ -161,23 +168,28 @@ func writeUntilKilled(t *testing.T, p *agentProc, round int) ([]writerLog, int64
 // checkLedger reads crash/ from the restarted agent at addr in read mode
 // ("" for the default) and compares it with l: every acknowledged write
 // present with its value, and every key present one that was sent, with the
-// value sent.
-func checkLedger(t *testing.T, addr string, round int, mode string, l ledger) {
+// value sent. Unless full, it reads and compares only the keys.
+func checkLedger(t *testing.T, addr string, round int, mode string, l ledger, full bool) {
 	t.Helper()
-	tree, _ := listTree(t, addr, "crash/", mode)
+	var tree map[string]api.KVPair
+	if full {
+		tree, _ = listTree(t, addr, "crash/", mode)
+	} else {
+		tree = listKeys(t, addr, "crash/", mode)
+	}
 	var missing, wrong, phantom []string
 	for k, v := range l.acked {
 		switch p, ok := tree[k]; {
 		case !ok:
 			missing = append(missing, k)
-		case string(p.Value) != v:
+		case full && string(p.Value) != v:
 			wrong = append(wrong, k)
 		}
 	}
 	unacked := 0
 	for k, p := range tree {
 		v, sent := l.sent[k]
-		if !sent || string(p.Value) != v {
+		if !sent || (full && string(p.Value) != v) {
 			phantom = append(phantom, k)
 			continue
 		}
@@ -185,7 +197,7 @@ func checkLedger(t *testing.T, addr string, round int, mode string, l ledger) {
 			unacked++
 		}
 	}
-	what := fmt.Sprintf("restart %d, %s read", round, cmp.Or(mode, "default"))
+	what := fmt.Sprintf("restart %d, %s read of %s", round, cmp.Or(mode, "default"), map[bool]string{true: "values", false: "keys"}[full])
 	t.Logf("%s: checked %d acknowledged writes (all rounds): %d missing, %d wrong; "+
 		"%d keys present, of which %d were sent but not acknowledged",
 		what, len(l.acked), len(missing), len(wrong), len(tree), unacked)

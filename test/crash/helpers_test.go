@@ -30,8 +30,16 @@ type agentProc = testutil.AgentProc
 // if it is still running.
 func startDurable(t *testing.T, dataDir string) *agentProc {
 	t.Helper()
+	p := spawnDurable(t, dataDir)
+	testutil.WaitForLeader(t, p.Addr)
+	return p
+}
+
+// spawnDurable is startDurable without waiting: the agent may yet fail.
+func spawnDurable(t *testing.T, dataDir string) *agentProc {
+	t.Helper()
 	httpPort, serverPort := testutil.FreePort(t), testutil.FreePort(t)
-	return testutil.StartAgentProcess(t, binary, nil, httpPort, "-server", "-bootstrap-expect=1",
+	return testutil.SpawnAgentProcess(t, binary, nil, httpPort, "-server", "-bootstrap-expect=1",
 		"-data-dir="+dataDir, "-node=n1", "-bind=127.0.0.1", "-client=127.0.0.1",
 		"-http-port="+strconv.Itoa(httpPort), "-server-port="+strconv.Itoa(serverPort),
 		"-log-level=warn")
@@ -57,7 +65,20 @@ func kill(t *testing.T, p *agentProc) {
 // "" for a default read, or "consistent" or "stale".
 func listTree(t *testing.T, addr, prefix, mode string) (map[string]api.KVPair, uint64) {
 	t.Helper()
-	query := "recurse"
+	return listKV(t, addr, prefix, "recurse", mode)
+}
+
+// listKeys is listTree for ?keys: the pairs it returns hold only keys.
+func listKeys(t *testing.T, addr, prefix, mode string) map[string]api.KVPair {
+	t.Helper()
+	tree, _ := listKV(t, addr, prefix, "keys", mode)
+	return tree
+}
+
+// listKV is listTree ("recurse") and listKeys ("keys").
+func listKV(t *testing.T, addr, prefix, what, mode string) (map[string]api.KVPair, uint64) {
+	t.Helper()
+	query := what
 	if mode != "" {
 		query += "&" + mode
 	}
@@ -80,7 +101,16 @@ func listTree(t *testing.T, addr, prefix, mode string) (map[string]api.KVPair, u
 		t.Fatalf("GET /v1/kv/%s?%s = %d %s, want 200", prefix, query, resp.StatusCode, body)
 	}
 	var pairs []api.KVPair
-	if err := json.Unmarshal(body, &pairs); err != nil {
+	if what == "keys" {
+		var keys []string
+		err = json.Unmarshal(body, &keys)
+		for _, k := range keys {
+			pairs = append(pairs, api.KVPair{Key: k})
+		}
+	} else {
+		err = json.Unmarshal(body, &pairs)
+	}
+	if err != nil {
 		t.Fatalf("GET /v1/kv/%s?%s: cannot decode %d bytes: %v", prefix, query, len(body), err)
 	}
 	for _, p := range pairs {

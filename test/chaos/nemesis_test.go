@@ -1,0 +1,193 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/concordhq/concord/internal/testutil"
+)
+
+// faultKind is one thing the nemesis does to the cluster.
+type faultKind string
+
+const (
+	faultKill          faultKind = "kill"             // SIGKILL a server, then restart it
+	faultPause         faultKind = "pause"            // SIGSTOP a server, then SIGCONT
+	faultIsolateLeader faultKind = "isolate-leader"   // cut the leader off from the others
+	faultSplit         faultKind = "split"            // cut a random server off (1 | 2)
+	faultIsolateFollow faultKind = "isolate-follower" // cut a follower off (the leader keeps a majority)
+)
+
+// allFaults is what the nemesis cycles through by default.
+var allFaults = []faultKind{faultKill, faultPause, faultIsolateLeader, faultSplit, faultIsolateFollow}
+
+// nemesis injects one fault at a time into c, each for up to three
+// seconds, then undoes it and lets the cluster recover for a second or two
+// before the next. A fault is always undone, even when ctx ends.
+type nemesis struct {
+	t     goroutineTB
+	c     *testutil.ProxiedCluster
+	h     *history
+	rng   *rand.Rand
+	kinds []faultKind
+	count map[faultKind]int
+}
+
+func newNemesis(t *testing.T, c *testutil.ProxiedCluster, h *history, kinds []faultKind) *nemesis {
+	return &nemesis{t: goroutineTB{t}, c: c, h: h, rng: newRand(t), kinds: kinds, count: map[faultKind]int{}}
+}
+
+// run injects faults until ctx ends.
+func (n *nemesis) run(ctx context.Context) {
+	n.quiet(ctx)
+	for ctx.Err() == nil {
+		n.inject(n.kinds[n.rng.IntN(len(n.kinds))])
+		n.quiet(ctx)
+	}
+}
+
+// quiet waits 1 to 2 seconds, or until ctx ends.
+func (n *nemesis) quiet(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(n.between(time.Second, 2*time.Second)):
+	}
+}
+
+func (n *nemesis) between(lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(n.rng.Int64N(int64(hi-lo)))
+}
+
+// target picks the server a fault of kind k hits, and names it: the
+// leader for isolate-leader, a follower for isolate-follower, else the
+// leader half of the time and any server the other half.
+func (n *nemesis) target(k faultKind) (*testutil.Node, string) {
+	leader := leaderNow(n.c)
+	var pool []*testutil.Node
+	for _, s := range n.c.Servers() {
+		if k != faultIsolateFollow || s != leader {
+			pool = append(pool, s)
+		}
+	}
+	s := pool[n.rng.IntN(len(pool))]
+	if leader != nil && (k == faultIsolateLeader || k != faultIsolateFollow && n.rng.IntN(2) == 0) {
+		s = leader
+	}
+	if s == leader {
+		return s, s.Name + " (leader)"
+	}
+	return s, s.Name
+}
+
+func (n *nemesis) mode() testutil.FaultMode {
+	if n.rng.IntN(2) == 0 {
+		return testutil.Refuse
+	}
+	return testutil.Blackhole
+}
+
+// inject applies one fault of kind k, holds it, and undoes it.
+func (n *nemesis) inject(k faultKind) {
+	start := n.h.now()
+	var what string
+	switch k {
+	case faultKill:
+		s, name := n.target(k)
+		s.Kill()
+		time.Sleep(n.between(500*time.Millisecond, 2*time.Second))
+		s.Restart(n.t)
+		what = "kill -9 " + name + ", restart"
+	case faultPause:
+		s, name := n.target(k)
+		s.Pause()
+		time.Sleep(n.between(500*time.Millisecond, 2500*time.Millisecond))
+		s.Resume()
+		what = "pause " + name
+	case faultIsolateLeader, faultSplit, faultIsolateFollow:
+		s, name := n.target(k)
+		m := n.mode()
+		n.c.Isolate(s, m)
+		time.Sleep(n.between(time.Second, 3*time.Second))
+		n.c.Heal()
+		what = fmt.Sprintf("isolate %s (%s)", name, m)
+	}
+	n.count[k]++
+	n.h.addFault(what, start)
+}
+
+// summary is "N faults: kill 3, pause 2, ...".
+func (n *nemesis) summary() string {
+	total := 0
+	var parts []string
+	for k, c := range n.count {
+		total += c
+		parts = append(parts, fmt.Sprintf("%s %d", k, c))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("%d faults (%s)", total, strings.Join(parts, ", "))
+}
+
+// total is how many faults were injected.
+func (n *nemesis) total() int {
+	total := 0
+	for _, c := range n.count {
+		total += c
+	}
+	return total
+}
+
+// underFaults runs each worker in its own goroutine, and the nemesis, for
+// d; it waits for them all, then settles the cluster. It returns how long
+// they ran.
+func underFaults(t *testing.T, c *testutil.ProxiedCluster, nem *nemesis, d time.Duration,
+	workers ...func(context.Context)) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		nem.run(ctx)
+	}()
+	wg.Wait()
+	ran := time.Since(start)
+	settle(t, c)
+	return ran
+}
+
+// settle undoes anything left (cuts, paused or dead servers) and waits
+// for a leader that the running servers agree on.
+func settle(t *testing.T, c *testutil.ProxiedCluster) *testutil.Node {
+	t.Helper()
+	c.Heal()
+	for _, s := range c.Servers() {
+		if s.Proc.Exited() {
+			s.Restart(t)
+		} else {
+			s.Resume()
+		}
+	}
+	return c.Leader(t)
+}
+
+// goroutineTB is a test's T for the nemesis goroutine, which restarts
+// servers: Fatalf, which must not be called off the test goroutine, only
+// reports the failure there.
+type goroutineTB struct{ testing.TB }
+
+func (g goroutineTB) Fatalf(format string, args ...any) { g.Errorf(format, args...) }
