@@ -236,6 +236,12 @@ func (s *Server) startRaft() error {
 	if err != nil {
 		return fmt.Errorf("cannot start raft: %w", err)
 	}
+	// The log store drops a torn tail silently; saying where the log ends
+	// makes a recovery from a crash visible.
+	if has {
+		last, _ := logs.LastIndex()
+		s.logger.Info("raft state recovered", "last_log_index", last, "last_snapshot_index", s.raft.Stats()["last_snapshot_index"])
+	}
 	return nil
 }
 
