@@ -44,12 +44,17 @@ trap 'exit 130' INT TERM
 
 log() { printf '%s\n' "$*" >&2; }
 
-# free_port prints a loopback TCP port nothing listens on.
+# free_port prints a loopback TCP port nothing listens on, below Linux's
+# ephemeral range (32768+: the bench clients' own connections use those)
+# and not handed out before in this run (recorded in $TMP/ports, since
+# callers run it in a subshell).
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 22000))
+		grep -qx "$p" "$TMP/ports" 2>/dev/null && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p" >>"$TMP/ports"
 			echo "$p"
 			return
 		fi
@@ -123,11 +128,17 @@ declare -A CONSUL=(
 	[dns-srv:16]="14,300–18,200|5–6 ms|18200"
 	[watch:1000]="— (p50 32 ms)|100–160 ms|"
 )
+# Consul's 3-server cluster figure from issue 8 (the only one it gives).
+declare -A CONSUL_CLUSTER=(
+	[put:64]="6,600–7,300|—|7300"
+)
 
-# run_set TITLE ADDRS RUNS: runs each "op:n" of RUNS against ADDRS and
-# appends a Markdown table to $TMP/report.
+# run_set TITLE ADDRS RUNS [TABLE]: runs each "op:n" of RUNS against ADDRS
+# and appends a Markdown table to $TMP/report, beside Consul's figures from
+# TABLE (CONSUL by default).
 run_set() {
 	local title=$1 addrs=$2 runs=$3 spec op n line ours c_ops c_p99 c_max
+	local -n consul=${4:-CONSUL}
 	{
 		echo "## $title"
 		echo
@@ -145,7 +156,7 @@ run_set() {
 		log "concord bench ${args[*]}"
 		line=$("$TMP/concord" bench "${args[@]}")
 		log "  $line"
-		IFS='|' read -r c_ops c_p99 c_max <<<"${CONSUL[$spec]:-—|—|}"
+		IFS='|' read -r c_ops c_p99 c_max <<<"${consul[$spec]:-—|—|}"
 		ours=$(commas "$(field ops/s "$line")")
 		local who=$n ratio="—"
 		[[ $op == watch ]] && who="$n watchers, 1 writer" && ours="—"
@@ -202,7 +213,15 @@ cluster_set() {
 	if [[ -z $CLUSTER_ADDRS ]]; then
 		start_cluster || return 0
 	fi
-	run_set "3-server cluster (clients spread over the three servers)" "$CLUSTER_ADDRS" "$CLUSTER_SET"
+	local a leader=""
+	for a in ${CLUSTER_ADDRS//,/ }; do
+		curl -sf "http://$a/v1/agent/self" | grep -q '"leader":"true"' && leader=$a
+	done
+	if [[ -n $leader ]]; then
+		run_set "3-server cluster, clients on the leader" "$leader" "$CLUSTER_SET" CONSUL_CLUSTER
+	fi
+	run_set "3-server cluster, clients spread over the three servers (followers forward to the leader)" \
+		"$CLUSTER_ADDRS" "put:64 get:64 get-consistent:64" CONSUL_CLUSTER
 	stop_cluster
 }
 # -------------------------------------------------------------------------------
@@ -290,8 +309,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo
 	echo "Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):"
 	echo "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $("$GO" version | cut -d' ' -f3-4),"
-	echo "$BUILT, Linux $(uname -r). Load average before the runs: $LOAD_BEFORE (well above 0: other work"
-	echo "shared the CPUs and the figures are low)."
+	echo "$BUILT, Linux $(uname -r). Load average before the runs: $LOAD_BEFORE."
 	echo
 	echo "Each run lasts $DURATION; the load generator (\`concord bench\`, one keep-alive connection per client)"
 	echo "runs on the same machine, as Consul's did. Writes carry distinct 256 B values over $KEYS keys; health"
