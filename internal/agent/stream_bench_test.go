@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,12 +156,5 @@ func BenchmarkStreamPubSub(b *testing.B) {
 	lat := <-done
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		ms := func(p float64) float64 {
-			return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
-		}
-		b.ReportMetric(ms(0.50), "p50-ms")
-		b.ReportMetric(ms(0.99), "p99-ms")
-	}
+	reportLatency(b, lat)
 }

@@ -75,12 +75,18 @@ func BenchmarkWatchFanout(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	if len(lat) > 0 {
-		ms := func(p float64) float64 {
-			return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
-		}
-		b.ReportMetric(ms(0.50), "p50-ms")
-		b.ReportMetric(ms(0.99), "p99-ms")
+	reportLatency(b, lat)
+}
+
+// reportLatency reports the median and 99th percentile of lat, in ms.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
 	}
+	slices.Sort(lat)
+	ms := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
 }
