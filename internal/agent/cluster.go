@@ -138,12 +138,13 @@ func (a *Agent) joinAtStart() error {
 			return fmt.Errorf("cannot join %v: %w", a.cfg.StartJoin, err)
 		}
 	}
-	if len(a.cfg.RetryJoin) == 0 {
+	targets := a.notSelf(a.cfg.RetryJoin)
+	if len(targets) == 0 {
 		return nil
 	}
 	go func() {
 		for attempt := 1; ; attempt++ {
-			n, err := a.gossip.Join(a.cfg.RetryJoin)
+			n, err := a.gossip.Join(targets)
 			if err == nil {
 				a.logger.Info("joined the cluster", "contacted", n)
 				return
@@ -157,6 +158,25 @@ func (a *Agent) joinAtStart() error {
 		}
 	}()
 	return nil
+}
+
+// notSelf drops this agent's own gossip address from addrs: "joining"
+// oneself succeeds and would end -retry-join without finding anyone.
+func (a *Agent) notSelf(addrs []string) []string {
+	self := a.SerfAddr()
+	_, selfPort, _ := net.SplitHostPort(self)
+	var out []string
+	for _, addr := range addrs {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			addr = net.JoinHostPort(addr, "8301")
+		}
+		host, port, _ := net.SplitHostPort(addr)
+		if port == selfPort && (addr == self || host == a.cfg.BindAddr || host == a.cfg.AdvertiseAddr) {
+			continue
+		}
+		out = append(out, addr)
+	}
+	return out
 }
 
 // Members answers /v1/agent/members: the LAN pool as gossip sees it.

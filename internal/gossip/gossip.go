@@ -104,6 +104,10 @@ func New(cfg Config) (*Pool, error) {
 	sc.EnableNameConflictResolution = true
 	sc.UserEventSizeLimit = serf.UserEventSizeLimit
 	sc.LeavePropagateDelay = time.Second
+	// Try a failed member again every few seconds (serf's default is 30 s):
+	// a member that restarted and knows no one else (its snapshot was
+	// empty) is found again by the others.
+	sc.ReconnectInterval = 2 * time.Second
 	if cfg.ReconnectTimeout > 0 {
 		sc.ReconnectTimeout = cfg.ReconnectTimeout
 		sc.ReapInterval = min(sc.ReapInterval, cfg.ReconnectTimeout/2)
