@@ -51,6 +51,15 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(stdout, "==> Caught signal, gracefully shutting down agent...")
+		// A client agent leaves on a signal (Consul's defaults for
+		// leave_on_terminate and skip_leave_on_interrupt), so its node is
+		// deregistered at once rather than turning critical; a server only
+		// stops, keeping its place in Raft for its restart.
+		if !cfg.Server {
+			if err := a.Leave(); err != nil {
+				fmt.Fprintf(stderr, "==> Error leaving the cluster: %v\n", err)
+			}
+		}
 	case <-a.LeftCh():
 		fmt.Fprintln(stdout, "==> Left the cluster, shutting down agent...")
 	}

@@ -428,3 +428,26 @@ func TestGossipEncryption(t *testing.T) {
 		t.Fatalf("the intruder is a member (status %d)", st)
 	}
 }
+
+// TestClientLeavesOnSignal: a client agent stopped with SIGTERM leaves the
+// cluster (as Consul's leave_on_terminate default for clients), so it is
+// left and deregistered at once instead of failed.
+func TestClientLeavesOnSignal(t *testing.T) {
+	c := testutil.StartCluster(t, binary, 1, 1)
+	s := client(t, c.Servers()[0])
+	cl := c.Clients()[0]
+	waitFor(t, 10*time.Second, func(r *testutil.R) {
+		if got := serfStatus(t, s, cl.Name); got != consul.HealthPassing {
+			r.Fatalf("client serfHealth = %q", got)
+		}
+	})
+	cl.Stop()
+	waitFor(t, 20*time.Second, func(r *testutil.R) {
+		if st := memberStatus(t, s, cl.Name); st != statusLeft {
+			r.Fatalf("stopped client status %d, want left", st)
+		}
+		if got := serfStatus(t, s, cl.Name); got != "" {
+			r.Fatalf("stopped client still in the catalog (serfHealth %q)", got)
+		}
+	})
+}
