@@ -32,10 +32,12 @@ func (e endpoint) target(ctx context.Context, stale bool) (rpc.Store, error) {
 	}
 	deadline := time.Now().Add(holdTimeout)
 	for {
-		if s.raft.State() == raft.Leader {
+		// A new leader answers once its barrier is through (consistentReady);
+		// until then a call waits here rather than failing.
+		if s.raft.State() == raft.Leader && s.consistentReady.Load() {
 			return s, nil
 		}
-		if addr := s.Leader(); addr != "" && addr != s.RaftAddr() {
+		if addr := s.Leader(); addr != "" && addr != s.RaftAddr() && s.raft.State() != raft.Leader {
 			return rpc.Client{Caller: leaderCaller{s}}, nil
 		}
 		if time.Now().After(deadline) {

@@ -451,3 +451,28 @@ func TestClientLeavesOnSignal(t *testing.T) {
 		}
 	})
 }
+
+// TestClientAgentMovesToAnotherServer kills each server in turn (and
+// restarts it): a client agent's reads go on without an error, so
+// whichever server it was using, it moved to another (and, when the leader
+// died, the read waited for the next one). Default reads: a ?stale read
+// may come from a server still catching up after its restart.
+func TestClientAgentMovesToAnotherServer(t *testing.T) {
+	c := testutil.StartCluster(t, binary, 3, 1)
+	cl := client(t, c.Clients()[0])
+	if _, err := cl.KV().Put(&consul.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.Servers() {
+		s.Kill()
+		for i := 0; i < 20; i++ {
+			pair, _, err := cl.KV().Get("k", nil)
+			if err != nil || pair == nil || string(pair.Value) != "v" {
+				t.Fatalf("read %d through the client with %s dead = %v, %v", i, s.Name, pair, err)
+			}
+		}
+		s.Restart(t)
+		testutil.WaitForLeader(t, s.HTTPAddr)
+		c.Leader(t)
+	}
+}
