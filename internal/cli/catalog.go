@@ -35,15 +35,9 @@ func runCatalogDatacenters(ctx context.Context, args []string, stdout, stderr io
 	fs := newFlagSet(catalogDatacentersUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	if code, done := parseFlags(fs, args); done {
+	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
+	if done {
 		return code
-	}
-	if !noArgs(fs.Args(), stderr) {
-		return 1
-	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
 	}
 	dcs, err := c.Catalog().Datacenters()
 	if err != nil {
@@ -82,15 +76,9 @@ func runCatalogNodes(ctx context.Context, args []string, stdout, stderr io.Write
 	detailed := fs.Bool("detailed", false, "Print the full node ID, tagged addresses and metadata.")
 	nodeMeta := mapFlag{}
 	fs.Var(nodeMeta, "node-meta", "List only nodes with this `key=value` metadata; may be given more than once.")
-	if code, done := parseFlags(fs, args); done {
+	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
+	if done {
 		return code
-	}
-	if !noArgs(fs.Args(), stderr) {
-		return 1
-	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
 	}
 
 	var nodes []*api.Node
@@ -210,15 +198,9 @@ func runCatalogServices(ctx context.Context, args []string, stdout, stderr io.Wr
 	hf.register(fs)
 	node := fs.String("node", "", "List only the services registered on this node (its name).")
 	showTags := fs.Bool("tags", false, "Print each service's tags.")
-	if code, done := parseFlags(fs, args); done {
+	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
+	if done {
 		return code
-	}
-	if !noArgs(fs.Args(), stderr) {
-		return 1
-	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
 	}
 
 	var services map[string][]string
