@@ -45,7 +45,7 @@ type Config struct {
 	// port); differs only behind NAT or a fault-injecting proxy.
 	AdvertisePort int
 
-	// RaftTiming scales Raft's timers (1 when 0); see raftConfig.
+	// RaftMultiplier scales Raft's timers (1 when 0); see raftConfig.
 	RaftMultiplier int
 
 	// DeadServerGrace is how long a server must have failed in gossip
@@ -53,8 +53,10 @@ type Config struct {
 	// 0, never when negative).
 	DeadServerGrace time.Duration
 
-	// BootstrapExpect is how many servers to wait for before bootstrapping;
-	// only 1 (a single server) is supported until servers can find each other.
+	// BootstrapExpect is how many servers of this datacenter must be alive
+	// in gossip before Raft is bootstrapped: 1 bootstraps this server alone at
+	// start, n > 1 waits for n (see maybeBootstrap), and 0 never bootstraps,
+	// so the server waits to be added to an existing cluster.
 	BootstrapExpect int
 
 	// LogStore selects the Raft log backend: LogStoreWAL (default) or

@@ -117,8 +117,9 @@ func (s *Server) SessionList(ctx context.Context, q *api.QueryOptions, node stri
 }
 
 // registerSelf puts this server's node in the catalog with a passing
-// serfHealth check and the "consul" service. Until gossip exists nothing else reports the node's
-// health, so the check stays passing while the server runs.
+// serfHealth check and the "consul" service, as soon as it becomes leader
+// and before the membership loop (runReconcile) first runs; from then on
+// gossip keeps the node's entry and check up to date like any other member's.
 func (s *Server) registerSelf() error {
 	host, portText, _ := net.SplitHostPort(s.RaftAddr())
 	port, _ := strconv.Atoi(portText)
