@@ -140,6 +140,14 @@ type Config struct {
 	CleanupDeadServers bool
 	DeadServerGrace    time.Duration
 
+	// TestReadFault is a deliberate read-path fault, for test/chaos only:
+	// "stale-default" answers default reads from the local store as if
+	// ?stale were given; "no-lease" makes the leader answer default reads
+	// without checking its lease (the behaviour before issue 14). Empty in
+	// production. Set only by the hidden -test-read-fault flag, never by a
+	// config file.
+	TestReadFault string
+
 	// Files lists the config files that were read, for logs and errors.
 	Files []string
 }

@@ -414,3 +414,39 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate() = %v, want every problem reported", err)
 	}
 }
+
+func TestParseTestReadFault(t *testing.T) {
+	for _, tc := range []struct {
+		arg, want string
+		wantErr   bool
+	}{
+		{"", "", false},
+		{"-test-read-fault=stale-default", "stale-default", false},
+		{"-test-read-fault=no-lease", "no-lease", false},
+		{"-test-read-fault=bogus", "", true},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			args := []string{"-dev"}
+			if tc.arg != "" {
+				args = append(args, tc.arg)
+			}
+			c, err := config.Parse(args)
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "-test-read-fault") {
+					t.Fatalf("Parse(%q) error = %v, want one naming -test-read-fault", args, err)
+				}
+				return
+			}
+			if err != nil || c.TestReadFault != tc.want {
+				t.Fatalf("Parse(%q) = %q, %v, want %q, nil", args, c.TestReadFault, err, tc.want)
+			}
+		})
+	}
+	if u := config.Usage(); strings.Contains(u, "test-read-fault") {
+		t.Errorf("Usage() lists -test-read-fault, want it hidden")
+	}
+	dir := writeFiles(t, map[string]string{"a.hcl": `test_read_fault = "no-lease"`})
+	if _, err := config.LoadFiles([]string{filepath.Join(dir, "a.hcl")}); err == nil {
+		t.Errorf("LoadFiles(test_read_fault = ...) error = nil, want the key refused in files")
+	}
+}

@@ -17,6 +17,9 @@ import (
 func Parse(args []string) (Config, error) {
 	var st flagState
 	fs := newFlagSet(&st)
+	// -test-read-fault is defined here rather than in newFlagSet so that
+	// Usage, which builds its own flag set, never shows it.
+	fs.StringVar(&st.testReadFault, "test-read-fault", "", "")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -60,6 +63,7 @@ func Parse(args []string) (Config, error) {
 	if set["bootstrap"] && set["bootstrap-expect"] {
 		return Config{}, errors.New("config: -bootstrap and -bootstrap-expect are mutually exclusive")
 	}
+	c.TestReadFault = st.testReadFault
 
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -82,6 +86,8 @@ type flagState struct {
 	dev   bool
 	paths []pathArg // -config-file and -config-dir, in command-line order
 	hcl   []string  // -hcl fragments, in order
+
+	testReadFault string // hidden -test-read-fault; see Config.TestReadFault
 }
 
 // pathArg is one -config-file or -config-dir argument.

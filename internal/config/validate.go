@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 	if err := checkEncryptKey(c.EncryptKey); err != nil {
 		bad("encrypt", err) // never echo the key
 	}
+	check("-test-read-fault", c.TestReadFault, checkTestReadFault(c.TestReadFault))
 	check("retry_join", c.RetryJoin, checkJoinList(c.RetryJoin))
 	check("start_join", c.StartJoin, checkJoinList(c.StartJoin))
 
@@ -192,6 +193,15 @@ func checkEncryptKey(s string) error {
 		return fmt.Errorf("must decode to 16, 24 or 32 bytes, not %d", n)
 	}
 	return nil
+}
+
+// checkTestReadFault accepts the faults Config.TestReadFault documents.
+func checkTestReadFault(s string) error {
+	switch s {
+	case "", "stale-default", "no-lease":
+		return nil
+	}
+	return errors.New(`must be "stale-default" or "no-lease"`)
 }
 
 // checkJoinList rejects empty addresses, which would make join fail
