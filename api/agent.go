@@ -5,7 +5,7 @@ package api
 type AgentSelf struct {
 	Config      AgentConfig
 	DebugConfig map[string]any
-	Coord       any // network coordinate; null until gossip exists
+	Coord       any // network coordinate; always null: Concord keeps no coordinates (no /v1/coordinate)
 	Member      AgentMember
 	Stats       map[string]map[string]string
 	Meta        map[string]string

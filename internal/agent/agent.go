@@ -1,10 +1,17 @@
 // Package agent is Concord's composition root: it turns a config.Config into
 // running components and stops them in order. It holds wiring only.
 //
-// Start order: logger → node ID → server (Raft, FSM, state) → HTTP API.
-// Stop order is the reverse: new HTTP requests stop and blocking queries are
-// woken, in-flight requests drain, then Raft stops and its files are synced
-// and closed.
+// Start order: logger → node ID → server (Raft, FSM, state; server mode
+// only) and the store the other parts use (that server, or RPC to the servers
+// on a client agent) → gossip → local services and checks (check runners,
+// anti-entropy) → DNS → HTTP API → start_join, then retry_join in the
+// background → config watches. When a step fails, the steps before it are
+// undone.
+//
+// Stop order is the reverse: blocking queries are woken and the config
+// watches stop, new HTTP requests stop and in-flight ones drain, then DNS,
+// the check runners and gossip stop, and last the server (Raft's files are
+// synced and closed) or a client agent's connections to the servers.
 package agent
 
 import (

@@ -252,7 +252,8 @@ func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, wa
 	return status, m.LastIndex, nil
 }
 
-// catalog is the local syncer's view of the catalog: this server.
+// catalog is the local syncer's view of the catalog: the agent's store,
+// this server or, on a client agent, the servers over RPC.
 type catalog struct{ a *Agent }
 
 func (c catalog) Register(ctx context.Context, req *api.CatalogRegistration) error {

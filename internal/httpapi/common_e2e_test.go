@@ -29,9 +29,10 @@ func startDevAgent(t *testing.T) (*testutil.TestAgent, *consulapi.Client) {
 	return ta, newConsulClient(t, ta.HTTPAddr(), nil)
 }
 
-// devConfig adapts a dev-mode config for testutil.StartAgent, which sets
-// BootstrapExpect = 1 although config.Validate refuses it in dev mode (see
-// TestStartAgentDevModeAsDocumented), then applies modify if not nil.
+// devConfig returns a modify func for testutil.StartAgent on a dev agent:
+// it applies modify if not nil. StartAgent leaves BootstrapExpect at 0 in
+// dev mode, as config.Validate requires (see
+// TestStartAgentDevModeAsDocumented), so the reset below is only a guard.
 func devConfig(modify func(*config.Config)) func(*config.Config) {
 	return func(c *config.Config) {
 		c.BootstrapExpect = 0

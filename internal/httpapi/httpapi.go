@@ -1,6 +1,7 @@
 // Package httpapi serves Consul's HTTP API v1 over a Backend that it
-// declares, so it can sit on a server directly or, later, on a client agent
-// that forwards over RPC.
+// declares, so the same handlers serve on every agent: a server's backend
+// reads and writes its own server, a client agent's forwards over RPC to the
+// servers (internal/agent wires either).
 //
 // A request goes: ServeMux pattern (routes.go) → method dispatch (405 and
 // OPTIONS handled once) → a handler func(w, r) (any, error) that parses

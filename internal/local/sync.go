@@ -12,7 +12,8 @@ import (
 )
 
 // Catalog is what the syncer needs of the catalog. The agent implements it
-// over its server (or, later, over RPC to a server).
+// over its replicated state: its own server on a server agent, RPC to the
+// servers on a client agent.
 type Catalog interface {
 	Register(ctx context.Context, req *api.CatalogRegistration) error
 	Deregister(ctx context.Context, req *api.CatalogDeregistration) error

@@ -3,9 +3,12 @@
 // query) comes from.
 //
 // Shape of the API (one rule for every table):
-//   - writes are X(idx uint64, ...) wrapping xTxn(tx, idx, ...), so that the
-//     txn endpoint and the batching FSM can put many writes in one memdb txn;
-//     idx is the Raft index of the entry being applied;
+//   - writes are methods of a write transaction, tx.X(idx uint64, ...), where
+//     idx is the Raft index of the entry being applied (and now, where time
+//     matters, the leader's clock carried in that entry). The FSM opens one
+//     Txn per batch of entries with Store.WriteTxn and commits it once, so
+//     many writes share one memdb commit; a txn request's ops (KVTxn) get a
+//     Txn of their own, dropped whole if one op fails;
 //   - reads are Y(ws memdb.WatchSet, ...) (uint64, T, error): the index of the
 //     result and the watch channels a blocking query waits on.
 //
