@@ -37,6 +37,8 @@ import (
 	"github.com/concordhq/concord/internal/gossip"
 	"github.com/concordhq/concord/internal/httpapi"
 	"github.com/concordhq/concord/internal/local"
+	"github.com/concordhq/concord/internal/logstream"
+	"github.com/concordhq/concord/internal/rexec"
 	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/server"
 	"github.com/concordhq/concord/internal/ui"
@@ -59,6 +61,7 @@ type Agent struct {
 	pool   *rpc.Pool      // a client agent's connections to servers
 	gossip *gossip.Pool
 	events *events.Buffer // user events received
+	rexec  *rexec.Runner  // runs the remote exec jobs user events announce
 
 	left      atomic.Bool // Leave was called
 	leaveCh   chan struct{}
@@ -84,7 +87,7 @@ type Agent struct {
 
 // New starts an agent for cfg, which must have passed cfg.Validate.
 func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
-	logger = slog.New(newMonitorHandler(logger.Handler())) // also feeds /v1/agent/monitor
+	logger = slog.New(logstream.NewHandler(logger.Handler())) // also feeds /v1/agent/monitor
 	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{}),
 		events: events.NewBuffer()}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
@@ -121,6 +124,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		}
 	}
 	a.store = a.newStore()
+	a.rexec = rexec.New(a.stopCtx, rexec.Config{NodeName: cfg.NodeName, Disabled: cfg.DisableRemoteExec, Logger: logger}, a.store)
 	// Each step's undo, run in reverse if a later step fails.
 	var undo []func()
 	fail := func(err error) (*Agent, error) {

@@ -31,7 +31,7 @@ func (a *Agent) onUserEvent(e serf.UserEvent) {
 		return
 	}
 	ev.LTime = uint64(e.LTime)
-	if a.takeRemoteExec(ev) {
+	if a.rexec.Handle(ev) {
 		return
 	}
 	a.events.Add(ev)

@@ -2,126 +2,32 @@ package agent
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/logstream"
 )
 
-// newTestMonitor returns a logger whose own output (at warn) goes to out,
-// and its monitor handler.
-func newTestMonitor(out *bytes.Buffer) (*slog.Logger, *monitorHandler) {
-	h := newMonitorHandler(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return slog.New(h), h
-}
-
-// drain returns the lines queued for s.
-func drain(s *monitorSub) []string {
-	var lines []string
-	for {
-		select {
-		case l := <-s.ch:
-			lines = append(lines, l)
-		default:
-			return lines
-		}
-	}
-}
-
-func TestMonitorSeesLevelsTheLogLeavesOut(t *testing.T) {
+// The log fan-out itself is tested in internal/logstream; this is the
+// agent's wiring of it.
+func TestAgentMonitor(t *testing.T) {
 	var out bytes.Buffer
-	logger, h := newTestMonitor(&out)
-	logger.Debug("before any monitor")
-
-	debug := h.hub.subscribe(slog.LevelDebug, false)
-	warn := h.hub.subscribe(slog.LevelWarn, true)
-	logger.With("component", "http").WithGroup("req").Debug("debug line", "path", "/v1/kv/a")
-	logger.Warn("warn line", "n", 3)
-
-	if got := out.String(); strings.Contains(got, "debug line") || !strings.Contains(got, "warn line") {
-		t.Errorf("agent log = %q, want the warn line only", got)
-	}
-	lines := drain(debug)
-	if len(lines) != 2 || !strings.Contains(lines[0], `msg="debug line" component=http req.path=/v1/kv/a`) ||
-		!strings.Contains(lines[1], `msg="warn line" n=3`) {
-		t.Errorf("debug monitor got %q, want the debug line (with its attrs and group) and the warn line", lines)
-	}
-	lines = drain(warn)
-	if len(lines) != 1 {
-		t.Fatalf("warn monitor got %q, want one line", lines)
-	}
-	var rec map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec["msg"] != "warn line" || rec["level"] != "WARN" {
-		t.Errorf("warn monitor line = %q (%v), want JSON with msg \"warn line\", level WARN", lines[0], err)
-	}
-
-	h.hub.unsubscribe(debug)
-	h.hub.unsubscribe(warn)
-	if h.Enabled(t.Context(), slog.LevelInfo) {
-		t.Errorf("Enabled(info) = true with no monitor and the log at warn")
-	}
-	if _, ok := <-debug.ch; ok {
-		t.Errorf("channel still open after unsubscribe")
-	}
-}
-
-func TestMonitorDropsForSlowReaderAndSaysSo(t *testing.T) {
-	var out bytes.Buffer
-	logger, h := newTestMonitor(&out)
-	s := h.hub.subscribe(slog.LevelInfo, false)
-	defer h.hub.unsubscribe(s)
-	const extra = 10
-	for i := 0; i < monitorBuffer+extra; i++ {
-		logger.Info("line", "i", i)
-	}
-	if got := s.dropped.Load(); got != extra {
-		t.Fatalf("dropped = %d, want %d", got, extra)
-	}
-	drain(s)
-	logger.Info("after")
-	lines := drain(s)
-	if len(lines) != 2 || !strings.Contains(lines[0], "10 log lines dropped") || !strings.Contains(lines[1], "msg=after") {
-		t.Errorf("after draining got %q, want the drop note then the new line", lines)
-	}
-	if s.unreported.Load() != 0 {
-		t.Errorf("unreported = %d after the note, want 0", s.unreported.Load())
-	}
-}
-
-func TestParseMonitorLevel(t *testing.T) {
-	for name, want := range map[string]slog.Level{"": slog.LevelInfo, "INFO": slog.LevelInfo,
-		"debug": slog.LevelDebug, "trace": slog.LevelDebug - 4, "warn": slog.LevelWarn, "ERR": slog.LevelError} {
-		if got, err := parseMonitorLevel(name); err != nil || got != want {
-			t.Errorf("parseMonitorLevel(%q) = %v, %v; want %v", name, got, err, want)
-		}
-	}
-	if _, err := parseMonitorLevel("loud"); err == nil || err.Error() != "Unknown log level: loud" {
-		t.Errorf("parseMonitorLevel(loud) error = %v, want Unknown log level: loud", err)
-	}
-}
-
-func TestAgentMonitorEndsWithContext(t *testing.T) {
-	var out bytes.Buffer
-	logger, h := newTestMonitor(&out)
+	logger := slog.New(logstream.NewHandler(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	a := &Agent{logger: logger}
-	ctx, cancel := context.WithCancel(t.Context())
-	lines, err := a.Monitor(ctx, "debug", false)
+	lines, err := a.Monitor(t.Context(), "debug", false)
 	if err != nil {
-		t.Fatalf("Monitor: %v", err)
+		t.Fatalf("Monitor(debug): %v", err)
 	}
 	logger.Debug("seen")
 	if l := <-lines; !strings.Contains(l, "msg=seen") {
 		t.Errorf("first line = %q, want msg=seen", l)
 	}
-	cancel()
-	for range lines { // closed once the subscription is gone
-	}
-	if h.Enabled(t.Context(), slog.LevelDebug) {
-		t.Errorf("Enabled(debug) = true after the only monitor ended")
-	}
-	if _, err := a.Monitor(t.Context(), "loud", false); err == nil {
-		t.Errorf("Monitor(loud) succeeded, want an error")
+	var bad api.BadRequestError
+	if _, err := a.Monitor(t.Context(), "loud", false); !errors.As(err, &bad) || bad.Reason != "Unknown log level: loud" {
+		t.Errorf("Monitor(loud) = %v, want a bad request saying Unknown log level: loud", err)
 	}
 	if _, err := (&Agent{logger: slog.New(slog.DiscardHandler)}).Monitor(t.Context(), "info", false); err != errNoMonitor {
 		t.Errorf("Monitor on a plain logger = %v, want errNoMonitor", err)

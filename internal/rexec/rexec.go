@@ -1,10 +1,33 @@
-package agent
+// Package rexec runs, on an agent, the remote exec jobs that `concord exec`
+// announces (the key layout is in api/exec.go, and is Consul's):
+//
+//  1. Handle takes the user event api.RemoteExecEvent that selected this
+//     agent and runs the job in the background; such events are not kept
+//     in the agent's event list, as in Consul.
+//  2. The job reads the spec at <prefix>/<session>/job (retrying a few
+//     times while a stale server has not seen it yet) and writes
+//     <prefix>/<session>/<node>/ack.
+//  3. It runs the command through the shell and writes its output in
+//     chunks under <node>/out/, at least every 500 ms while there is some,
+//     and an empty chunk as a heartbeat (half the caller's wait) when not.
+//  4. It writes <node>/exit with the exit code.
+//
+// Every key is acquired by the caller's session. When a write fails and the
+// session is gone (the caller destroyed it or stopped renewing it), the
+// command is stopped; it also stops when the agent shuts down.
+//
+// With Config.Disabled (disable_remote_exec, the default) the agent writes
+// an acknowledgement, the output "remote execution is disabled on this
+// agent" and exit code 1, so that the caller sees the refusal rather than
+// silence.
+package rexec
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -14,13 +37,6 @@ import (
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/watch"
 )
-
-// Remote exec (`concord exec`): the layout of the keys is in api/exec.go.
-// An agent that the "_rexec" event selects reads the job, acknowledges it,
-// runs it through the shell and writes back its output and exit code. With
-// disable_remote_exec (the default) it writes an acknowledgement, the
-// output "remote execution is disabled on this agent" and exit code 1, so
-// that the caller sees the refusal rather than silence.
 
 const (
 	execChunkSize    = 4 << 10                // output is written in chunks of at most this
@@ -33,54 +49,82 @@ const (
 // execRefusal is the output of a refusing agent.
 const execRefusal = "remote execution is disabled on this agent\n"
 
-// takeRemoteExec handles ev if it is a remote exec event, in the
-// background, and reports whether it was one. Remote exec events are not
-// kept in the event list, as in Consul.
-func (a *Agent) takeRemoteExec(ev *api.UserEvent) bool {
+// Store is the replicated state a job reads and writes: the agent's store
+// (its own server, or RPC to the servers). A job calls it from its own
+// goroutines, with a ctx that ends when the job stops.
+type Store interface {
+	KVApply(ctx context.Context, op *api.KVTxnOp) (bool, error)
+	KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error)
+	SessionInfo(ctx context.Context, q *api.QueryOptions, id string) ([]*api.SessionEntry, api.QueryMeta, error)
+}
+
+// Config is what a Runner needs of the agent.
+type Config struct {
+	NodeName string // this agent's node: its keys are under <prefix>/<session>/<NodeName>/
+	Disabled bool   // refuse every job (disable_remote_exec)
+	Logger   *slog.Logger
+}
+
+// Runner runs the remote exec jobs meant for one agent.
+type Runner struct {
+	cfg   Config
+	store Store
+	ctx   context.Context // ends at agent shutdown, stopping every job
+}
+
+// New returns a Runner whose jobs use store and stop when ctx ends.
+func New(ctx context.Context, cfg Config, store Store) *Runner {
+	return &Runner{cfg: cfg, store: store, ctx: ctx}
+}
+
+// Handle runs the job ev announces in the background, and reports whether
+// ev was a remote exec event; the agent keeps the other events.
+func (r *Runner) Handle(ev *api.UserEvent) bool {
 	if ev.Name != api.RemoteExecEvent {
 		return false
 	}
-	go a.remoteExec(ev)
+	go r.run(ev)
 	return true
 }
 
-// remoteExec runs the job ev announces, or refuses it.
-func (a *Agent) remoteExec(ev *api.UserEvent) {
+// run runs the job ev announces, or refuses it.
+func (r *Runner) run(ev *api.UserEvent) {
+	log := r.cfg.Logger
 	var p api.RemoteExecPayload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.Prefix == "" || p.Session == "" ||
 		strings.HasPrefix(p.Prefix, "/") || strings.Contains(p.Session, "/") {
-		a.logger.Warn("ignoring a malformed remote exec event", "id", ev.ID)
+		log.Warn("ignoring a malformed remote exec event", "id", ev.ID)
 		return
 	}
-	ctx, cancel := context.WithCancel(a.stopCtx)
+	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
-	j := &execJob{a: a, ctx: ctx, cancel: cancel, session: p.Session, dir: p.Prefix + "/" + p.Session + "/" + a.cfg.NodeName + "/"}
-	if a.cfg.DisableRemoteExec {
-		a.logger.Info("refusing remote exec: disable_remote_exec is set", "session", p.Session)
+	j := &execJob{r: r, ctx: ctx, cancel: cancel, session: p.Session, dir: p.Prefix + "/" + p.Session + "/" + r.cfg.NodeName + "/"}
+	if r.cfg.Disabled {
+		log.Info("refusing remote exec: disable_remote_exec is set", "session", p.Session)
 		if err := j.refuse(); err != nil {
-			a.logger.Warn("cannot answer a remote exec", "session", p.Session, "error", err)
+			log.Warn("cannot answer a remote exec", "session", p.Session, "error", err)
 		}
 		return
 	}
 	spec, err := j.readSpec(p.Prefix + "/" + p.Session + "/job")
 	if err != nil {
-		a.logger.Warn("cannot read remote exec job", "session", p.Session, "error", err)
+		log.Warn("cannot read remote exec job", "session", p.Session, "error", err)
 		return
 	}
-	a.logger.Info("remote exec", "session", p.Session, "command", spec.Command, "args", spec.Args)
+	log.Info("remote exec", "session", p.Session, "command", spec.Command, "args", spec.Args)
 	if err := j.put("ack", nil); err != nil {
-		a.logger.Warn("cannot acknowledge a remote exec", "session", p.Session, "error", err)
+		log.Warn("cannot acknowledge a remote exec", "session", p.Session, "error", err)
 		return
 	}
 	code := j.run(spec)
 	if err := j.put("exit", []byte(strconv.Itoa(code))); err != nil {
-		a.logger.Warn("cannot write remote exec exit code", "session", p.Session, "error", err)
+		log.Warn("cannot write remote exec exit code", "session", p.Session, "error", err)
 	}
 }
 
 // execJob is one job on this agent.
 type execJob struct {
-	a       *Agent
+	r       *Runner
 	ctx     context.Context    // ends at shutdown, or when the caller is gone
 	cancel  context.CancelFunc // ends ctx, and so stops the command
 	session string
@@ -89,7 +133,7 @@ type execJob struct {
 
 // put writes name under the job's node dir, held by the session.
 func (j *execJob) put(name string, value []byte) error {
-	ok, err := j.a.store.KVApply(j.ctx, &api.KVTxnOp{Verb: api.KVLock, Key: j.dir + name, Value: value, Session: j.session})
+	ok, err := j.r.store.KVApply(j.ctx, &api.KVTxnOp{Verb: api.KVLock, Key: j.dir + name, Value: value, Session: j.session})
 	if err == nil && !ok {
 		err = errors.New("the key is held by another session")
 	}
@@ -108,7 +152,7 @@ func (j *execJob) refuse() error {
 // readSpec reads the job at key, retrying a few times while it is missing.
 func (j *execJob) readSpec(key string) (*api.RemoteExecSpec, error) {
 	for try := 1; ; try++ {
-		pair, _, err := j.a.store.KVGet(j.ctx, &api.QueryOptions{}, key)
+		pair, _, err := j.r.store.KVGet(j.ctx, &api.QueryOptions{}, key)
 		if err != nil {
 			return nil, err
 		}
@@ -235,7 +279,7 @@ func (o *execOutput) writeChunk(chunk []byte) {
 	name := fmt.Sprintf("out/%05x", o.seq)
 	o.seq++
 	if err := o.job.put(name, chunk); err != nil {
-		o.job.a.logger.Warn("cannot write remote exec output", "session", o.job.session, "error", err)
+		o.job.r.cfg.Logger.Warn("cannot write remote exec output", "session", o.job.session, "error", err)
 		o.job.stopIfAbandoned()
 	}
 }
@@ -243,9 +287,9 @@ func (o *execOutput) writeChunk(chunk []byte) {
 // stopIfAbandoned stops the command once its session is gone: the caller
 // destroyed it (or stopped renewing it) and reads no more output.
 func (j *execJob) stopIfAbandoned() {
-	sessions, _, err := j.a.store.SessionInfo(j.ctx, &api.QueryOptions{}, j.session)
+	sessions, _, err := j.r.store.SessionInfo(j.ctx, &api.QueryOptions{}, j.session)
 	if err == nil && len(sessions) == 0 {
-		j.a.logger.Info("stopping remote exec: its session is gone", "session", j.session)
+		j.r.cfg.Logger.Info("stopping remote exec: its session is gone", "session", j.session)
 		j.cancel()
 	}
 }
