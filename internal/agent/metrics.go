@@ -6,10 +6,12 @@ import (
 	"github.com/concordhq/concord/internal/metrics"
 )
 
-// newMetrics builds the agent's registry with gauges read from the server
-// and the local state at each scrape.
+// newMetrics builds the agent's registry, with the telemetry settings and
+// gauges read from the server and the local state at each scrape.
 func (a *Agent) newMetrics() *metrics.Metrics {
-	m := metrics.New()
+	t := a.cfg.Telemetry
+	m := metrics.New(metrics.Options{Prefix: t.MetricsPrefix, DisableHostname: t.DisableHostname,
+		Retention: t.PrometheusRetentionTime, BlockUnlisted: !t.FilterDefault, PrefixFilter: t.PrefixFilter})
 	if a.server != nil {
 		a.serverMetrics(m)
 	}
@@ -22,7 +24,8 @@ func (a *Agent) newMetrics() *metrics.Metrics {
 	return m
 }
 
-// serverMetrics adds a server's Raft and state gauges.
+// serverMetrics adds a server's Raft and state gauges: Consul's names
+// where Consul has the figure, Concord's otherwise.
 func (a *Agent) serverMetrics(m *metrics.Metrics) {
 	raftStat := func(key string) func() float64 {
 		return func() float64 {
@@ -30,10 +33,10 @@ func (a *Agent) serverMetrics(m *metrics.Metrics) {
 			return v
 		}
 	}
-	m.Gauge("concord_raft_last_log_index", "Index of the last entry in this server's Raft log.", raftStat("last_log_index"))
+	m.ConsulGauge("raft.last_index", raftStat("last_log_index"))
+	m.ConsulGauge("raft.applied_index", raftStat("applied_index"))
 	m.Gauge("concord_raft_commit_index", "Highest Raft index known committed.", raftStat("commit_index"))
-	m.Gauge("concord_raft_applied_index", "Highest Raft index applied to the state store.", raftStat("applied_index"))
-	m.Gauge("concord_raft_leader", "1 while this server is the Raft leader.", func() float64 {
+	m.ConsulGauge("server.isLeader", func() float64 {
 		if a.server.IsLeader() {
 			return 1
 		}

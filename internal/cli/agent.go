@@ -29,6 +29,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	agent.TuneRuntime()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	for _, w := range cfg.Warnings {
+		logger.Warn("config: " + w)
+	}
 	a, err := agent.New(cfg, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "==> Error starting agent: %v\n", err)

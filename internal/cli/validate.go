@@ -14,6 +14,8 @@ Usage: concord validate [options] FILE_OR_DIRECTORY...
 
   Loads the given config files and directories as the agent would, and
   reports whether they form a valid configuration. Nothing is started.
+  Keys that Concord accepts without acting on them (Consul features it has
+  not built, or leaves out) are listed as warnings, one line per family.
   "concord configtest" is an older name for this command.
 `
 
@@ -35,6 +37,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		fmt.Fprintf(stderr, "Config validation failed: %v\n", err)
 		return 1
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "Warning: %s\n", w)
 	}
 	if !*quiet {
 		fmt.Fprintln(stdout, "Configuration is valid!")

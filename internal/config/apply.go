@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,21 +20,29 @@ import (
 type tree = map[string]any
 
 // applyTree sets every key of t on c. name is the file or "-hcl #N" and
-// starts each error message. A null value leaves its key as it was.
+// starts each error message. A null value leaves its key as it was. Keys
+// Concord accepts without honouring (consul_keys.go) add one line per
+// family to c.Warnings.
 func applyTree(c *Config, name string, t tree) error {
-	seen := make(map[string]bool)
-	if err := applyObject(c, "", t, seen); err != nil {
+	st := applyState{seen: make(map[string]bool), used: make(map[int][]string)}
+	if err := applyObject(c, "", t, &st); err != nil {
 		return fmt.Errorf("config: %s: %w", name, err)
 	}
-	if seen["bootstrap"] && seen["bootstrap_expect"] {
+	if st.seen["bootstrap"] && st.seen["bootstrap_expect"] {
 		return fmt.Errorf("config: %s: bootstrap and bootstrap_expect are mutually exclusive", name)
 	}
+	c.Warnings = append(c.Warnings, familyWarnings(name, st.used)...)
 	return nil
 }
 
+// applyState is what applying one source records.
+type applyState struct {
+	seen map[string]bool  // option keys set
+	used map[int][]string // family index → its keys set, in order
+}
+
 // applyObject applies the keys of m, which sits at prefix ("" or "ports.").
-// It records every key set in seen.
-func applyObject(c *Config, prefix string, m map[string]any, seen map[string]bool) error {
+func applyObject(c *Config, prefix string, m map[string]any, st *applyState) error {
 	for _, k := range sortedKeys(m) {
 		key, v := prefix+k, m[k]
 		if prefix == "" && definitionKeys[key] {
@@ -44,10 +53,13 @@ func applyObject(c *Config, prefix string, m map[string]any, seen map[string]boo
 		}
 		opt := lookupKey(key)
 		if opt == nil {
-			if !isSection(key) {
-				return fmt.Errorf("unknown key %q", key)
+			if st.noteFamily(key) {
+				continue
 			}
-			if err := applySection(c, key, v, seen); err != nil {
+			if !isKnownSection(key) {
+				return unknownKey(key)
+			}
+			if err := applySection(c, key, v, st); err != nil {
 				return err
 			}
 			continue
@@ -66,27 +78,41 @@ func applyObject(c *Config, prefix string, m map[string]any, seen map[string]boo
 			return fmt.Errorf("%s: %w, got %s", key, err, describe(v))
 		}
 		opt.set(c, x)
-		seen[key] = true
+		st.seen[key] = true
+		st.noteFamily(key) // node_meta is both parsed and warned about
 	}
 	return nil
+}
+
+// noteFamily records key for its family's warning and reports whether it
+// belongs to one.
+func (st *applyState) noteFamily(key string) bool {
+	f := lookupFamily(key)
+	if f < 0 {
+		return false
+	}
+	if !slices.Contains(st.used[f], key) {
+		st.used[f] = append(st.used[f], key)
+	}
+	return true
 }
 
 // applySection applies an object of keys such as ports. A list of objects
 // (repeated HCL blocks, or JSON written as Consul's HCL1 decoder emits it)
 // is applied in order.
-func applySection(c *Config, key string, v any, seen map[string]bool) error {
+func applySection(c *Config, key string, v any, st *applyState) error {
 	switch v := v.(type) {
 	case nil:
 		return nil
 	case map[string]any:
-		return applyObject(c, key+".", v, seen)
+		return applyObject(c, key+".", v, st)
 	case []any:
 		for _, e := range v {
 			m, ok := e.(map[string]any)
 			if !ok {
 				return fmt.Errorf("%s: must be an object, got %s", key, describe(e))
 			}
-			if err := applyObject(c, key+".", m, seen); err != nil {
+			if err := applyObject(c, key+".", m, st); err != nil {
 				return err
 			}
 		}
@@ -150,8 +176,40 @@ func convert(k kind, v any) (any, error) {
 			return list, nil
 		}
 		return nil, errors.New("must be a list of strings")
+	case kindMap:
+		return convertMap(v)
 	}
 	panic(fmt.Sprintf("config: unknown option kind %d", k))
+}
+
+// convertMap turns an object of strings (or a list of them, from repeated
+// HCL blocks, merged in order) into a map. Numbers and booleans stand for
+// their text, as Consul's decoder takes them.
+func convertMap(v any) (map[string]string, error) {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	out := make(map[string]string)
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, errors.New("must be an object of strings")
+		}
+		for k, x := range m {
+			switch x := x.(type) {
+			case string:
+				out[k] = x
+			case json.Number:
+				out[k] = string(x)
+			case bool:
+				out[k] = strconv.FormatBool(x)
+			default:
+				return nil, fmt.Errorf("%s: must be a string, got %s", k, describe(x))
+			}
+		}
+	}
+	return out, nil
 }
 
 // parseInt parses a whole number written in any form JSON or HCL allow,

@@ -148,8 +148,40 @@ type Config struct {
 	// config file.
 	TestReadFault string
 
+	// NodeMeta is this node's metadata (node_meta), checked by Consul's
+	// rules; merged across sources. Not yet published to the catalog.
+	NodeMeta map[string]string
+
+	// Telemetry is the metrics settings (telemetry { ... }).
+	Telemetry Telemetry
+
 	// Files lists the config files that were read, for logs and errors.
 	Files []string
+
+	// Warnings has one line per source and family of keys that were
+	// accepted without effect ("a.hcl: connect.enabled: ignored: ..."),
+	// for the agent to log at start and `concord validate` to print.
+	Warnings []string
+}
+
+// Telemetry is the metrics settings. Metrics named as Consul's get
+// MetricsPrefix, and gauges the hostname too unless DisableHostname, as
+// Consul's do; Prometheus output is always served.
+type Telemetry struct {
+	MetricsPrefix   string // metrics_prefix ("consul")
+	DisableHostname bool   // disable_hostname
+
+	// PrometheusRetentionTime is how long a series that stops being
+	// updated stays in the output (prometheus_retention_time). Consul
+	// serves Prometheus output only when it is positive; Concord always
+	// does, and 0 (the default) keeps every series.
+	PrometheusRetentionTime time.Duration
+
+	// FilterDefault keeps metrics that PrefixFilter does not match
+	// (filter_default, true); PrefixFilter's entries are "+prefix" to keep
+	// and "-prefix" to drop, prefix included ("-consul.raft").
+	FilterDefault bool
+	PrefixFilter  []string
 }
 
 // GossipTiming is the LAN failure detector's clock (gossip_lan.*).
@@ -188,6 +220,7 @@ func Default() Config {
 		CleanupDeadServers: true,
 		DeadServerGrace:    30 * time.Second,
 		ServerServiceName:  "consul",
+		Telemetry:          Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		DNS: DNS{
 			Domain: "consul.", AllowStale: true, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
 		},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ const (
 	kindBool                 // bool
 	kindDuration             // time.Duration, written as "10s"
 	kindList                 // []string, appended across sources
+	kindMap                  // map[string]string, such as node_meta
 )
 
 // option is one config key and, if it has one, its flag. Files, -hcl
@@ -134,6 +136,14 @@ var options = []option{
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
 		check: func(v any) error { return checkLogLevel(v.(string)) }},
+	{key: "node_meta", kind: kindMap,
+		set: func(c *Config, v any) {
+			m := make(map[string]string, len(c.NodeMeta))
+			maps.Copy(m, c.NodeMeta)
+			maps.Copy(m, v.(map[string]string))
+			c.NodeMeta = m
+		},
+		check: func(v any) error { return checkNodeMeta(v.(map[string]string)) }},
 	{key: "node_name", flag: "node", kind: kindString,
 		usage: "node `name`, without spaces or dots (default: short hostname)",
 		set:   func(c *Config, v any) { c.NodeName = v.(string) },
@@ -218,6 +228,24 @@ var options = []option{
 			}
 			return nil
 		}},
+	{key: "telemetry.disable_hostname", kind: kindBool,
+		set: func(c *Config, v any) { c.Telemetry.DisableHostname = v.(bool) }},
+	{key: "telemetry.filter_default", kind: kindBool,
+		set: func(c *Config, v any) { c.Telemetry.FilterDefault = v.(bool) }},
+	{key: "telemetry.metrics_prefix", kind: kindString,
+		set:   func(c *Config, v any) { c.Telemetry.MetricsPrefix = v.(string) },
+		check: func(v any) error { return checkMetricsPrefix(v.(string)) }},
+	{key: "telemetry.prefix_filter", kind: kindList,
+		set:   func(c *Config, v any) { c.Telemetry.PrefixFilter = append(c.Telemetry.PrefixFilter, v.([]string)...) },
+		check: func(v any) error { return checkPrefixFilter(v.([]string)) }},
+	{key: "telemetry.prometheus_retention_time", kind: kindDuration,
+		set: func(c *Config, v any) { c.Telemetry.PrometheusRetentionTime = v.(time.Duration) },
+		check: func(v any) error {
+			if v.(time.Duration) < 0 {
+				return fmt.Errorf("must not be negative")
+			}
+			return nil
+		}},
 	{key: "ui", flag: "ui", kind: kindBool,
 		usage: "serve the web UI",
 		set:   func(c *Config, v any) { c.UI = v.(bool) }},
@@ -239,16 +267,6 @@ func lookupKey(key string) *option {
 		}
 	}
 	return nil
-}
-
-// isSection reports whether key names an object of keys, such as "ports".
-func isSection(key string) bool {
-	for _, o := range options {
-		if strings.HasPrefix(o.key, key+".") {
-			return true
-		}
-	}
-	return false
 }
 
 // sortedKeys returns m's keys in order, so errors are deterministic.

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -191,6 +193,60 @@ func checkEncryptKey(s string) error {
 	}
 	if n := len(key); n != 16 && n != 24 && n != 32 {
 		return fmt.Errorf("must decode to 16, 24 or 32 bytes, not %d", n)
+	}
+	return nil
+}
+
+// Node metadata bounds, Consul's.
+const (
+	maxNodeMetaPairs    = 64
+	maxNodeMetaKeyLen   = 128
+	maxNodeMetaValueLen = 512
+)
+
+// checkNodeMeta applies Consul's rules to node_meta: at most 64 pairs,
+// keys of letters, digits, - and _ up to 128 bytes and not starting with
+// the reserved "consul-", values up to 512 bytes.
+func checkNodeMeta(m map[string]string) error {
+	if len(m) > maxNodeMetaPairs {
+		return fmt.Errorf("must have at most %d pairs, has %d", maxNodeMetaPairs, len(m))
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch {
+		case k == "" || len(k) > maxNodeMetaKeyLen:
+			return fmt.Errorf("key %q must be 1-%d bytes long", k, maxNodeMetaKeyLen)
+		case strings.ContainsFunc(k, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+		}):
+			return fmt.Errorf("key %q may contain only letters, digits, - and _", k)
+		case strings.HasPrefix(k, "consul-"):
+			return fmt.Errorf("key %q uses the reserved prefix \"consul-\"", k)
+		case len(m[k]) > maxNodeMetaValueLen:
+			return fmt.Errorf("value of %q must be at most %d bytes", k, maxNodeMetaValueLen)
+		}
+	}
+	return nil
+}
+
+// checkMetricsPrefix accepts "" or a name that starts with a letter or _
+// and holds letters, digits, _, . and - (the last two become _ in
+// Prometheus names).
+func checkMetricsPrefix(s string) error {
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '.' || r == '-')) {
+			return errors.New("must start with a letter or _ and hold only letters, digits, _, . and -")
+		}
+	}
+	return nil
+}
+
+// checkPrefixFilter accepts entries of "+prefix" or "-prefix".
+func checkPrefixFilter(list []string) error {
+	for _, f := range list {
+		if len(f) < 2 || (f[0] != '+' && f[0] != '-') {
+			return fmt.Errorf("entry %q must be \"+prefix\" to keep or \"-prefix\" to drop", f)
+		}
 	}
 	return nil
 }

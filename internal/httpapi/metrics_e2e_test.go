@@ -11,11 +11,12 @@ import (
 )
 
 // TestAgentMetrics: /v1/agent/metrics serves Prometheus text with
-// ?format=prometheus, counting the requests made before it, and Consul's
-// JSON shape otherwise, which the official client decodes.
+// ?format=prometheus, counting the requests made before it under
+// Concord's and Consul's names, and Consul's JSON shape otherwise, which
+// the official client decodes.
 func TestAgentMetrics(t *testing.T) {
 	t.Parallel()
-	ta := testutil.StartAgent(t, "", nil)
+	ta := testutil.StartAgent(t, "", func(c *config.Config) { c.Telemetry.DisableHostname = true })
 	c := newConsulClient(t, ta.HTTPAddr(), nil)
 	for i := 0; i < 3; i++ {
 		mustPut(t, c, "metrics/k", "v")
@@ -33,9 +34,17 @@ func TestAgentMetrics(t *testing.T) {
 	}
 	for _, want := range []string{
 		`concord_http_requests_total{code="200",method="PUT",route="/v1/kv/{key...}"} 3`,
-		"concord_raft_leader 1",
 		"concord_http_request_duration_seconds_bucket",
 		"go_goroutines",
+		// Consul's names: Raft (from hashicorp/raft), KV, the HTTP API,
+		// the server and the Go runtime.
+		"# TYPE consul_raft_apply counter",
+		"consul_raft_commitTime",
+		"consul_kvs_apply_count 3",
+		`consul_api_http_count{method="PUT",path="v1.kv._"} 3`,
+		"consul_server_isLeader 1",
+		"consul_raft_applied_index ",
+		"consul_runtime_alloc_bytes ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Prometheus metrics lack %q", want)
@@ -48,7 +57,7 @@ func TestAgentMetrics(t *testing.T) {
 	}
 	found := false
 	for _, g := range info.Gauges {
-		if g.Name == "concord_raft_leader" && g.Value == 1 {
+		if g.Name == "consul_server_isLeader" && g.Value == 1 {
 			found = true
 		}
 	}

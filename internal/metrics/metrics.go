@@ -1,30 +1,70 @@
-// Package metrics holds the agent's Prometheus registry: request counters
-// and latencies reported by the HTTP layer, gauges read from the server on
-// each scrape, and Go runtime figures. It serves them at
+// Package metrics holds the agent's Prometheus registry and serves it at
 // /v1/agent/metrics, as Prometheus text (?format=prometheus) or as Consul's
 // JSON shape.
+//
+// Two families of names live in it:
+//
+//   - Consul's names, so that dashboards and alerts written for Consul
+//     work: consul_raft_apply, consul_kvs_apply, consul_catalog_register,
+//     consul_runtime_alloc_bytes, consul_server_isLeader... They go through
+//     armon/go-metrics and its Prometheus sink, as Consul's do, so they
+//     take telemetry's metrics_prefix ("consul"), the hostname in gauge
+//     names unless disable_hostname, prefix_filter, and the same types
+//     (timers are summaries in milliseconds, counters have no _total).
+//     Raft, Serf and memberlist report only through go-metrics' global
+//     instance; New points it at one sink shared by the process, so with
+//     several agents in one process (tests) each shows the union.
+//   - Concord's own, with no Consul counterpart, named concord_...:
+//     HTTP request counts and latencies by route, the local service and
+//     check counts, the Raft commit index and the state store index.
+//     telemetry's settings do not touch them. The Go runtime and process
+//     collectors add the usual go_... and process_... series.
 package metrics
 
 import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
+	gometrics "github.com/armon/go-metrics"
+	gmprom "github.com/armon/go-metrics/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// Options are the telemetry settings (config.Telemetry).
+type Options struct {
+	Prefix          string        // metrics_prefix of Consul's names; "" for none
+	DisableHostname bool          // keep the hostname out of gauge names
+	Retention       time.Duration // how long a series not updated stays; 0 keeps all
+	BlockUnlisted   bool          // drop what PrefixFilter does not keep (!filter_default)
+	PrefixFilter    []string      // "+prefix" keeps, "-prefix" drops
+}
 
 // Metrics is one agent's registry. Its methods are safe for concurrent use.
 type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	gm       *gometrics.Metrics // Consul's names, into the agent's own sink
+
+	mu     sync.Mutex    // serializes refresh
+	gauges []consulGauge // guarded by mu
 }
 
-// New returns a registry with the Go runtime and process collectors.
-func New() *Metrics {
+// consulGauge is a gauge under Consul's name, read at each scrape.
+type consulGauge struct {
+	key []string // such as {"raft", "applied_index"}
+	fn  func() float64
+}
+
+// New returns a registry with the Go runtime and process collectors, and
+// points go-metrics' global instance (Raft, Serf, memberlist) at it.
+func New(o Options) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -39,18 +79,115 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	conf := gometrics.DefaultConfig(o.Prefix)
+	conf.EnableHostname = !o.DisableHostname
+	conf.EnableRuntimeMetrics = false // emitted at each scrape instead, without a goroutine
+	conf.FilterDefault = !o.BlockUnlisted
+	for _, f := range o.PrefixFilter {
+		if rest, ok := strings.CutPrefix(f, "+"); ok {
+			conf.AllowedPrefixes = append(conf.AllowedPrefixes, rest)
+		} else if rest, ok := strings.CutPrefix(f, "-"); ok {
+			conf.BlockedPrefixes = append(conf.BlockedPrefixes, rest)
+		}
+	}
+	sink, err := gmprom.NewPrometheusSinkFrom(gmprom.PrometheusOpts{
+		Name: "concord_agent_sink", Expiration: o.Retention, Registerer: m.reg})
+	if err != nil {
+		panic("metrics: " + err.Error()) // a fresh registry has nothing to clash with
+	}
+	m.gm, _ = gometrics.New(conf, sink) // New never fails
+	shared := processSink(o.Retention)
+	m.reg.MustRegister(shared)
+	_, _ = gometrics.NewGlobal(conf, shared)
 	return m
 }
 
-// ObserveHTTP records one finished request.
+// process is the sink of go-metrics' global instance, made once: Raft,
+// Serf and memberlist report to the global only.
+var process struct {
+	once sync.Once
+	sink *gmprom.PrometheusSink
+}
+
+// processSink returns the process-wide sink, made with the first
+// caller's retention.
+func processSink(retention time.Duration) *gmprom.PrometheusSink {
+	process.once.Do(func() {
+		// The sink registers itself; it is collected through each
+		// agent's registry instead, so give it one of its own.
+		sink, err := gmprom.NewPrometheusSinkFrom(gmprom.PrometheusOpts{
+			Name: "concord_process_sink", Expiration: retention, Registerer: prometheus.NewRegistry()})
+		if err != nil {
+			panic("metrics: " + err.Error())
+		}
+		process.sink = sink
+	})
+	return process.sink
+}
+
+// consulTimers maps the routes of Consul's timed write endpoints to the
+// name Consul gives their timer. Consul times them in the server's RPC
+// endpoint; Concord in the HTTP API of the agent that took the request.
+var consulTimers = map[string][]string{
+	"PUT /v1/kv/{key...}":          {"kvs", "apply"},
+	"DELETE /v1/kv/{key...}":       {"kvs", "apply"},
+	"PUT /v1/txn":                  {"txn", "apply"},
+	"PUT /v1/catalog/register":     {"catalog", "register"},
+	"PUT /v1/catalog/deregister":   {"catalog", "deregister"},
+	"PUT /v1/session/create":       {"session", "apply"},
+	"PUT /v1/session/destroy/{id}": {"session", "apply"},
+}
+
+// ObserveHTTP records one finished request: Concord's request counter and
+// latency histogram, Consul's api.http timer (labels method and path, as
+// "v1.kv._"), and the endpoint's own Consul timer if it has one.
 func (m *Metrics) ObserveHTTP(method, route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+	ms := float32(d) / float32(time.Millisecond)
+	m.gm.AddSampleWithLabels([]string{"api", "http"}, ms,
+		[]gometrics.Label{{Name: "method", Value: method}, {Name: "path", Value: apiPath(route)}})
+	if key, ok := consulTimers[method+" "+route]; ok {
+		m.gm.AddSample(key, ms)
+	}
 }
 
-// Gauge registers a gauge whose value fn reads at each scrape.
+// apiPath turns a route pattern into Consul's path label: dots for
+// slashes and _ for each parameter ("/v1/kv/{key...}" is "v1.kv._").
+func apiPath(route string) string {
+	parts := strings.Split(strings.Trim(route, "/"), "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "{") {
+			parts[i] = "_"
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// Gauge registers a gauge of Concord's own, whose value fn reads at each
+// scrape; name is the full Prometheus name (concord_...).
 func (m *Metrics) Gauge(name, help string, fn func() float64) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+}
+
+// ConsulGauge registers a gauge under Consul's name, given dotted without
+// the prefix ("raft.applied_index"), whose value fn reads at each scrape.
+func (m *Metrics) ConsulGauge(key string, fn func() float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gauges = append(m.gauges, consulGauge{key: strings.Split(key, "."), fn: fn})
+}
+
+// refresh sets the Consul-named gauges, runtime figures included, just
+// before a scrape.
+func (m *Metrics) refresh() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gm.EmitRuntimeStats() // runtime.alloc_bytes, runtime.num_goroutines...
+	for _, g := range m.gauges {
+		m.gm.SetGauge(g.key, float32(g.fn()))
+	}
 }
 
 // Handler serves the registry: Prometheus text with ?format=prometheus,
@@ -58,6 +195,7 @@ func (m *Metrics) Gauge(name, help string, fn func() float64) {
 func (m *Metrics) Handler() http.Handler {
 	prom := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.refresh()
 		if r.URL.Query().Get("format") == "prometheus" {
 			prom.ServeHTTP(w, r)
 			return
@@ -111,6 +249,9 @@ func (m *Metrics) summary() (*summary, error) {
 				s.Counters = append(s.Counters, p)
 			case mt.Histogram != nil:
 				p.Value = mt.GetHistogram().GetSampleSum()
+				s.Samples = append(s.Samples, p)
+			case mt.Summary != nil:
+				p.Value = mt.GetSummary().GetSampleSum()
 				s.Samples = append(s.Samples, p)
 			}
 		}

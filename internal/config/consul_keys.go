@@ -1,0 +1,259 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Consul's agent configuration has many keys Concord does not act on. So
+// that a Consul config file loads unchanged, every documented key is known
+// here, in one of two kinds of family:
+//
+//   - pending: a feature Concord has not built yet (ACLs, TLS, limits...).
+//     The keys are listed one by one, so a typo inside `acl { }` is still
+//     an unknown key, and each family says what is not in effect.
+//   - ignored: a feature out of Concord's scope (service mesh, Enterprise,
+//     statsd...). A pattern ending in ".*" takes the whole block, whatever
+//     it holds.
+//
+// Each source that sets keys of a family gets ONE warning line for that
+// family, naming the keys (see familyWarnings).
+
+// family is a group of Consul keys that Concord accepts without honouring.
+type family struct {
+	keys    []string // dotted keys; "x.*" is x and all below it; "x.y_*" a name prefix
+	ignored bool     // out of scope for good, rather than not built yet
+	why     string   // the rest of the warning, after "ignored: " or "not yet in effect: "
+}
+
+// families lists the Consul keys that are accepted with a warning. Keys
+// Concord honours are in options; one in both (node_meta) is parsed into
+// Config and warned about.
+var families = []family{
+	{why: "Concord has no ACLs yet, so every request is allowed", keys: words(`
+		acl.enabled acl.default_policy acl.down_policy acl.policy_ttl acl.role_ttl acl.token_ttl
+		acl.enable_key_list_policy acl.enable_token_persistence acl.enable_token_replication
+		acl.tokens.initial_management acl.tokens.master acl.tokens.agent acl.tokens.agent_recovery
+		acl.tokens.agent_master acl.tokens.default acl.tokens.replication acl.tokens.dns
+		acl.tokens.config_file_service_registration
+		acl_agent_master_token acl_agent_token acl_datacenter acl_default_policy acl_down_policy
+		acl_enable_key_list_policy acl_master_token acl_replication_token acl_ttl acl_token
+		enable_acl_replication`)},
+	{why: "Concord has no TLS yet: HTTP, DNS, RPC and gossip are plain text (use encrypt for gossip)",
+		keys: append(tlsKeys(), words(`
+		ports.https ports.grpc_tls addresses.https addresses.grpc_tls
+		ca_file ca_path cert_file key_file tls_cipher_suites tls_min_version tls_prefer_server_cipher_suites
+		verify_incoming verify_incoming_https verify_incoming_rpc verify_outgoing verify_server_hostname
+		enable_agent_tls_for_checks`)...)},
+	{why: "Concord's request and connection limits are fixed for now", keys: words(`
+		limits.http_max_conns_per_client limits.https_handshake_timeout limits.rpc_client_timeout
+		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_max_conns_per_client limits.rpc_rate
+		limits.kv_max_value_size limits.txn_max_req_len
+		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
+	{why: "node metadata is checked but not yet published to the catalog", keys: words(`node_meta.*`)},
+	{why: "Concord's autopilot only removes dead servers (autopilot.cleanup_dead_servers)", keys: words(`
+		autopilot.last_contact_threshold autopilot.max_trailing_logs autopilot.min_quorum
+		autopilot.server_stabilization_time`)},
+	{why: "Concord's Raft timing is set by performance.raft_multiplier only", keys: words(`
+		performance.leave_drain_time performance.rpc_hold_timeout
+		raft_protocol raft_snapshot_threshold raft_snapshot_interval raft_trailing_logs
+		raft_logstore.disable_log_cache raft_logstore.verification.enabled raft_logstore.verification.interval
+		raft_logstore.boltdb.no_freelist_sync raft_logstore.wal.segment_size_mb raft_boltdb.*`)},
+	{why: "Concord's DNS interface does not have these settings yet", keys: words(`
+		dns_config.a_record_limit dns_config.disable_compression dns_config.recursor_strategy
+		dns_config.enable_additional_node_meta_txt dns_config.use_cache dns_config.cache_max_age
+		dns_config.soa.refresh dns_config.soa.retry dns_config.soa.expire dns_config.soa.min_ttl
+		dns_config.service_ttl.*`)},
+	{why: "Concord has one datacenter per cluster for now: no WAN federation", keys: words(`
+		primary_datacenter advertise_addr_wan advertise_addr_wan_ipv4 advertise_addr_wan_ipv6
+		retry_join_wan start_join_wan retry_interval_wan retry_max_wan reconnect_timeout_wan
+		translate_wan_addrs gossip_wan.*`)},
+	{why: "Concord's gossip settings are encrypt and gossip_lan's probe and interval keys", keys: words(`
+		gossip_lan.gossip_nodes gossip_lan.retransmit_mult encrypt_verify_incoming encrypt_verify_outgoing
+		disable_keyring_file serf_lan serf_wan serf_lan_allowed_cidrs serf_wan_allowed_cidrs
+		advertise_reconnect_timeout`)},
+	{why: "Concord's HTTP, DNS and gRPC listeners bind client_addr", keys: words(`
+		addresses.dns addresses.http addresses.grpc advertise_addr_ipv4 advertise_addr_ipv6
+		tagged_addresses.* unix_sockets.group unix_sockets.mode unix_sockets.user`)},
+	{why: "Concord's HTTP API does not have these settings yet", keys: words(`
+		http_config.block_endpoints http_config.allow_write_http_from http_config.response_headers.*
+		http_config.use_cache http_config.max_header_bytes disable_http_unprintable_char_filter
+		default_query_time max_query_time discovery_max_stale
+		cache.entry_fetch_max_burst cache.entry_fetch_rate rpc.enable_streaming use_streaming_backend`)},
+	{why: "Concord logs to stderr at log_level only", keys: words(`
+		log_json log_file log_rotate_duration log_rotate_bytes log_rotate_max_files log_sublevels.*
+		enable_syslog syslog_facility pid_file`)},
+	{why: "Concord's check runner does not have these settings yet", keys: words(`
+		check_output_max_size check_update_interval discard_check_output`)},
+	{why: "Concord's agent does not have these settings yet", keys: words(`
+		leave_on_terminate skip_leave_on_interrupt rejoin_after_leave retry_max auto_reload_config
+		node_id disable_host_node_id disable_coordinates protocol server_name
+		disable_update_check disable_anonymous_signature`)},
+	{why: "Concord's web UI has no such settings yet", keys: words(`
+		ui_dir ui_content_path ui_config.dir ui_config.content_path ui_config.metrics_provider
+		ui_config.metrics_provider_files ui_config.metrics_provider_options_json ui_config.metrics_proxy.*
+		ui_config.dashboard_url_templates.*`)},
+	{why: "Concord exports Prometheus metrics only; this setting is not built yet", keys: words(`
+		telemetry.enable_host_metrics telemetry.disable_per_tenancy_usage_metrics`)},
+
+	{ignored: true, why: "Concord has no service mesh (Connect)", keys: words(`
+		connect.* ports.proxy_min_port ports.proxy_max_port ports.sidecar_min_port ports.sidecar_max_port
+		ports.expose_min_port ports.expose_max_port enable_central_service_config config_entries.*
+		xds.* primary_gateways primary_gateways_interval locality.*`)},
+	{ignored: true, why: "Concord has no auto_encrypt (its certificates come from Connect's CA)", keys: words(`auto_encrypt.*`)},
+	{ignored: true, why: "Concord has no auto_config", keys: words(`auto_config.*`)},
+	{ignored: true, why: "Concord has no cluster peering", keys: words(`peering.*`)},
+	{ignored: true, why: "Consul Enterprise features are out of Concord's scope", keys: words(`
+		audit.* read_replica non_voting_server segment segments.* partition license_path reporting.*
+		acl.msp_disable_bootstrap acl.tokens.managed_service_provider.* dns_config.prefer_namespace
+		autopilot.disable_upgrade_migration autopilot.redundancy_zone_tag autopilot.upgrade_version_tag`)},
+	{ignored: true, why: "Concord exports metrics to Prometheus only (telemetry.prometheus_retention_time)", keys: words(`
+		telemetry.statsd_address telemetry.statsite_address telemetry.dogstatsd_addr telemetry.dogstatsd_tags
+		telemetry.circonus_* telemetry.retry_failed_connection`)},
+	{ignored: true, why: "Concord has no HCP link", keys: words(`cloud.*`)},
+	{ignored: true, why: "it configures Consul Enterprise's snapshot agent, not the agent", keys: words(`snapshot_agent.*`)},
+	{ignored: true, why: "Concord has no experiments to enable", keys: words(`experiments`)},
+}
+
+// words splits a whitespace-separated list.
+func words(s string) []string { return strings.Fields(s) }
+
+// tlsKeys lists the keys of the tls block: the same settings under each
+// of its four sections.
+func tlsKeys() []string {
+	var keys []string
+	for _, section := range words("defaults internal_rpc https grpc") {
+		for _, k := range words(`ca_file ca_path cert_file key_file tls_min_version tls_cipher_suites
+			verify_incoming verify_outgoing verify_server_hostname use_auto_cert`) {
+			keys = append(keys, "tls."+section+"."+k)
+		}
+	}
+	return keys
+}
+
+// matchKey reports whether the dotted key is matched by pattern (see
+// family.keys).
+func matchKey(pattern, key string) bool {
+	if base, ok := strings.CutSuffix(pattern, ".*"); ok {
+		return key == base || strings.HasPrefix(key, base+".")
+	}
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(key, prefix)
+	}
+	return key == pattern
+}
+
+// lookupFamily returns the index of the family that accepts key, or -1.
+func lookupFamily(key string) int {
+	for i, f := range families {
+		for _, p := range f.keys {
+			if matchKey(p, key) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// knownKeys returns every key Concord knows, honoured or not, with the
+// patterns' wildcards cut off, for sections and suggestions.
+func knownKeys() []string {
+	var keys []string
+	for _, o := range options {
+		keys = append(keys, strings.TrimSuffix(o.key, ".*"))
+	}
+	for _, f := range families {
+		for _, p := range f.keys {
+			keys = append(keys, strings.TrimRight(p, ".*"))
+		}
+	}
+	return keys
+}
+
+// familyWarnings returns one line per family whose keys a source set, in
+// the order of families: "<source>: <keys>: ignored: <why>".
+func familyWarnings(source string, used map[int][]string) []string {
+	var lines []string
+	for i, f := range families {
+		keys := used[i]
+		if len(keys) == 0 {
+			continue
+		}
+		what := "accepted but not yet in effect"
+		if f.ignored {
+			what = "ignored"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s: %s: %s", source, strings.Join(keys, ", "), what, f.why))
+	}
+	return lines
+}
+
+// unknownKey returns the error for a key no table knows, suggesting the
+// nearest known key when one is close: the same name in another block
+// (telemetry.disable_hostname for disable_hostname), or a sibling within
+// a small edit distance (data_dir for dta_dir).
+func unknownKey(key string) error {
+	if s := suggest(key); s != "" {
+		return fmt.Errorf("unknown key %q (did you mean %q?)", key, s)
+	}
+	return fmt.Errorf("unknown key %q", key)
+}
+
+func suggest(key string) string {
+	parent, name := splitKey(key)
+	var elsewhere, near string
+	nearDist := len(name)/3 + 1 // a third of the name may be wrong, one byte always
+	for _, k := range knownKeys() {
+		kp, kn := splitKey(k)
+		switch {
+		case kn == name && kp != parent:
+			if elsewhere == "" || len(k) < len(elsewhere) {
+				elsewhere = k
+			}
+		case kp == parent:
+			if d := editDistance(name, kn); d < nearDist {
+				near, nearDist = k, d
+			}
+		}
+	}
+	if elsewhere != "" {
+		return elsewhere
+	}
+	return near
+}
+
+// splitKey splits "a.b.c" into "a.b" and "c".
+func splitKey(key string) (parent, name string) {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[:i], key[i+1:]
+	}
+	return "", key
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// isKnownSection reports whether key is a block holding known keys, such
+// as "ports" or "acl.tokens".
+func isKnownSection(key string) bool {
+	return slices.ContainsFunc(knownKeys(), func(k string) bool { return strings.HasPrefix(k, key+".") })
+}
