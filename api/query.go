@@ -6,6 +6,7 @@ import "time"
 type QueryOptions struct {
 	Datacenter        string
 	AllowStale        bool          // ?stale: any server may answer
+	MaxStale          time.Duration // ?max_stale: with AllowStale, a server that last heard from the leader longer ago forwards the read there
 	RequireConsistent bool          // ?consistent: the leader checks it still leads
 	MinQueryIndex     uint64        // ?index: block until the result index passes it
 	MaxQueryTime      time.Duration // ?wait: how long to block at most

@@ -117,6 +117,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			RaftMultiplier:    cfg.RaftMultiplier,
 			DeadServerGrace:   grace,
 			Fast:              cfg.DevMode,
+			ReadFault:         cfg.TestReadFault,
 			Logger:            logger.With("component", "server"),
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +30,16 @@ func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) 
 	}
 	if err := h.checkDC(q); err != nil {
 		return nil, err
+	}
+	// ?max_stale implies ?stale, as in Consul: any server answers unless it
+	// has not heard from the leader for longer than that.
+	if v := q.Get("max_stale"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, badRequest(fmt.Sprintf("Invalid max_stale value %q", v))
+		}
+		opts.MaxStale = d
+		opts.AllowStale = opts.AllowStale || d > 0
 	}
 	if opts.AllowStale && opts.RequireConsistent {
 		return nil, badRequest("Cannot specify ?stale with ?consistent, conflicting semantics.")

@@ -373,9 +373,9 @@ func (s *Server) removeDeadServers(members []Member) {
 
 // RaftConfiguration answers /v1/operator/raft/configuration from this
 // server's view.
-func (s *Server) RaftConfiguration(_ context.Context, q *api.QueryOptions) (*api.RaftConfiguration, api.QueryMeta, error) {
+func (s *Server) RaftConfiguration(ctx context.Context, q *api.QueryOptions) (*api.RaftConfiguration, api.QueryMeta, error) {
 	var m api.QueryMeta
-	mode, err := s.checkRead(q)
+	mode, err := s.checkRead(ctx, q)
 	if err != nil {
 		return nil, m, err
 	}
@@ -439,5 +439,15 @@ func (s *Server) TransferLeadership() error {
 	if peers, err := s.Peers(); err != nil || len(peers) < 2 {
 		return err // alone: there is no one to hand over to
 	}
-	return s.raft.LeadershipTransfer().Error()
+	// The chosen follower stands for election at once, ahead of the
+	// timeout the read lease counts on: no lease from here on.
+	s.lease.suspend()
+	err := s.raft.LeadershipTransfer().Error()
+	if err != nil {
+		// The follower may have been told to stand already; by the time two
+		// heartbeat timeouts have passed, its election has either deposed
+		// this server or failed.
+		s.lease.resumeAfter(2 * s.raft.ReloadableConfig().HeartbeatTimeout)
+	}
+	return err
 }

@@ -2,8 +2,7 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"os"
+	"errors"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -53,28 +52,76 @@ func (e endpoint) target(ctx context.Context, stale bool) (rpc.Store, error) {
 	}
 }
 
+// read returns where a read with q goes: this server for ?stale (unless
+// it has not heard from the leader within ?max_stale), else the leader.
 func (e endpoint) read(ctx context.Context, q *api.QueryOptions) (rpc.Store, error) {
-	if unsafeStaleDefault && q != nil && !q.RequireConsistent {
-		q.AllowStale = true // a fault on purpose, for test/chaos only: see unsafeStaleDefault
+	if e.s.cfg.ReadFault == ReadFaultStaleDefault && q != nil && !q.RequireConsistent {
+		q.AllowStale = true // a fault on purpose, for test/chaos only: see Config.ReadFault
 	}
-	return e.target(ctx, q != nil && q.AllowStale)
+	return e.target(ctx, q != nil && q.AllowStale && !e.s.tooStale(q.MaxStale))
 }
 
-// unsafeStaleDefault breaks default reads on purpose, for one test only:
-// test/chaos starts servers with CONCORD_TEST_UNSAFE_STALE_DEFAULT=1 to show
-// that its linearizability checker catches stale reads. With it, a default
-// read is answered from the local store as if ?stale were given, which is
-// not linearizable. It is read once, at process start, and announced on
-// stderr; nothing else sets it.
-var unsafeStaleDefault = os.Getenv("CONCORD_TEST_UNSAFE_STALE_DEFAULT") == "1"
-
-func init() {
-	if unsafeStaleDefault {
-		fmt.Fprintln(os.Stderr, "WARNING: CONCORD_TEST_UNSAFE_STALE_DEFAULT=1: default reads are served stale (test fault)")
+// tooStale reports whether this server, a follower, last heard from the
+// leader longer than maxStale ago (never, when maxStale is 0).
+func (s *Server) tooStale(maxStale time.Duration) bool {
+	if maxStale <= 0 || s.raft.State() == raft.Leader {
+		return false
 	}
+	last := s.raft.LastContact()
+	return last.IsZero() || time.Since(last) > maxStale
 }
 
 func (e endpoint) write(ctx context.Context) (rpc.Store, error) { return e.target(ctx, false) }
+
+// settle runs call and, while it fails with errUnconfirmed (this server
+// answered as leader, but a quorum no longer follows it), runs it again
+// until Raft has noticed and call goes to the new leader, for up to
+// holdTimeout. An unconfirmed call did nothing, so running it again is safe.
+func settle[T any](ctx context.Context, e endpoint, call func() (T, error)) (T, error) {
+	deadline := time.Now().Add(holdTimeout)
+	for {
+		v, err := call()
+		if !errors.Is(err, errUnconfirmed) || time.Now().After(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-e.s.shutdownCh:
+			return v, api.ErrShuttingDown
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// readVia runs a read on the server that must answer it (see read).
+func readVia[T any](ctx context.Context, e endpoint, q *api.QueryOptions,
+	call func(rpc.Store) (T, api.QueryMeta, error)) (T, api.QueryMeta, error) {
+	var m api.QueryMeta
+	v, err := settle(ctx, e, func() (T, error) {
+		var zero T
+		t, err := e.read(ctx, q)
+		if err != nil {
+			return zero, err
+		}
+		var v T
+		v, m, err = call(t)
+		return v, err
+	})
+	return v, m, err
+}
+
+// writeVia runs a write on the leader.
+func writeVia[T any](ctx context.Context, e endpoint, call func(rpc.Store) (T, error)) (T, error) {
+	return settle(ctx, e, func() (T, error) {
+		t, err := e.write(ctx)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return call(t)
+	})
+}
 
 // leaderCaller sends calls to whoever leads now. A read that fails on the
 // way (the leader died) is tried again on the next leader; a write is only
@@ -114,195 +161,120 @@ func (c leaderCaller) Call(ctx context.Context, method string, read bool, args, 
 }
 
 func (e endpoint) KVApply(ctx context.Context, op *api.KVTxnOp) (bool, error) {
-	t, err := e.write(ctx)
-	if err != nil {
-		return false, err
-	}
-	return t.KVApply(ctx, op)
+	return writeVia(ctx, e, func(t rpc.Store) (bool, error) { return t.KVApply(ctx, op) })
 }
 
 func (e endpoint) KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.KVGet(ctx, q, key)
+	return readVia(ctx, e, q, func(t rpc.Store) (*api.KVPair, api.QueryMeta, error) { return t.KVGet(ctx, q, key) })
 }
 
 func (e endpoint) KVList(ctx context.Context, q *api.QueryOptions, prefix string) ([]*api.KVPair, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.KVList(ctx, q, prefix)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.KVPair, api.QueryMeta, error) { return t.KVList(ctx, q, prefix) })
 }
 
 func (e endpoint) KVKeys(ctx context.Context, q *api.QueryOptions, prefix, sep string) ([]string, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.KVKeys(ctx, q, prefix, sep)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]string, api.QueryMeta, error) { return t.KVKeys(ctx, q, prefix, sep) })
 }
 
 func (e endpoint) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp) (*api.TxnResponse, api.QueryMeta, error) {
-	t, err := e.target(ctx, q != nil && q.AllowStale && rpc.TxnReadOnly(ops))
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.Txn(ctx, q, ops)
+	var m api.QueryMeta
+	v, err := settle(ctx, e, func() (*api.TxnResponse, error) {
+		stale := q != nil && q.AllowStale && rpc.TxnReadOnly(ops) && !e.s.tooStale(q.MaxStale)
+		t, err := e.target(ctx, stale)
+		if err != nil {
+			return nil, err
+		}
+		var v *api.TxnResponse
+		v, m, err = t.Txn(ctx, q, ops)
+		return v, err
+	})
+	return v, m, err
 }
 
 func (e endpoint) SessionCreate(ctx context.Context, sess *api.SessionEntry) (string, error) {
-	t, err := e.write(ctx)
-	if err != nil {
-		return "", err
-	}
-	return t.SessionCreate(ctx, sess)
+	return writeVia(ctx, e, func(t rpc.Store) (string, error) { return t.SessionCreate(ctx, sess) })
 }
 
 func (e endpoint) SessionDestroy(ctx context.Context, id string) error {
-	t, err := e.write(ctx)
-	if err != nil {
-		return err
-	}
-	return t.SessionDestroy(ctx, id)
+	_, err := writeVia(ctx, e, func(t rpc.Store) (struct{}, error) { return struct{}{}, t.SessionDestroy(ctx, id) })
+	return err
 }
 
 func (e endpoint) SessionRenew(ctx context.Context, id string) (*api.SessionEntry, error) {
-	t, err := e.write(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return t.SessionRenew(ctx, id)
+	return writeVia(ctx, e, func(t rpc.Store) (*api.SessionEntry, error) { return t.SessionRenew(ctx, id) })
 }
 
 func (e endpoint) SessionInfo(ctx context.Context, q *api.QueryOptions, id string) ([]*api.SessionEntry, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.SessionInfo(ctx, q, id)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.SessionEntry, api.QueryMeta, error) { return t.SessionInfo(ctx, q, id) })
 }
 
 func (e endpoint) SessionList(ctx context.Context, q *api.QueryOptions, node string) ([]*api.SessionEntry, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.SessionList(ctx, q, node)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.SessionEntry, api.QueryMeta, error) { return t.SessionList(ctx, q, node) })
 }
 
 func (e endpoint) CatalogRegister(ctx context.Context, req *api.CatalogRegistration) error {
-	t, err := e.write(ctx)
-	if err != nil {
-		return err
-	}
-	return t.CatalogRegister(ctx, req)
+	_, err := writeVia(ctx, e, func(t rpc.Store) (struct{}, error) { return struct{}{}, t.CatalogRegister(ctx, req) })
+	return err
 }
 
 func (e endpoint) CatalogDeregister(ctx context.Context, req *api.CatalogDeregistration) error {
-	t, err := e.write(ctx)
-	if err != nil {
-		return err
-	}
-	return t.CatalogDeregister(ctx, req)
+	_, err := writeVia(ctx, e, func(t rpc.Store) (struct{}, error) { return struct{}{}, t.CatalogDeregister(ctx, req) })
+	return err
 }
 
 func (e endpoint) CatalogNodes(ctx context.Context, q *api.QueryOptions) ([]*api.Node, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.CatalogNodes(ctx, q)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.Node, api.QueryMeta, error) { return t.CatalogNodes(ctx, q) })
 }
 
 func (e endpoint) NodeChecks(ctx context.Context, q *api.QueryOptions, node string) ([]*api.HealthCheck, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.NodeChecks(ctx, q, node)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.HealthCheck, api.QueryMeta, error) { return t.NodeChecks(ctx, q, node) })
 }
 
 func (e endpoint) CatalogServices(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.CatalogServices(ctx, q)
+	return readVia(ctx, e, q, func(t rpc.Store) (map[string][]string, api.QueryMeta, error) { return t.CatalogServices(ctx, q) })
 }
 
 func (e endpoint) CatalogService(ctx context.Context, q *api.QueryOptions, service string, tags []string) ([]*api.CatalogService, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.CatalogService(ctx, q, service, tags)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.CatalogService, api.QueryMeta, error) {
+		return t.CatalogService(ctx, q, service, tags)
+	})
 }
 
 func (e endpoint) CatalogNode(ctx context.Context, q *api.QueryOptions, node string) (*api.CatalogNode, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.CatalogNode(ctx, q, node)
+	return readVia(ctx, e, q, func(t rpc.Store) (*api.CatalogNode, api.QueryMeta, error) { return t.CatalogNode(ctx, q, node) })
 }
 
 func (e endpoint) HealthService(ctx context.Context, q *api.QueryOptions, service string, tags []string, passingOnly bool) ([]*api.ServiceEntry, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.HealthService(ctx, q, service, tags, passingOnly)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.ServiceEntry, api.QueryMeta, error) {
+		return t.HealthService(ctx, q, service, tags, passingOnly)
+	})
 }
 
 func (e endpoint) HealthChecks(ctx context.Context, q *api.QueryOptions, service string) ([]*api.HealthCheck, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.HealthChecks(ctx, q, service)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.HealthCheck, api.QueryMeta, error) { return t.HealthChecks(ctx, q, service) })
 }
 
 func (e endpoint) HealthState(ctx context.Context, q *api.QueryOptions, status string) ([]*api.HealthCheck, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.HealthState(ctx, q, status)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.HealthCheck, api.QueryMeta, error) { return t.HealthState(ctx, q, status) })
 }
 
 func (e endpoint) StreamAppend(ctx context.Context, topic string, value []byte) (uint64, error) {
-	t, err := e.write(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return t.StreamAppend(ctx, topic, value)
+	return writeVia(ctx, e, func(t rpc.Store) (uint64, error) { return t.StreamAppend(ctx, topic, value) })
 }
 
 func (e endpoint) StreamRead(ctx context.Context, q *api.QueryOptions, topic string, after uint64, limit int) ([]*api.StreamMessage, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.StreamRead(ctx, q, topic, after, limit)
+	return readVia(ctx, e, q, func(t rpc.Store) ([]*api.StreamMessage, api.QueryMeta, error) {
+		return t.StreamRead(ctx, q, topic, after, limit)
+	})
 }
 
 func (e endpoint) RaftConfiguration(ctx context.Context, q *api.QueryOptions) (*api.RaftConfiguration, api.QueryMeta, error) {
-	t, err := e.read(ctx, q)
-	if err != nil {
-		return nil, api.QueryMeta{}, err
-	}
-	return t.RaftConfiguration(ctx, q)
+	return readVia(ctx, e, q, func(t rpc.Store) (*api.RaftConfiguration, api.QueryMeta, error) { return t.RaftConfiguration(ctx, q) })
 }
 
 func (e endpoint) RaftRemovePeer(ctx context.Context, id, address string) error {
-	t, err := e.write(ctx)
-	if err != nil {
-		return err
-	}
-	return t.RaftRemovePeer(ctx, id, address)
+	_, err := writeVia(ctx, e, func(t rpc.Store) (struct{}, error) { return struct{}{}, t.RaftRemovePeer(ctx, id, address) })
+	return err
 }
 
 // Leader and Peers are this server's own view (any server answers them).

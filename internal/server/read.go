@@ -16,22 +16,20 @@ import (
 type queryFn func(ws memdb.WatchSet, st *state.Store) (uint64, error)
 
 // checkRead enforces q's datacenter and consistency mode, and says which
-// mode the read gets.
-func (s *Server) checkRead(q *api.QueryOptions) (string, error) {
+// mode the read gets. A default read needs the leader's lease (confirmed
+// with a quorum when it has run out), a ?consistent read a quorum round
+// that started after it arrived; either fails with errUnconfirmed when the
+// quorum no longer follows this server.
+func (s *Server) checkRead(ctx context.Context, q *api.QueryOptions) (string, error) {
 	if q.Datacenter != "" && q.Datacenter != s.cfg.Datacenter {
 		return "", api.ErrUnknownDC
 	}
+	mode := "leader"
 	switch {
 	case q.AllowStale:
 		return "stale", nil
 	case q.RequireConsistent:
-		if err := s.raft.VerifyLeader().Error(); err != nil {
-			return "", s.noLeaderError()
-		}
-		if !s.consistentReady.Load() {
-			return "", api.ErrNoLeader
-		}
-		return "consistent", nil
+		mode = "consistent"
 	}
 	if s.raft.State() != raft.Leader {
 		return "", s.noLeaderError()
@@ -42,24 +40,39 @@ func (s *Server) checkRead(q *api.QueryOptions) (string, error) {
 	if !s.consistentReady.Load() {
 		return "", api.ErrNoLeader
 	}
-	return "leader", nil
+	return mode, s.confirmRead(ctx, mode)
+}
+
+// confirmRead makes sure this server leads at the moment a read in mode
+// is answered.
+func (s *Server) confirmRead(ctx context.Context, mode string) error {
+	switch {
+	case mode == "stale":
+		return nil
+	case mode == "leader" && s.cfg.ReadFault == ReadFaultNoLease:
+		return nil // the fault on purpose: answer as Concord did before the lease
+	}
+	return s.lease.confirm(ctx, mode == "consistent")
 }
 
 // blockingQuery runs fn under q's consistency mode and, when q.MinQueryIndex
 // is set, re-runs it each time its WatchSet fires until the index passes
 // MinQueryIndex or the wait (plus jitter) ends. It fills m for the reply.
 // A timeout is not an error: the caller answers with the current result.
+// A result read after waking is confirmed again before it is answered, as
+// leadership may have moved while the query slept.
 func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.QueryMeta, fn queryFn) error {
-	mode, err := s.checkRead(q)
+	mode, err := s.checkRead(ctx, q)
 	if err != nil {
 		return err
 	}
+	wait := ctx
 	if q.MinQueryIndex > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, blockingWait(q.MaxQueryTime))
+		wait, cancel = context.WithTimeout(ctx, blockingWait(q.MaxQueryTime))
 		defer cancel()
 	}
-	for {
+	for woken := false; ; woken = true {
 		st := s.fsm.State()
 		var ws memdb.WatchSet // nil, which ignores Adds, unless the read blocks
 		if q.MinQueryIndex > 0 {
@@ -68,14 +81,17 @@ func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.
 		}
 		idx, err := fn(ws, st)
 		m.LastIndex = max(idx, 1) // never 0, so clients cannot spin
-		if err != nil || q.MinQueryIndex == 0 || m.LastIndex > q.MinQueryIndex {
-			s.fillMeta(m, mode)
-			return err
+		done := err != nil || q.MinQueryIndex == 0 || m.LastIndex > q.MinQueryIndex
+		if !done && ws.WatchCtx(wait) == nil {
+			continue
 		}
-		if ws.WatchCtx(ctx) != nil {
-			s.fillMeta(m, mode)
-			return nil
+		if woken && err == nil {
+			if err := s.confirmRead(ctx, mode); err != nil {
+				return err
+			}
 		}
+		s.fillMeta(m, mode)
+		return err
 	}
 }
 

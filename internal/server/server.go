@@ -83,6 +83,13 @@ type Config struct {
 	// Fast selects short Raft timers for a single in-memory dev server.
 	Fast bool
 
+	// ReadFault breaks the read path on purpose, for test/chaos only:
+	// ReadFaultStaleDefault answers default reads from the local store as
+	// if ?stale were given; ReadFaultNoLease lets the leader answer default
+	// reads without its lease (Concord before its read lease). "" in
+	// production.
+	ReadFault string
+
 	Logger *slog.Logger // non-nil
 }
 
@@ -91,6 +98,12 @@ type Config struct {
 const (
 	LogStoreWAL    = "wal"
 	LogStoreBoltDB = "boltdb"
+)
+
+// Read-path faults for test/chaos (Config.ReadFault).
+const (
+	ReadFaultStaleDefault = "stale-default"
+	ReadFaultNoLease      = "no-lease"
 )
 
 // Validate checks c.
@@ -106,6 +119,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("server: bootstrap_expect = %d must not be negative", c.BootstrapExpect)
 	case c.LogStore != "" && c.LogStore != LogStoreWAL && c.LogStore != LogStoreBoltDB:
 		return fmt.Errorf("server: unknown raft log store %q (want %q or %q)", c.LogStore, LogStoreWAL, LogStoreBoltDB)
+	case c.ReadFault != "" && c.ReadFault != ReadFaultStaleDefault && c.ReadFault != ReadFaultNoLease:
+		return fmt.Errorf("server: unknown read fault %q", c.ReadFault)
 	case c.Logger == nil:
 		return errors.New("server: logger is required")
 	}
@@ -127,6 +142,8 @@ type Server struct {
 	// consistentReady is set once this server, as leader, has applied every
 	// entry committed before its term (a barrier), so reads are current.
 	consistentReady atomic.Bool
+
+	lease readLease // the leader's read lease; see lease.go
 
 	timers sessionTimers // the leader's session TTL timers
 
@@ -158,7 +175,12 @@ func New(cfg Config) (*Server, error) {
 		s.closeStores()
 		return nil, err
 	}
-	s.rpcServer = rpc.NewServer(rpc.Handlers(s.Endpoint()))
+	handlers := rpc.Handlers(s.Endpoint())
+	handlers[leaderCheckMethod] = s.leaderCheckHandler
+	s.rpcServer = rpc.NewServer(handlers)
+	if cfg.ReadFault != "" {
+		s.logger.Warn("read path broken on purpose (test fault)", "read_fault", cfg.ReadFault)
+	}
 	go s.rpcServer.Serve(s.mux.RPCListener())
 	go s.monitorLeadership()
 	return s, nil
@@ -218,6 +240,7 @@ func (s *Server) startRaft() error {
 	s.closers = append(s.closers, s.transport.Close)
 
 	rc := s.raftConfig()
+	s.lease.init(s, rc.HeartbeatTimeout)
 	has, err := raft.HasExistingState(logs, stable, snaps)
 	if err != nil {
 		return fmt.Errorf("cannot read raft state: %w", err)
@@ -321,6 +344,7 @@ func (s *Server) monitorLeadership() {
 			return
 		case isLeader := <-s.leaderNotifyCh:
 			s.consistentReady.Store(false)
+			s.lease.reset()
 			stop()
 			s.timers.clear()
 			if !isLeader {
@@ -338,6 +362,7 @@ func (s *Server) monitorLeadership() {
 			s.startSessionTimers()
 			s.consistentReady.Store(true)
 			stopLeader = make(chan struct{})
+			go s.lease.keep(stopLeader)
 			go s.runLeaderTasks(stopLeader)
 			go s.runReconcile(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)

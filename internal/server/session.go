@@ -81,8 +81,8 @@ func (s *Server) SessionDestroy(_ context.Context, id string) error {
 
 // SessionRenew restarts a TTL session's timer on the leader and returns the
 // session; an unknown or expired session is a NotFoundError.
-func (s *Server) SessionRenew(_ context.Context, id string) (*api.SessionEntry, error) {
-	if _, err := s.checkRead(&api.QueryOptions{}); err != nil {
+func (s *Server) SessionRenew(ctx context.Context, id string) (*api.SessionEntry, error) {
+	if _, err := s.checkRead(ctx, &api.QueryOptions{}); err != nil {
 		return nil, err
 	}
 	_, sess, err := s.fsm.State().SessionGet(nil, id)

@@ -14,9 +14,12 @@
 //  3. No fenced write by a holder that had lost its lock may be applied:
 //     applied writes never go back to an older lock index.
 //
-// A test also starts the servers with a fault switched on on purpose
-// (default reads served stale by followers) and requires the checker to
-// find it. The short run takes about two minutes; -chaos.duration (or
+// Two tests pause the leader longer than the election timeout while
+// reads queue at it, and one isolates the leader while paused: no read may
+// be answered from the old term. Two more start the servers with a fault
+// switched on on purpose (-test-read-fault: default reads served stale by
+// followers; the leader answering without its read lease) and require the
+// checks to find it. The short run takes about two minutes; -chaos.duration (or
 // CONCORD_CHAOS_DURATION) makes each fault phase longer (make chaos).
 // Gossip does not go through the proxies, so a cut server still looks
 // alive to serf; only Raft and RPC are cut.

@@ -42,7 +42,12 @@ func kvKey(at int64, k int) string {
 // A ledger of writes to distinct keys runs alongside: every acknowledged
 // one must be there at the end.
 func TestKVLinearizableUnderFaults(t *testing.T) {
-	c := testutil.StartProxiedCluster(t, binary, 3)
+	var extra []string
+	if *readFaultFlag != "" {
+		extra = append(extra, "-test-read-fault="+*readFaultFlag)
+		t.Logf("servers run with -test-read-fault=%s: the history should not be linearizable", *readFaultFlag)
+	}
+	c := testutil.StartProxiedCluster(t, binary, 3, extra...)
 	r := runKV(t, c, phase(t, shortPhase), faultKinds(t), false)
 	t.Logf("%d operations checked (%d pending: failed or timed out), %s, in %v; check took %v: %s",
 		r.check.Ops, r.check.Pending, r.faults, r.ran.Round(time.Millisecond),
@@ -64,15 +69,14 @@ func TestKVLinearizableUnderFaults(t *testing.T) {
 }
 
 // TestCheckerFindsStaleReads starts the servers with a fault on purpose
-// (CONCORD_TEST_UNSAFE_STALE_DEFAULT=1: followers answer default reads from
+// (-test-read-fault=stale-default: followers answer default reads from
 // their own, possibly stale, state) and isolates a follower at a time
 // while the workload runs: the checker must find the history not
 // linearizable. It proves that the checks above can fail.
 func TestCheckerFindsStaleReads(t *testing.T) {
-	t.Setenv("CONCORD_TEST_UNSAFE_STALE_DEFAULT", "1") // inherited by the servers only
-	c := testutil.StartProxiedCluster(t, binary, 3)
+	c := testutil.StartProxiedCluster(t, binary, 3, "-test-read-fault=stale-default")
 	for _, s := range c.Servers() {
-		if !strings.Contains(s.Proc.Out.String(), "CONCORD_TEST_UNSAFE_STALE_DEFAULT=1") {
+		if !strings.Contains(s.Proc.Out.String(), "read_fault=stale-default") {
 			t.Fatalf("server %s did not announce the stale-read fault: the switch is not on", s.Name)
 		}
 	}

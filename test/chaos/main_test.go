@@ -24,6 +24,8 @@ var (
 		"how long each test's fault phase runs (default: CONCORD_CHAOS_DURATION, else a short run)")
 	faultsFlag = flag.String("chaos.faults", "",
 		"comma-separated faults the nemesis picks from (default: all of kill, pause, isolate-leader, split, isolate-follower)")
+	readFaultFlag = flag.String("chaos.read-fault", "",
+		"start TestKVLinearizableUnderFaults's servers with -test-read-fault=VALUE (stale-default or no-lease), to see the checker find it")
 	seedFlag = flag.Uint64("chaos.seed", 0,
 		"seed of the nemesis's choices (default: CONCORD_CHAOS_SEED, else random); timing still varies")
 )

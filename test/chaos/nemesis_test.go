@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/internal/testutil"
+	consul "github.com/hashicorp/consul/api"
 )
 
 // faultKind is one thing the nemesis does to the cluster.
@@ -22,10 +23,13 @@ const (
 	faultIsolateLeader faultKind = "isolate-leader"   // cut the leader off from the others
 	faultSplit         faultKind = "split"            // cut a random server off (1 | 2)
 	faultIsolateFollow faultKind = "isolate-follower" // cut a follower off (the leader keeps a majority)
+	// pause-leader: SIGSTOP the leader past the election timeout while
+	// new default reads keep arriving at it, then SIGCONT (issue 14).
+	faultPauseLeader faultKind = "pause-leader"
 )
 
 // allFaults is what the nemesis cycles through by default.
-var allFaults = []faultKind{faultKill, faultPause, faultIsolateLeader, faultSplit, faultIsolateFollow}
+var allFaults = []faultKind{faultKill, faultPause, faultIsolateLeader, faultSplit, faultIsolateFollow, faultPauseLeader}
 
 // nemesis injects one fault at a time into c, each for up to three
 // seconds, then undoes it and lets the cluster recover for a second or two
@@ -76,7 +80,8 @@ func (n *nemesis) target(k faultKind) (*testutil.Node, string) {
 		}
 	}
 	s := pool[n.rng.IntN(len(pool))]
-	if leader != nil && (k == faultIsolateLeader || k != faultIsolateFollow && n.rng.IntN(2) == 0) {
+	if leader != nil && (k == faultIsolateLeader || k == faultPauseLeader ||
+		k != faultIsolateFollow && n.rng.IntN(2) == 0) {
 		s = leader
 	}
 	if s == leader {
@@ -109,6 +114,15 @@ func (n *nemesis) inject(k faultKind) {
 		time.Sleep(n.between(500*time.Millisecond, 2500*time.Millisecond))
 		s.Resume()
 		what = "pause " + name
+	case faultPauseLeader:
+		s, name := n.target(k)
+		pinned, closePinned := pinnedClients(s, 40, opTimeout)
+		s.Pause()
+		probes := n.probe(s, pinned, n.between(1500*time.Millisecond, 3*time.Second))
+		s.Resume()
+		probes.Wait()
+		closePinned()
+		what = "pause " + name + " with reads queued"
 	case faultIsolateLeader, faultSplit, faultIsolateFollow:
 		s, name := n.target(k)
 		m := n.mode()
@@ -119,6 +133,39 @@ func (n *nemesis) inject(k faultKind) {
 	}
 	n.count[k]++
 	n.h.addFault(what, start)
+}
+
+// probe sends a default read of a random key of the current epoch to the
+// paused server s every 50 ms for d, through the next of the pinned
+// clients (each holding an open connection to s), as clients pinned to s
+// whose earlier calls timed out would. The reads wait in s's sockets;
+// wait for them with the returned group after resuming s.
+func (n *nemesis) probe(s *testutil.Node, pinned []*consul.Client, d time.Duration) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	end := time.After(d)
+	for _, cl := range pinned {
+		select {
+		case <-end:
+			return &wg
+		case <-tick.C:
+		}
+		call := n.h.now()
+		in := kvInput{Kind: opGet, Mode: "default", Key: kvKey(call, n.rng.IntN(kvKeys)), Server: s.Name}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pair, _, err := cl.KV().Get(in.Key, nil)
+			out := outcome(err)
+			if err == nil && pair != nil {
+				out.Value = string(pair.Value)
+			}
+			n.h.add(n.h.newClient(), in, call, out)
+		}()
+	}
+	<-end
+	return &wg
 }
 
 // summary is "N faults: kill 3, pause 2, ...".
