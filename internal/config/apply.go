@@ -53,10 +53,13 @@ func applyObject(c *Config, prefix string, m map[string]any, st *applyState) err
 		}
 		opt := lookupKey(key)
 		if opt == nil {
-			if st.noteFamily(key) {
+			// A block of honoured keys is entered before families are
+			// looked at, so dns_config.service_ttl's "*" is honoured while
+			// the family takes its other keys.
+			if !isOptionSection(key) && st.noteFamily(key) {
 				continue
 			}
-			if !isKnownSection(key) {
+			if !isOptionSection(key) && !isKnownSection(key) {
 				return unknownKey(key)
 			}
 			if err := applySection(c, key, v, st); err != nil {
@@ -79,7 +82,9 @@ func applyObject(c *Config, prefix string, m map[string]any, st *applyState) err
 		}
 		opt.set(c, x)
 		st.seen[key] = true
-		st.noteFamily(key) // node_meta is both parsed and warned about
+		if opt.notice {
+			st.noteFamily(key)
+		}
 	}
 	return nil
 }

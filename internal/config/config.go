@@ -7,13 +7,18 @@
 // *.hcl and *.json files in lexical order), -hcl fragments, then the flags
 // the user set. List keys (retry_join, start_join) append instead.
 //
-// Key names are Consul's, so the keys Concord supports read as they do in a
-// Consul agent config; any other key is an error naming the file and key.
-// The steps for one source are:
+// Key names are Consul's, and a Consul agent config loads unchanged: the
+// keys Concord honours are in options.go; every other key of Consul's
+// agent reference is accepted with one warning line per family and source
+// (consul_keys.go: features not built yet, or out of scope such as Connect
+// and Enterprise), collected in Config.Warnings. Any other key is an error
+// naming the file and key, with a "did you mean" for near misses. The
+// steps for one source are:
 //
-//  1. parse.go decodes HCL native syntax or JSON into a generic tree;
-//  2. apply.go walks the tree against the key table in options.go,
-//     converting and checking each value, and sets it on Config;
+//  1. hcl.go decodes HCL1, Consul's grammar, with hashicorp/hcl v1, and
+//     parse.go JSON, into one generic tree;
+//  2. apply.go walks the tree against the key tables, converting and
+//     checking each value, and sets it on Config;
 //  3. validate.go checks the merged Config as a whole.
 //
 // Flags (flags.go) use the same key table, so a key and its flag accept the

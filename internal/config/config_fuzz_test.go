@@ -74,6 +74,21 @@ server = false`,
 	`gossip_lan { probe_interval = "-1s" }`,
 	`dta_dir = "/x"`,
 	`server = `,
+	// HCL1 forms of Consul's files.
+	`ports { http = 8500 dns = 8600 }`,
+	`dns_config { allow_stale = true max_stale = "87600h" node_ttl = "10s" }`,
+	"node_meta { rack = \"r1\" }\nnode_meta = { zone = \"a\" }",
+	"service { name = \"a\" }\nservice { name = \"b\" check { ttl = \"5s\" } }",
+	"watches = [{ type = \"key\" key = \"k\" handler = <<EOF\n/bin/true\nEOF\n}]",
+	"x = <<-EOT\n  a\n  EOT\n",
+	`ports "x" "y" { http = 1 }`,
+	`ports { http = 0x1f90 dns = 010 }`,
+	`ports { http = 99999999999999999999 }`,
+	`telemetry { prometheus_retention_time = "24h" disable_hostname = true statsd_address = "x" }`,
+	`acl { enabled = true tokens { agent = "t" } } connect { enabled = true ca_config { x = [1, {y = 2}] } }`,
+	`telemetry { prefix_filter = ["+consul.raft", "-consul.kvs"] metrics_prefix = "acme" }`,
+	`acl { enabeld = true }`,
+	`a = [[[[[[1]]]]]]`,
 }
 
 var jsonSeeds = []string{
@@ -170,7 +185,7 @@ func sameTwice(t *testing.T, what string, load func() (Config, error)) (Config, 
 	return c1, err1
 }
 
-// FuzzConfigHCL parses, applies and validates any HCL text. Besides
+// FuzzConfigHCL parses, applies and validates any HCL1 text. Besides
 // panics, slowness and errors of the wrong shape, it checks that the tree
 // written out as JSON loads to the same config: the two syntaxes share one
 // key table and must agree (on UTF-8 text).

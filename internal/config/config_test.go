@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -109,12 +110,7 @@ func TestParseFlags(t *testing.T) {
 					args = append(args, a)
 				}
 				c, err := config.Parse(args)
-				if err != nil {
-					t.Fatalf("Parse(%q) error = %v", args, err)
-				}
-				if got := tc.get(c); !reflect.DeepEqual(got, tc.want) {
-					t.Errorf("Parse(%q) = %#v, want %#v", args, got, tc.want)
-				}
+				checkLoaded(t, fmt.Sprintf("Parse(%q)", args), c, err, tc.get, tc.want)
 			})
 		}
 	}
@@ -169,12 +165,7 @@ encrypt = "AAAAAAAAAAAAAAAAAAAAAA=="`,
 			dir := writeFiles(t, map[string]string{tc.file: tc.content})
 			args := []string{"-data-dir", "/tmp/d", "-config-file", filepath.Join(dir, tc.file)}
 			c, err := config.Parse(args)
-			if err != nil {
-				t.Fatalf("Parse(%q) error = %v", args, err)
-			}
-			if got := tc.get(c); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("Parse(%q) = %#v, want %#v", args, got, tc.want)
-			}
+			checkLoaded(t, fmt.Sprintf("Parse(%q)", args), c, err, tc.get, tc.want)
 		})
 	}
 }

@@ -29,6 +29,7 @@ type option struct {
 	usage  string // flag help
 	kind   kind
 	secret bool // keep the value out of error messages
+	notice bool // set on Config but not yet in effect: warned about with its family (consul_keys.go)
 
 	// set stores v, whose dynamic type matches kind, into c.
 	set func(c *Config, v any)
@@ -136,7 +137,7 @@ var options = []option{
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
 		check: func(v any) error { return checkLogLevel(v.(string)) }},
-	{key: "node_meta", kind: kindMap,
+	{key: "node_meta", kind: kindMap, notice: true,
 		set: func(c *Config, v any) {
 			m := make(map[string]string, len(c.NodeMeta))
 			maps.Copy(m, c.NodeMeta)
@@ -267,6 +268,17 @@ func lookupKey(key string) *option {
 		}
 	}
 	return nil
+}
+
+// isOptionSection reports whether key names a block of options, such as
+// "ports".
+func isOptionSection(key string) bool {
+	for _, o := range options {
+		if strings.HasPrefix(o.key, key+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // sortedKeys returns m's keys in order, so errors are deterministic.
