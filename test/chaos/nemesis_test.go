@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -135,33 +136,57 @@ func (n *nemesis) inject(k faultKind) {
 	n.h.addFault(what, start)
 }
 
-// probe sends a default read of a random key of the current epoch to the
-// paused server s every 50 ms for d, through the next of the pinned
-// clients (each holding an open connection to s), as clients pinned to s
-// whose earlier calls timed out would. The reads wait in s's sockets;
-// wait for them with the returned group after resuming s.
+// probe plays clients pinned to the paused server s for d: every 50 ms,
+// once another server leads, it writes a fresh value to a random key of
+// the current epoch through that leader and, when the write is
+// acknowledged, sends a default read of the key to s through the next of
+// the pinned clients (each holding an open connection to s). The reads
+// wait in s's sockets; wait for them with the returned group after
+// resuming s. A read answered from s's old term returns the older value,
+// which the checker finds.
 func (n *nemesis) probe(s *testutil.Node, pinned []*consul.Client, d time.Duration) *sync.WaitGroup {
 	var wg sync.WaitGroup
+	hc := &http.Client{Timeout: opTimeout}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	end := time.After(d)
-	for _, cl := range pinned {
+	for seq := 0; len(pinned) > 0; seq++ {
 		select {
 		case <-end:
 			return &wg
 		case <-tick.C:
 		}
+		leader := leaderExcept(n.c, s)
+		if leader == nil {
+			continue
+		}
+		cl, err := consul.NewClient(&consul.Config{Address: leader.HTTPAddr, HttpClient: hc})
+		if err != nil {
+			continue
+		}
 		call := n.h.now()
-		in := kvInput{Kind: opGet, Mode: "default", Key: kvKey(call, n.rng.IntN(kvKeys)), Server: s.Name}
+		put := kvInput{Kind: opPut, Key: kvKey(call, n.rng.IntN(kvKeys)), Value: fmt.Sprintf("probe-%d", seq), Server: leader.Name}
+		_, err = cl.KV().Put(&consul.KVPair{Key: put.Key, Value: []byte(put.Value)}, nil)
+		if err != nil && notSent(err) {
+			continue
+		}
+		n.h.add(n.h.newClient(), put, call, outcome(err))
+		if err != nil {
+			continue
+		}
+		reader := pinned[0]
+		pinned = pinned[1:]
+		read := kvInput{Kind: opGet, Mode: "default", Key: put.Key, Server: s.Name}
+		call = n.h.now()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pair, _, err := cl.KV().Get(in.Key, nil)
+			pair, _, err := reader.KV().Get(read.Key, nil)
 			out := outcome(err)
 			if err == nil && pair != nil {
 				out.Value = string(pair.Value)
 			}
-			n.h.add(n.h.newClient(), in, call, out)
+			n.h.add(n.h.newClient(), read, call, out)
 		}()
 	}
 	<-end

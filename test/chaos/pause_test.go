@@ -182,34 +182,42 @@ func put(t *testing.T, n *testutil.Node, key, value string) {
 // servers other than old see it, and returns it.
 func newLeader(t *testing.T, c *testutil.ProxiedCluster, old *testutil.Node) *testutil.Node {
 	t.Helper()
-	hc := &http.Client{Timeout: time.Second}
 	var found *testutil.Node
 	err := retryFor(20*time.Second, func() error {
-		for _, n := range c.Servers() {
-			if n == old || n.Proc.Exited() {
-				continue
-			}
-			resp, err := hc.Get("http://" + n.HTTPAddr + "/v1/status/leader")
-			if err != nil {
-				continue
-			}
-			var addr string
-			err = json.NewDecoder(resp.Body).Decode(&addr)
-			resp.Body.Close()
-			if err != nil {
-				continue
-			}
-			for _, s := range c.Servers() {
-				if s != old && s.RaftAddr == addr {
-					found = s
-					return nil
-				}
-			}
+		if found = leaderExcept(c, old); found == nil {
+			return errors.New("no new leader yet")
 		}
-		return errors.New("no new leader yet")
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("no leader other than %s after pausing it: %v", old.Name, err)
 	}
 	return found
+}
+
+// leaderExcept returns the server other than old that a running server
+// other than old names as leader, or nil when none does yet.
+func leaderExcept(c *testutil.ProxiedCluster, old *testutil.Node) *testutil.Node {
+	hc := &http.Client{Timeout: time.Second}
+	for _, n := range c.Servers() {
+		if n == old || n.Proc.Exited() {
+			continue
+		}
+		resp, err := hc.Get("http://" + n.HTTPAddr + "/v1/status/leader")
+		if err != nil {
+			continue
+		}
+		var addr string
+		err = json.NewDecoder(resp.Body).Decode(&addr)
+		resp.Body.Close()
+		if err != nil {
+			continue
+		}
+		for _, s := range c.Servers() {
+			if s != old && s.RaftAddr == addr {
+				return s
+			}
+		}
+	}
+	return nil
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# bench-ab.sh: compares two revisions of concord on a 3-server durable
+# cluster, in one run: builds both, then for each round starts a fresh
+# cluster of A, runs the set, stops it, does the same for B, and so on,
+# alternating, so that noise on the machine hits both alike. Prints each
+# run's ops/s and, per op, the medians and the ratio B/A.
+#
+#   scripts/bench-ab.sh A_REV B_REV            e.g. HEAD~1 HEAD, or a rev and "."
+#
+# Settings (environment):
+#   AB_SET       "op:clients:where ..." where is leader or spread (default below)
+#   AB_ROUNDS    rounds (5); AB_DURATION  length of each run (5s)
+#   GO           the go command (go)
+# "." as a revision builds the working tree.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+A=${1:?usage: bench-ab.sh A_REV B_REV}
+B=${2:?usage: bench-ab.sh A_REV B_REV}
+SET=${AB_SET:-"get:64:leader get-consistent:64:leader get:64:spread get-consistent:64:spread put:64:leader"}
+ROUNDS=${AB_ROUNDS:-5}
+DURATION=${AB_DURATION:-5s}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/concord-ab.XXXXXX")
+PIDS=()
+cleanup() {
+	stop_cluster
+	for d in "$TMP"/src-*; do [[ -d $d ]] && git worktree remove --force "$d" >/dev/null 2>&1; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# build NAME REV: builds REV (or the working tree for ".") as $TMP/NAME.
+build() {
+	local name=$1 rev=$2
+	if [[ $rev == . ]]; then
+		$GO build -o "$TMP/$name" ./cmd/concord
+	else
+		git worktree add --detach "$TMP/src-$name" "$rev" >/dev/null 2>&1
+		(cd "$TMP/src-$name" && $GO build -o "$TMP/$name" ./cmd/concord)
+	fi
+}
+
+# free_port: a loopback port below the ephemeral range, not used before.
+free_port() {
+	local p
+	while :; do
+		p=$((10000 + RANDOM % 22000))
+		grep -qx "$p" "$TMP/ports" 2>/dev/null && continue
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p" >>"$TMP/ports"
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# start_cluster BIN: three durable servers; sets ADDRS and LEADER.
+start_cluster() {
+	local bin=$1 i first="" addrs=() dir
+	for i in 1 2 3; do
+		local http=127.0.0.1:$(free_port) serf=127.0.0.1:$(free_port)
+		[[ -n $first ]] || first=$serf
+		dir=$(mktemp -d "$TMP/data.XXXXXX")
+		"$bin" agent -server -bootstrap-expect=3 -data-dir="$dir" -node="ab-s$i" -log-level=warn \
+			-bind=127.0.0.1 -client=127.0.0.1 -http-port="${http#*:}" -dns-port=-1 \
+			-server-port="$(free_port)" -serf-lan-port="${serf#*:}" -serf-wan-port="$(free_port)" \
+			-retry-join="$first" -retry-interval=200ms >>"$TMP/cluster.log" 2>&1 &
+		PIDS+=($!)
+		addrs+=("$http")
+	done
+	ADDRS=$(IFS=,; echo "${addrs[*]}")
+	local deadline=$((SECONDS + 60)) a
+	LEADER=""
+	while [[ -z $LEADER ]]; do
+		((SECONDS < deadline)) || { tail -20 "$TMP/cluster.log" >&2; exit 1; }
+		sleep 0.1
+		curl -sf -o /dev/null "http://${addrs[0]}/v1/kv/?keys" || continue
+		for a in "${addrs[@]}"; do
+			curl -sf "http://$a/v1/agent/self" | grep -q '"leader":"true"' && LEADER=$a
+		done
+	done
+}
+
+stop_cluster() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	PIDS=()
+}
+
+build a "$A"
+build b "$B"
+echo "A = $A ($(git rev-parse --short "${A/#./HEAD}")${A/#./ + working tree}), B = $B; $ROUNDS rounds of $DURATION per run"
+for round in $(seq "$ROUNDS"); do
+	for name in a b; do
+		start_cluster "$TMP/$name"
+		for spec in $SET; do
+			IFS=: read -r op clients where <<<"$spec"
+			addr=$LEADER
+			[[ $where == spread ]] && addr=$ADDRS
+			ops=$("$TMP/$name" bench -http-addr="$addr" -op="$op" -clients="$clients" -duration="$DURATION" |
+				tr ' ' '\n' | sed -n 's|^ops/s=||p')
+			echo "round $round $name $spec $ops" | tee -a "$TMP/results"
+		done
+		stop_cluster
+	done
+done
+echo
+echo "| op | clients | where | A ops/s (median) | B ops/s (median) | B/A |"
+echo "|---|---|---|---|---|---|"
+for spec in $SET; do
+	IFS=: read -r op clients where <<<"$spec"
+	ma=$(awk -v s="$spec" '$3 == "a" && $4 == s { print $5 }' "$TMP/results" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	mb=$(awk -v s="$spec" '$3 == "b" && $4 == s { print $5 }' "$TMP/results" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	echo "| $op | $clients | $where | $ma | $mb | $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", b / a }') |"
+done
