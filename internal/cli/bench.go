@@ -29,7 +29,7 @@ Usage: concord bench -op OP [options]
 
 // runBench is `concord bench`: a load generator for any Consul-compatible
 // endpoint (see package bench).
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := bench.DefaultConfig()
 	fs := newFlagSet(benchUsage, stderr)
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", benchDefaultAddr(),
@@ -44,12 +44,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "Distinct keys, or service instances for health and dns.")
 	fs.IntVar(&cfg.Watchers, "watchers", cfg.Watchers, "Blocking readers, for -op watch.")
 	asJSON := fs.Bool("json", false, "Print the result as JSON.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "bench takes no arguments")
-		return 1
+		return verbatimf("bench takes no arguments")
 	}
 	cfg.HTTPAddr = strings.ReplaceAll(strings.TrimPrefix(cfg.HTTPAddr, "http://"), ",http://", ",")
 	if isTerminal(stderr) {
@@ -57,8 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return 1
+		return verbatimf("Error: %v", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -71,9 +69,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "first error: %s\n", res.FirstErr)
 	}
 	if res.Ops == 0 && res.Errors > 0 {
-		return 1 // nothing worked: the endpoint is wrong or down
+		return silentExit(1) // nothing worked: the endpoint is wrong or down
 	}
-	return 0
+	return nil
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -20,7 +21,7 @@ var catalogCommands = []command{
 }
 
 // runCatalog is `concord catalog`: it runs one of catalogCommands.
-func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "Usage: concord catalog <subcommand> [options] [args]", catalogCommands, args, stdout, stderr)
 }
 
@@ -31,26 +32,25 @@ Usage: concord catalog datacenters [options]
 `
 
 // runCatalogDatacenters is `concord catalog datacenters`.
-func runCatalogDatacenters(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCatalogDatacenters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(catalogDatacentersUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 	dcs, err := c.Catalog().Datacenters()
 	if err != nil {
-		return queryFailed(stderr, err)
+		return queryFailed(err)
 	}
 	if len(dcs) == 0 {
-		fmt.Fprintln(stderr, "Error! No datacenters found")
-		return 1
+		return errors.New("No datacenters found")
 	}
 	for _, dc := range dcs {
 		fmt.Fprintln(stdout, dc)
 	}
-	return 0
+	return nil
 }
 
 const catalogNodesUsage = `
@@ -68,7 +68,7 @@ Usage: concord catalog nodes [options]
 `
 
 // runCatalogNodes is `concord catalog nodes`.
-func runCatalogNodes(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCatalogNodes(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(catalogNodesUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
@@ -76,32 +76,29 @@ func runCatalogNodes(ctx context.Context, args []string, stdout, stderr io.Write
 	detailed := fs.Bool("detailed", false, "Print the full node ID, tagged addresses and metadata.")
 	nodeMeta := mapFlag{}
 	fs.Var(nodeMeta, "node-meta", "List only nodes with this `key=value` metadata; may be given more than once.")
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 
 	var nodes []*api.Node
 	if *service != "" {
 		instances, _, err := c.Catalog().Service(*service, nil, hf.query())
 		if err != nil {
-			return queryFailed(stderr, err)
+			return queryFailed(err)
 		}
 		nodes = nodesOf(instances)
-	} else {
-		var err error
-		if nodes, _, err = c.Catalog().Nodes(hf.query()); err != nil {
-			return queryFailed(stderr, err)
-		}
+	} else if nodes, _, err = c.Catalog().Nodes(hf.query()); err != nil {
+		return queryFailed(err)
 	}
 	// The server does not filter on metadata, so it is done here.
 	nodes = filterNodeMeta(nodes, nodeMeta)
 	if len(nodes) == 0 {
 		fmt.Fprintln(stderr, "No nodes match the given query - try expanding your search.")
-		return 0
+		return nil
 	}
 	writeTable(stdout, 2, nodeRows(nodes, *detailed))
-	return 0
+	return nil
 }
 
 // nodesOf returns the nodes that the service instances run on, each once,
@@ -192,33 +189,30 @@ Usage: concord catalog services [options]
 `
 
 // runCatalogServices is `concord catalog services`.
-func runCatalogServices(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCatalogServices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(catalogServicesUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	node := fs.String("node", "", "List only the services registered on this node (its name).")
 	showTags := fs.Bool("tags", false, "Print each service's tags.")
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 
 	var services map[string][]string
 	if *node != "" {
 		cn, _, err := c.Catalog().Node(*node, hf.query())
 		if err != nil {
-			return queryFailed(stderr, err)
+			return queryFailed(err)
 		}
 		services = servicesOf(cn)
-	} else {
-		var err error
-		if services, _, err = c.Catalog().Services(hf.query()); err != nil {
-			return queryFailed(stderr, err)
-		}
+	} else if services, _, err = c.Catalog().Services(hf.query()); err != nil {
+		return queryFailed(err)
 	}
 	if len(services) == 0 {
 		fmt.Fprintln(stderr, "No services match the given query - try expanding your search.")
-		return 0
+		return nil
 	}
 
 	names := make([]string, 0, len(services))
@@ -230,7 +224,7 @@ func runCatalogServices(ctx context.Context, args []string, stdout, stderr io.Wr
 		for _, name := range names {
 			fmt.Fprintln(stdout, name)
 		}
-		return 0
+		return nil
 	}
 	rows := make([][]string, len(names))
 	for i, name := range names {
@@ -239,7 +233,7 @@ func runCatalogServices(ctx context.Context, args []string, stdout, stderr io.Wr
 		rows[i] = []string{name, strings.Join(tags, ",")}
 	}
 	writeTable(stdout, 6, rows)
-	return 0
+	return nil
 }
 
 // servicesOf returns the services of a node by name, with the union of
@@ -285,11 +279,10 @@ func writeTable(w io.Writer, gap int, rows [][]string) {
 	}
 }
 
-// noArgs reports whether args is empty, complaining on stderr if not.
-func noArgs(args []string, stderr io.Writer) bool {
+// noArgs refuses positional arguments.
+func noArgs(args []string) error {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "Error! Too many arguments (expected 0, got %d)\n", len(args))
-		return false
+		return fmt.Errorf("Too many arguments (expected 0, got %d)", len(args))
 	}
-	return true
+	return nil
 }

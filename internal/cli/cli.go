@@ -4,8 +4,9 @@
 // Main looks the first argument up in one table of commands; each command
 // lives in its own file, parses its own flags with the standard flag package
 // and writes only to the stdout and stderr it is given, so tests run commands
-// in-process. A command returns the process exit code: 0 on success, 1 on a
-// usage error or a failure.
+// in-process. A command returns an error, which Main prints once, as
+// consul does ("Error! ..."), and turns into the exit code (see errors.go):
+// 0 on success, 1 on a usage error or a failure, 2 where consul exits 2.
 package cli
 
 import (
@@ -20,18 +21,21 @@ import (
 	"github.com/concordhq/concord/api"
 )
 
+// runFunc runs one command with its arguments (those after its name).
+type runFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
 // command is one entry of a command table: a name, a one-line synopsis for
 // the usage listing, and the function that runs it.
 type command struct {
 	name     string
 	synopsis string
-	run      func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run      runFunc
 	hidden   bool // kept for compatibility, left out of the usage listing
 }
 
 // commands is what Main dispatches on, in the order usage lists them.
 var commands = []command{
-	{name: "agent", synopsis: "Runs a Concord agent", run: runAgent},
+	{name: "agent", synopsis: "Runs a Concord agent", run: withExitCode(runAgent)},
 	{name: "bench", synopsis: "Benchmarks a Concord or Consul agent over HTTP and DNS", run: runBench},
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
 	{name: "event", synopsis: "Fires a user event", run: runEvent},
@@ -49,38 +53,39 @@ var commands = []command{
 	{name: "maint", synopsis: "Controls node or service maintenance mode", run: runMaint},
 	{name: "services", synopsis: "Interact with services", run: runServices},
 	{name: "stream", synopsis: "Publishes to or subscribes to a durable stream", run: runStream},
-	{name: "validate", synopsis: "Validate config files/directories", run: runValidate},
-	{name: "configtest", synopsis: "Validate config files/directories", run: runValidate, hidden: true},
+	{name: "validate", synopsis: "Validate config files/directories", run: withExitCode(runValidate)},
+	{name: "configtest", synopsis: "Validate config files/directories", run: withExitCode(runValidate), hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},
 	{name: "watch", synopsis: "Watches for changes in the catalog, health checks, KV store or user events", run: runWatch},
 }
 
 const mainUsage = "Usage: concord [--version] [--help] <command> [<args>]"
 
-// Main runs the command named by args[0] with the remaining args and returns
-// the exit code. ctx ends on SIGINT/SIGTERM; long-running commands stop then.
+// Main runs the command named by args[0] with the remaining args, reports
+// its error if any, and returns the exit code. ctx ends on SIGINT/SIGTERM;
+// long-running commands stop then.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "-v", "-version", "--version":
-			return runVersion(ctx, args[1:], stdout, stderr)
+			return report(stderr, runVersion(ctx, args[1:], stdout, stderr))
 		}
 	}
-	return dispatch(ctx, mainUsage, commands, args, stdout, stderr)
+	return report(stderr, dispatch(ctx, mainUsage, commands, args, stdout, stderr))
 }
 
 // dispatch runs the command of table named by args[0]. With no arguments or
 // an unknown name it prints usage to stderr and fails; asked for help, it
 // prints usage to stdout and succeeds.
-func dispatch(ctx context.Context, usage string, table []command, args []string, stdout, stderr io.Writer) int {
+func dispatch(ctx context.Context, usage string, table []command, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		writeUsage(stderr, usage, table)
-		return 1
+		return silentExit(1)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		writeUsage(stdout, usage, table)
-		return 0
+		return nil
 	}
 	for _, c := range table {
 		if c.name == args[0] {
@@ -89,7 +94,7 @@ func dispatch(ctx context.Context, usage string, table []command, args []string,
 	}
 	fmt.Fprintf(stderr, "Unknown command: %q\n\n", args[0])
 	writeUsage(stderr, usage, table)
-	return 1
+	return silentExit(1)
 }
 
 // writeUsage prints usage and then the table's visible commands.
@@ -114,36 +119,39 @@ func newFlagSet(usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs. When the command must stop there it
-// returns done and the exit code: 0 after -h, 1 after a bad flag, which fs
-// has already reported.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+// parseArgs parses args into fs. It returns flag.ErrHelp after -h (the
+// help is printed, the command succeeds), and after a bad flag, which fs
+// has reported, an error that exits 1.
+func parseArgs(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case err == nil:
-		return 0, false
+		return nil
 	case errors.Is(err, flag.ErrHelp):
-		return 0, true
+		return flag.ErrHelp
 	default:
-		return 1, true
+		return silentExit(1)
 	}
 }
 
+// parseFlags is parseArgs for a command that returns its exit code
+// (validate): when the command must stop there it returns done and the
+// code. It goes when validate returns errors.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := parseArgs(fs, args)
+	return report(io.Discard, err), err != nil
+}
+
 // parseAndConnect parses args into fs, which has hf registered, refuses
-// positional arguments and builds the client. When done, the command must
-// return code: help was shown, or an error reported on stderr.
-func parseAndConnect(ctx context.Context, fs *flag.FlagSet, hf *httpFlags, args []string, stderr io.Writer) (c *api.Client, code int, done bool) {
-	if code, done := parseFlags(fs, args); done {
-		return nil, code, true
+// positional arguments and builds the client.
+func parseAndConnect(ctx context.Context, fs *flag.FlagSet, hf *httpFlags, args []string) (*api.Client, error) {
+	if err := parseArgs(fs, args); err != nil {
+		return nil, err
 	}
-	if !noArgs(fs.Args(), stderr) {
-		return nil, 1, true
+	if err := noArgs(fs.Args()); err != nil {
+		return nil, err
 	}
-	c, ok := connect(ctx, hf, stderr)
-	if !ok {
-		return nil, 1, true
-	}
-	return c, 0, false
+	return hf.connect(ctx)
 }
 
 // stdin is what commands read for the "-" argument; tests replace it.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,45 +27,42 @@ Usage: concord event [options] -name=NAME [PAYLOAD]
 `
 
 // runEvent is `concord event`.
-func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(eventUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	var e api.UserEvent
 	fs.StringVar(&e.Name, "name", "", "The event `name`; required.")
 	registerEventFilters(fs, &e)
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
-	switch {
-	case e.Name == "":
-		fmt.Fprintln(stderr, "Error! Event name must be specified (-name)")
-		return 1
-	case !checkEventFilters(&e, stderr):
-		return 1
-	case fs.NArg() > 1:
-		fmt.Fprintf(stderr, "Error! Too many arguments (expected at most 1 payload, got %d)\n", fs.NArg())
-		return 1
+	if e.Name == "" {
+		return errors.New("Event name must be specified (-name)")
+	}
+	if err := checkEventFilters(&e); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return fmt.Errorf("Too many arguments (expected at most 1 payload, got %d)", fs.NArg())
 	}
 	if fs.NArg() == 1 {
 		payload, err := readData(fs.Arg(0))
 		if err != nil {
-			fmt.Fprintf(stderr, "Error! %v\n", err)
-			return 1
+			return err
 		}
 		e.Payload = payload
 	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	id, err := c.Event().Fire(&e)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error firing event: %v\n", err)
-		return 1
+		return verbatimf("Error firing event: %v", err)
 	}
 	fmt.Fprintf(stdout, "Event ID: %s\n", id)
-	return 0
+	return nil
 }
 
 // registerEventFilters adds -node, -service and -tag, which pick the agents
@@ -75,12 +73,11 @@ func registerEventFilters(fs *flag.FlagSet, e *api.UserEvent) {
 	fs.StringVar(&e.TagFilter, "tag", "", "A regular expression a tag of that service must match; needs -service.")
 }
 
-// checkEventFilters reports a -tag without -service on stderr; the agent
-// checks the expressions.
-func checkEventFilters(e *api.UserEvent, stderr io.Writer) bool {
+// checkEventFilters refuses a -tag without -service; the agent checks the
+// expressions.
+func checkEventFilters(e *api.UserEvent) error {
 	if e.TagFilter != "" && e.ServiceFilter == "" {
-		fmt.Fprintln(stderr, "Error! Cannot provide -tag without -service")
-		return false
+		return errors.New("Cannot provide -tag without -service")
 	}
-	return true
+	return nil
 }

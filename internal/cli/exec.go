@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -42,37 +43,36 @@ Usage: concord exec [options] COMMAND...
 const execQuietDefault = 2 * time.Second
 
 // runExec is `concord exec`.
-func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(execUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	var e api.UserEvent
 	registerEventFilters(fs, &e)
 	wait := fs.Duration("wait", execQuietDefault, "How long to wait without news before ending.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	spec := api.RemoteExecSpec{Command: strings.Join(fs.Args(), " "), Wait: *wait}
+	if fs.NArg() == 0 {
+		return errors.New("Must specify a command to execute")
+	}
+	if err := checkEventFilters(&e); err != nil {
+		return err
+	}
 	switch {
-	case fs.NArg() == 0:
-		fmt.Fprintln(stderr, "Error! Must specify a command to execute")
-		return 1
-	case !checkEventFilters(&e, stderr):
-		return 1
 	case *wait <= 0:
-		fmt.Fprintln(stderr, "Error! -wait must be positive")
-		return 1
+		return errors.New("-wait must be positive")
 	case spec.Command == "-":
 		script, err := io.ReadAll(stdin)
 		if err != nil {
-			fmt.Fprintf(stderr, "Error! Failed to read stdin: %v\n", err)
-			return 1
+			return fmt.Errorf("Failed to read stdin: %w", err)
 		}
 		spec.Command, spec.Script = "", script
 	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	return (&execJob{c: c, spec: spec, filters: e, stdout: stdout, stderr: stderr}).run(ctx)
 }
@@ -91,15 +91,13 @@ type execJob struct {
 }
 
 // run creates the session, writes the job, fires the event, follows the
-// results until ctx ends or they are all in, and cleans up. It returns the
-// exit code.
-func (j *execJob) run(ctx context.Context) int {
+// results until ctx ends or they are all in, and cleans up.
+func (j *execJob) run(ctx context.Context) error {
 	session, err := j.c.Session().Create(&api.SessionEntry{
 		Name: "Remote exec", Behavior: api.SessionBehaviorDelete, TTL: execTTL, LockDelay: -1,
 	})
 	if err != nil {
-		fmt.Fprintf(j.stderr, "Error! Failed to create session: %v\n", err)
-		return 1
+		return fmt.Errorf("Failed to create session: %w", err)
 	}
 	// Cleaning up must work after an interrupt too.
 	bg := j.c.WithContext(context.Background())
@@ -119,34 +117,34 @@ func (j *execJob) run(ctx context.Context) int {
 		}
 	}()
 
-	job, err := json.Marshal(j.spec)
-	if err != nil {
-		fmt.Fprintf(j.stderr, "Error! %v\n", err)
-		return 1
-	}
-	if ok, err := j.c.KV().Acquire(&api.KVPair{Key: j.dir + "job", Value: job, Session: session}); err != nil || !ok {
-		fmt.Fprintf(j.stderr, "Error! Failed to upload the job: %v\n", orNotAcquired(err))
-		return 1
-	}
-	payload, err := json.Marshal(api.RemoteExecPayload{Prefix: api.RemoteExecPrefix, Session: session})
-	if err != nil {
-		fmt.Fprintf(j.stderr, "Error! %v\n", err)
-		return 1
-	}
-	ev := j.filters
-	ev.Name, ev.Payload = api.RemoteExecEvent, payload
-	if _, err := j.c.Event().Fire(&ev); err != nil {
-		fmt.Fprintf(j.stderr, "Error! Failed to fire the event: %v\n", err)
-		return 1
+	if err := j.start(session); err != nil {
+		return err
 	}
 	return j.follow(ctx)
 }
 
-func orNotAcquired(err error) error {
+// start writes the job, held by session, and fires the event that
+// announces it.
+func (j *execJob) start(session string) error {
+	job, err := json.Marshal(j.spec)
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("the key is held by another session")
+	ok, err := j.c.KV().Acquire(&api.KVPair{Key: j.dir + "job", Value: job, Session: session})
+	if err := condWrite(ok, err, "Failed to upload the job",
+		"Failed to upload the job: the key is held by another session"); err != nil {
+		return err
+	}
+	payload, err := json.Marshal(api.RemoteExecPayload{Prefix: api.RemoteExecPrefix, Session: session})
+	if err != nil {
+		return err
+	}
+	ev := j.filters
+	ev.Name, ev.Payload = api.RemoteExecEvent, payload
+	if _, err := j.c.Event().Fire(&ev); err != nil {
+		return fmt.Errorf("Failed to fire the event: %w", err)
+	}
+	return nil
 }
 
 // execResults is what the agents have reported so far.
@@ -160,8 +158,9 @@ type execResults struct {
 // follow reads the agents' keys with blocking queries and prints what they
 // report, until -wait passes without news and every node that acknowledged
 // has exited (or, while some still run, until twice -wait passes without
-// even a heartbeat). It returns the exit code.
-func (j *execJob) follow(ctx context.Context) int {
+// even a heartbeat). It fails with exit code 2 if a node failed or did not
+// finish.
+func (j *execJob) follow(ctx context.Context) error {
 	keysCh, errCh := make(chan []string), make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -190,14 +189,13 @@ func (j *execJob) follow(ctx context.Context) int {
 		case <-quiet.C:
 			fmt.Fprintf(j.stdout, "%d / %d node(s) completed / acknowledged\n", r.exited, r.acked)
 			if r.failed > 0 || r.exited < r.acked {
-				return 2
+				return silentExit(2)
 			}
-			return 0
+			return nil
 		case err := <-errCh:
-			fmt.Fprintf(j.stderr, "Error! Failed to read results: %v\n", err)
-			return 1
+			return fmt.Errorf("Failed to read results: %w", err)
 		case <-ctx.Done():
-			return 1
+			return silentExit(1)
 		}
 	}
 }

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 )
 
@@ -16,37 +16,33 @@ Usage: concord force-leave [options] NODE
 `
 
 // runForceLeave is `concord force-leave`.
-func runForceLeave(ctx context.Context, args []string, _, stderr io.Writer) int {
+func runForceLeave(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlagSet(forceLeaveUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	prune := fs.Bool("prune", false, "Also remove the node from the member list.")
 	wan := fs.Bool("wan", false, "Act on the WAN pool (not supported by Concord).")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "A node name must be specified to force leave.")
-		return 1
+		return verbatimf("A node name must be specified to force leave.")
 	}
 	if *wan {
-		fmt.Fprintln(stderr, "Error! Concord has no WAN pool")
-		return 1
+		return errors.New("Concord has no WAN pool")
 	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	node := fs.Arg(0)
-	var err error
 	if *prune {
 		err = c.Agent().ForceLeavePrune(node)
 	} else {
 		err = c.Agent().ForceLeave(node)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "Error force leaving: %v\n", err)
-		return 1
+		return verbatimf("Error force leaving: %v", err)
 	}
-	return 0
+	return nil
 }

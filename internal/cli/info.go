@@ -17,21 +17,20 @@ Usage: concord info [options]
 `
 
 // runInfo is `concord info`.
-func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(infoUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 	self, err := c.Agent().Self()
 	if err != nil {
-		fmt.Fprintf(stderr, "Error querying agent: %v\n", err)
-		return 1
+		return verbatimf("Error querying agent: %v", err)
 	}
 	writeStats(stdout, self["Stats"])
-	return 0
+	return nil
 }
 
 // writeStats prints each group of stats, in name order, as "group:" and

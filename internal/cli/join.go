@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -17,29 +18,28 @@ Usage: concord join [options] ADDRESS...
 `
 
 // runJoin is `concord join`.
-func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(joinUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	wan := fs.Bool("wan", false, "Join the WAN pool (not supported by Concord).")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	addrs := fs.Args()
 	if len(addrs) == 0 {
-		fmt.Fprintln(stderr, "At least one address to join must be specified.")
-		return 1
+		return verbatimf("At least one address to join must be specified.")
 	}
 	if *wan {
-		fmt.Fprintln(stderr, "Error! Concord has no WAN pool to join")
-		return 1
+		return errors.New("Concord has no WAN pool to join")
 	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	joined := 0
 	for _, addr := range addrs {
+		// A failed address is reported at once, and the others tried.
 		if err := c.Agent().Join(addr); err != nil {
 			fmt.Fprintf(stderr, "Error joining address '%s': %v\n", addr, err)
 			continue
@@ -47,9 +47,8 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		joined++
 	}
 	if joined == 0 {
-		fmt.Fprintln(stderr, "Failed to join any nodes.")
-		return 1
+		return verbatimf("Failed to join any nodes.")
 	}
 	fmt.Fprintf(stdout, "Successfully joined cluster by contacting %d nodes.\n", joined)
-	return 0
+	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,7 +22,7 @@ var kvCommands = []command{
 }
 
 // runKV is `concord kv`: it runs one of kvCommands.
-func runKV(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runKV(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "Usage: concord kv <subcommand> [options] [args]", kvCommands, args, stdout, stderr)
 }
 
@@ -65,33 +66,58 @@ func (f *httpFlags) client(ctx context.Context) (*api.Client, error) {
 	return c.WithContext(ctx), nil
 }
 
+// connect builds the API client of a command that talks to the agent.
+func (f *httpFlags) connect(ctx context.Context) (*api.Client, error) {
+	c, err := f.client(ctx)
+	if err != nil {
+		return nil, verbatimf("Error connecting to agent: %v", err)
+	}
+	return c, nil
+}
+
 // query returns the read options the flags ask for.
 func (f *httpFlags) query() *api.QueryOptions {
 	return &api.QueryOptions{AllowStale: f.stale}
 }
 
-// kvClient builds the KV handle for a command, reporting failure on stderr.
-func kvClient(ctx context.Context, f *httpFlags, stderr io.Writer) (*api.KV, bool) {
-	c, err := f.client(ctx)
+// kvClient builds the KV handle for a command.
+func kvClient(ctx context.Context, f *httpFlags) (*api.KV, error) {
+	c, err := f.connect(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error connecting to agent: %v\n", err)
-		return nil, false
+		return nil, err
 	}
-	return c.KV(), true
+	return c.KV(), nil
 }
 
 // optionalKey returns the one optional KEY_OR_PREFIX argument, without a
 // leading slash: keys never start with one, but users often type it.
-func optionalKey(args []string, stderr io.Writer) (string, bool) {
+func optionalKey(args []string) (string, error) {
 	switch len(args) {
 	case 0:
-		return "", true
+		return "", nil
 	case 1:
-		return strings.TrimPrefix(args[0], "/"), true
+		return strings.TrimPrefix(args[0], "/"), nil
 	default:
-		fmt.Fprintf(stderr, "Too many arguments (expected 1, got %d)\n", len(args))
-		return "", false
+		return "", verbatimf("Too many arguments (expected 1, got %d)", len(args))
 	}
+}
+
+// queryFailed is the error of a failed read.
+func queryFailed(err error) error {
+	return fmt.Errorf("Cannot query the agent: %w", err)
+}
+
+// condWrite is the error of a conditional write (check-and-set, lock
+// acquire or release) that answered ok and err: failed and err when it
+// failed, notDone when its condition did not hold, or nil.
+func condWrite(ok bool, err error, failed, notDone string) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", failed, err)
+	case !ok:
+		return errors.New(notDone)
+	}
+	return nil
 }
 
 // readData resolves a DATA argument as consul does: "@path" is the file's

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -22,63 +23,53 @@ Usage: concord kv delete [options] KEY_OR_PREFIX
 `
 
 // runKVDelete is `concord kv delete`.
-func runKVDelete(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runKVDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(kvDeleteUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	cas := fs.Bool("cas", false, "Check-and-set: delete only if the key's ModifyIndex is -modify-index.")
 	modifyIndex := fs.Uint64("modify-index", 0, "The ModifyIndex -cas compares against.")
 	recurse := fs.Bool("recurse", false, "Delete every key that starts with the prefix.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
-	key, ok := optionalKey(fs.Args(), stderr)
-	if !ok {
-		return 1
+	key, err := optionalKey(fs.Args())
+	if err != nil {
+		return err
 	}
 	switch {
 	case key == "" && !*recurse:
-		fmt.Fprintln(stderr, "Error! Missing KEY argument")
-		return 1
+		return errors.New("Missing KEY argument")
 	case *cas && *recurse:
-		fmt.Fprintln(stderr, "Cannot specify both -cas and -recurse!")
-		return 1
+		return verbatimf("Cannot specify both -cas and -recurse!")
 	case *cas && *modifyIndex == 0:
-		fmt.Fprintln(stderr, "Cannot delete a key that does not exist. Provide a -modify-index greater than 0.")
-		return 1
+		return verbatimf("Cannot delete a key that does not exist. Provide a -modify-index greater than 0.")
 	case !*cas && *modifyIndex != 0:
-		fmt.Fprintln(stderr, "Cannot specify -modify-index without -cas!")
-		return 1
+		return verbatimf("Cannot specify -modify-index without -cas!")
 	}
-	kv, ok := kvClient(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	kv, err := kvClient(ctx, &hf)
+	if err != nil {
+		return err
 	}
 
 	switch {
 	case *recurse:
 		if _, err := kv.DeleteTree(key); err != nil {
-			fmt.Fprintf(stderr, "Error! Did not delete prefix %s: %v\n", key, err)
-			return 1
+			return fmt.Errorf("Did not delete prefix %s: %w", key, err)
 		}
 		fmt.Fprintf(stdout, "Success! Deleted keys with prefix: %s\n", key)
+		return nil
 	case *cas:
 		ok, err := kv.DeleteCAS(&api.KVPair{Key: key, ModifyIndex: *modifyIndex})
+		err = condWrite(ok, err, "Did not delete key "+key, "Did not delete key "+key+": CAS failed")
 		if err != nil {
-			fmt.Fprintf(stderr, "Error! Did not delete key %s: %v\n", key, err)
-			return 1
+			return err
 		}
-		if !ok {
-			fmt.Fprintf(stderr, "Error! Did not delete key %s: CAS failed\n", key)
-			return 1
-		}
-		fmt.Fprintf(stdout, "Success! Deleted key: %s\n", key)
 	default:
 		if _, err := kv.Delete(key); err != nil {
-			fmt.Fprintf(stderr, "Error! Did not delete key %s: %v\n", key, err)
-			return 1
+			return fmt.Errorf("Did not delete key %s: %w", key, err)
 		}
-		fmt.Fprintf(stdout, "Success! Deleted key: %s\n", key)
 	}
-	return 0
+	fmt.Fprintf(stdout, "Success! Deleted key: %s\n", key)
+	return nil
 }

@@ -28,24 +28,24 @@ Usage: concord kv export [options] [PREFIX]
 `
 
 // runKVExport is `concord kv export`.
-func runKVExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runKVExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(kvExportUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
-	prefix, ok := optionalKey(fs.Args(), stderr)
-	if !ok {
-		return 1
+	prefix, err := optionalKey(fs.Args())
+	if err != nil {
+		return err
 	}
-	kv, ok := kvClient(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	kv, err := kvClient(ctx, &hf)
+	if err != nil {
+		return err
 	}
 	pairs, _, err := kv.List(prefix, hf.query())
 	if err != nil {
-		return queryFailed(stderr, err)
+		return queryFailed(err)
 	}
 	entries := make([]exportEntry, len(pairs))
 	for i, p := range pairs {
@@ -53,9 +53,8 @@ func runKVExport(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	out, err := json.MarshalIndent(entries, "", "\t")
 	if err != nil {
-		fmt.Fprintf(stderr, "Error! Cannot encode KV data: %v\n", err)
-		return 1
+		return fmt.Errorf("Cannot encode KV data: %w", err)
 	}
 	fmt.Fprintf(stdout, "%s\n", out)
-	return 0
+	return nil
 }

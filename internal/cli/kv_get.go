@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 
@@ -22,97 +23,116 @@ Usage: concord kv get [options] [KEY_OR_PREFIX]
   key names, rolled up at -separator unless -recurse is also given.
 `
 
-// runKVGet is `concord kv get`.
-func runKVGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet(kvGetUsage, stderr)
-	var hf httpFlags
-	hf.register(fs)
-	b64 := fs.Bool("base64", false, "Print values base64-encoded.")
-	detailed := fs.Bool("detailed", false, "Print the key's metadata (indexes, flags, session) with its value.")
-	keysOnly := fs.Bool("keys", false, "List the keys under the prefix, not their values.")
-	recurse := fs.Bool("recurse", false, "Print every key under the prefix.")
-	separator := fs.String("separator", "/", "With -keys, list keys only up to the next separator; empty lists all.")
-	if code, done := parseFlags(fs, args); done {
-		return code
-	}
-	key, ok := optionalKey(fs.Args(), stderr)
-	if !ok {
-		return 1
-	}
-	if key == "" && !*recurse && !*keysOnly {
-		fmt.Fprintln(stderr, "Error! Missing KEY argument")
-		return 1
-	}
-	kv, ok := kvClient(ctx, &hf, stderr)
-	if !ok {
-		return 1
-	}
-
-	switch {
-	case *keysOnly && *recurse:
-		// Every key, not rolled up; -detailed adds metadata but no values.
-		pairs, _, err := kv.List(key, hf.query())
-		if err != nil {
-			return queryFailed(stderr, err)
-		}
-		for i, p := range pairs {
-			if !*detailed {
-				fmt.Fprintln(stdout, p.Key)
-				continue
-			}
-			if i > 0 {
-				fmt.Fprintln(stdout)
-			}
-			writeDetailed(stdout, p, nil)
-		}
-	case *keysOnly:
-		keys, _, err := kv.Keys(key, *separator, hf.query())
-		if err != nil {
-			return queryFailed(stderr, err)
-		}
-		for _, k := range keys {
-			fmt.Fprintln(stdout, k)
-		}
-	case *recurse:
-		// An empty prefix is not an error: the command prints nothing.
-		pairs, _, err := kv.List(key, hf.query())
-		if err != nil {
-			return queryFailed(stderr, err)
-		}
-		for i, p := range pairs {
-			value := formatValue(p.Value, *b64)
-			if !*detailed {
-				fmt.Fprintf(stdout, "%s:%s\n", p.Key, value)
-				continue
-			}
-			if i > 0 {
-				fmt.Fprintln(stdout)
-			}
-			writeDetailed(stdout, p, &value)
-		}
-	default:
-		p, _, err := kv.Get(key, hf.query())
-		if err != nil {
-			return queryFailed(stderr, err)
-		}
-		if p == nil {
-			fmt.Fprintf(stderr, "Error! No key exists at: %s\n", key)
-			return 1
-		}
-		value := formatValue(p.Value, *b64)
-		if *detailed {
-			writeDetailed(stdout, p, &value)
-		} else {
-			fmt.Fprintln(stdout, value)
-		}
-	}
-	return 0
+// kvGet is one `concord kv get`: its flags and argument.
+type kvGet struct {
+	hf                httpFlags
+	base64, detailed  bool
+	keysOnly, recurse bool
+	separator         string
+	key               string
 }
 
-// queryFailed reports a failed read and returns the exit code.
-func queryFailed(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "Error! Cannot query the agent: %v\n", err)
-	return 1
+// runKVGet is `concord kv get`.
+func runKVGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c kvGet
+	if err := c.parse(args, stderr); err != nil {
+		return err
+	}
+	kv, err := kvClient(ctx, &c.hf)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.keysOnly && !c.recurse:
+		return c.printKeys(kv, stdout)
+	case c.keysOnly || c.recurse:
+		return c.printPairs(kv, stdout)
+	default:
+		return c.printValue(kv, stdout)
+	}
+}
+
+// parse reads the flags and the argument.
+func (c *kvGet) parse(args []string, stderr io.Writer) error {
+	fs := newFlagSet(kvGetUsage, stderr)
+	c.hf.register(fs)
+	fs.BoolVar(&c.base64, "base64", false, "Print values base64-encoded.")
+	fs.BoolVar(&c.detailed, "detailed", false, "Print the key's metadata (indexes, flags, session) with its value.")
+	fs.BoolVar(&c.keysOnly, "keys", false, "List the keys under the prefix, not their values.")
+	fs.BoolVar(&c.recurse, "recurse", false, "Print every key under the prefix.")
+	fs.StringVar(&c.separator, "separator", "/", "With -keys, list keys only up to the next separator; empty lists all.")
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if c.key, err = optionalKey(fs.Args()); err != nil {
+		return err
+	}
+	if c.key == "" && !c.recurse && !c.keysOnly {
+		return errors.New("Missing KEY argument")
+	}
+	return nil
+}
+
+// printKeys is -keys: the key names under the prefix, rolled up at the
+// separator.
+func (c *kvGet) printKeys(kv *api.KV, stdout io.Writer) error {
+	keys, _, err := kv.Keys(c.key, c.separator, c.hf.query())
+	if err != nil {
+		return queryFailed(err)
+	}
+	for _, k := range keys {
+		fmt.Fprintln(stdout, k)
+	}
+	return nil
+}
+
+// printPairs is -recurse: every key under the prefix as "key:value", or
+// -detailed. With -keys too, values are left out and keys not rolled up.
+// An empty prefix is not an error: the command prints nothing.
+func (c *kvGet) printPairs(kv *api.KV, stdout io.Writer) error {
+	pairs, _, err := kv.List(c.key, c.hf.query())
+	if err != nil {
+		return queryFailed(err)
+	}
+	for i, p := range pairs {
+		var value *string
+		if !c.keysOnly {
+			v := formatValue(p.Value, c.base64)
+			value = &v
+		}
+		switch {
+		case c.detailed:
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			writeDetailed(stdout, p, value)
+		case value == nil:
+			fmt.Fprintln(stdout, p.Key)
+		default:
+			fmt.Fprintf(stdout, "%s:%s\n", p.Key, *value)
+		}
+	}
+	return nil
+}
+
+// printValue prints the value at the key, or -detailed; it fails if no key
+// exists there.
+func (c *kvGet) printValue(kv *api.KV, stdout io.Writer) error {
+	p, _, err := kv.Get(c.key, c.hf.query())
+	if err != nil {
+		return queryFailed(err)
+	}
+	if p == nil {
+		return fmt.Errorf("No key exists at: %s", c.key)
+	}
+	value := formatValue(p.Value, c.base64)
+	if c.detailed {
+		writeDetailed(stdout, p, &value)
+	} else {
+		fmt.Fprintln(stdout, value)
+	}
+	return nil
 }
 
 // formatValue is a value as get prints it: raw bytes, or base64.

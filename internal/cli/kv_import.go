@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -25,38 +26,33 @@ Usage: concord kv import [options] DATA
 `
 
 // runKVImport is `concord kv import`.
-func runKVImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runKVImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(kvImportUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	prefix := fs.String("prefix", "", "Prefix to put in front of every imported key.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() == 0:
-		fmt.Fprintln(stderr, "Error! Missing DATA argument")
-		return 1
+		return errors.New("Missing DATA argument")
 	case fs.NArg() > 1:
-		fmt.Fprintf(stderr, "Error! Too many arguments (expected 1, got %d)\n", fs.NArg())
-		return 1
+		return fmt.Errorf("Too many arguments (expected 1, got %d)", fs.NArg())
 	case fs.Arg(0) == "":
-		fmt.Fprintln(stderr, "Error! Empty DATA argument")
-		return 1
+		return errors.New("Empty DATA argument")
 	}
 	data, err := readData(fs.Arg(0))
 	if err != nil {
-		fmt.Fprintf(stderr, "Error! %v\n", err)
-		return 1
+		return err
 	}
 	var entries []exportEntry
 	if err := json.Unmarshal(data, &entries); err != nil {
-		fmt.Fprintf(stderr, "Error! Cannot unmarshal data: %v\n", err)
-		return 1
+		return fmt.Errorf("Cannot unmarshal data: %w", err)
 	}
-	kv, ok := kvClient(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	kv, err := kvClient(ctx, &hf)
+	if err != nil {
+		return err
 	}
 
 	// Entries are written one by one, so a failure leaves the earlier ones
@@ -64,17 +60,15 @@ func runKVImport(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	for _, e := range entries {
 		value, err := base64.StdEncoding.DecodeString(e.Value)
 		if err != nil {
-			fmt.Fprintf(stderr, "Error! Cannot base 64 decode value for key %s: %v\n", e.Key, err)
-			return 1
+			return fmt.Errorf("Cannot base 64 decode value for key %s: %w", e.Key, err)
 		}
 		key := importKey(*prefix, e.Key)
 		if _, err := kv.Put(&api.KVPair{Key: key, Flags: e.Flags, Value: value}); err != nil {
-			fmt.Fprintf(stderr, "Error! Failed writing data for key %s: %v\n", key, err)
-			return 1
+			return fmt.Errorf("Failed writing data for key %s: %w", key, err)
 		}
 		fmt.Fprintf(stdout, "Imported: %s\n", key)
 	}
-	return 0
+	return nil
 }
 
 // importKey places key under prefix, keeping the trailing slash that marks a

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 
@@ -24,106 +25,108 @@ Usage: concord kv put [options] KEY [DATA]
   -acquire and -release take or give up the key's lock for -session.
 `
 
-// runKVPut is `concord kv put`.
-func runKVPut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet(kvPutUsage, stderr)
-	var hf httpFlags
-	hf.register(fs)
-	flags := fs.Uint64("flags", 0, "Unsigned integer stored with the key, for clients' own use.")
-	b64 := fs.Bool("base64", false, "DATA is base64-encoded; decode it before writing.")
-	cas := fs.Bool("cas", false, "Check-and-set: write only if the key's ModifyIndex is -modify-index.")
-	modifyIndex := fs.Uint64("modify-index", 0, "The ModifyIndex -cas compares against.")
-	session := fs.String("session", "", "Session ID for -acquire and -release.")
-	acquire := fs.Bool("acquire", false, "Take the key's lock for -session, writing DATA if it is taken.")
-	release := fs.Bool("release", false, "Give up the key's lock held by -session, writing DATA.")
-	if code, done := parseFlags(fs, args); done {
-		return code
-	}
+// kvPut is one `concord kv put`: its flags and arguments.
+type kvPut struct {
+	hf                    httpFlags
+	flags                 uint64
+	base64                bool
+	cas, acquire, release bool // how to write; at most one
+	modifyIndex           uint64
+	session               string
+	key, data             string
+}
 
-	var key, data string
+// runKVPut is `concord kv put`.
+func runKVPut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c kvPut
+	if err := c.parse(args, stderr); err != nil {
+		return err
+	}
+	value, err := c.value()
+	if err != nil {
+		return err
+	}
+	kv, err := kvClient(ctx, &c.hf)
+	if err != nil {
+		return err
+	}
+	done, err := c.write(kv, &api.KVPair{
+		Key: c.key, Flags: c.flags, Value: value, ModifyIndex: c.modifyIndex, Session: c.session,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Success! %s: %s\n", done, c.key)
+	return nil
+}
+
+// parse reads the flags and arguments and checks that they go together.
+func (c *kvPut) parse(args []string, stderr io.Writer) error {
+	fs := newFlagSet(kvPutUsage, stderr)
+	c.hf.register(fs)
+	fs.Uint64Var(&c.flags, "flags", 0, "Unsigned integer stored with the key, for clients' own use.")
+	fs.BoolVar(&c.base64, "base64", false, "DATA is base64-encoded; decode it before writing.")
+	fs.BoolVar(&c.cas, "cas", false, "Check-and-set: write only if the key's ModifyIndex is -modify-index.")
+	fs.Uint64Var(&c.modifyIndex, "modify-index", 0, "The ModifyIndex -cas compares against.")
+	fs.StringVar(&c.session, "session", "", "Session ID for -acquire and -release.")
+	fs.BoolVar(&c.acquire, "acquire", false, "Take the key's lock for -session, writing DATA if it is taken.")
+	fs.BoolVar(&c.release, "release", false, "Give up the key's lock held by -session, writing DATA.")
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
 	switch fs.NArg() {
 	case 0:
-		fmt.Fprintln(stderr, "Error! Missing KEY argument")
-		return 1
-	case 1:
-		key = fs.Arg(0)
-	case 2:
-		key, data = fs.Arg(0), fs.Arg(1)
+		return errors.New("Missing KEY argument")
+	case 1, 2:
+		c.key, c.data = fs.Arg(0), fs.Arg(1)
 	default:
-		fmt.Fprintf(stderr, "Error! Too many arguments (expected 1 or 2, got %d)\n", fs.NArg())
-		return 1
+		return fmt.Errorf("Too many arguments (expected 1 or 2, got %d)", fs.NArg())
 	}
-	if countTrue(*cas, *acquire, *release) > 1 {
-		fmt.Fprintln(stderr, "Error! Only one of -cas, -acquire and -release may be given")
-		return 1
-	}
-	if (*acquire || *release) && *session == "" {
-		fmt.Fprintln(stderr, "Error! Missing -session (required with -acquire and -release)")
-		return 1
-	}
-	if *cas && *modifyIndex == 0 {
-		fmt.Fprintln(stderr, "Error! Must specify -modify-index with -cas")
-		return 1
-	}
-	value, err := readData(data)
-	if err != nil {
-		fmt.Fprintf(stderr, "Error! %v\n", err)
-		return 1
-	}
-	if *b64 {
-		if value, err = base64.StdEncoding.DecodeString(string(value)); err != nil {
-			fmt.Fprintf(stderr, "Error! Cannot base 64 decode data: %v\n", err)
-			return 1
-		}
-	}
-	kv, ok := kvClient(ctx, &hf, stderr)
-	if !ok {
-		return 1
-	}
-
-	p := &api.KVPair{Key: key, Flags: *flags, Value: value, ModifyIndex: *modifyIndex, Session: *session}
 	switch {
-	case *cas:
+	case countTrue(c.cas, c.acquire, c.release) > 1:
+		return errors.New("Only one of -cas, -acquire and -release may be given")
+	case (c.acquire || c.release) && c.session == "":
+		return errors.New("Missing -session (required with -acquire and -release)")
+	case c.cas && c.modifyIndex == 0:
+		return errors.New("Must specify -modify-index with -cas")
+	}
+	return nil
+}
+
+// value is the value to write: DATA read as readData does, then decoded
+// with -base64.
+func (c *kvPut) value() ([]byte, error) {
+	value, err := readData(c.data)
+	if err != nil {
+		return nil, err
+	}
+	if c.base64 {
+		if value, err = base64.StdEncoding.DecodeString(string(value)); err != nil {
+			return nil, fmt.Errorf("Cannot base 64 decode data: %w", err)
+		}
+	}
+	return value, nil
+}
+
+// write writes p as the flags ask and returns what was done, for the
+// success message.
+func (c *kvPut) write(kv *api.KV, p *api.KVPair) (done string, err error) {
+	switch {
+	case c.cas:
 		ok, err := kv.CAS(p)
-		if err != nil {
-			fmt.Fprintf(stderr, "Error! Did not write to %s: %v\n", key, err)
-			return 1
-		}
-		if !ok {
-			fmt.Fprintf(stderr, "Error! Did not write to %s: CAS failed\n", key)
-			return 1
-		}
-		fmt.Fprintf(stdout, "Success! Data written to: %s\n", key)
-	case *acquire:
+		return "Data written to", condWrite(ok, err, "Did not write to "+p.Key, "Did not write to "+p.Key+": CAS failed")
+	case c.acquire:
 		ok, err := kv.Acquire(p)
-		if err != nil {
-			fmt.Fprintf(stderr, "Error! Failed writing data: %v\n", err)
-			return 1
-		}
-		if !ok {
-			fmt.Fprintln(stderr, "Error! Did not acquire lock")
-			return 1
-		}
-		fmt.Fprintf(stdout, "Success! Lock acquired on: %s\n", key)
-	case *release:
+		return "Lock acquired on", condWrite(ok, err, "Failed writing data", "Did not acquire lock")
+	case c.release:
 		ok, err := kv.Release(p)
-		if err != nil {
-			fmt.Fprintf(stderr, "Error! Failed writing data: %v\n", err)
-			return 1
-		}
-		if !ok {
-			fmt.Fprintln(stderr, "Error! Did not release lock")
-			return 1
-		}
-		fmt.Fprintf(stdout, "Success! Lock released on: %s\n", key)
+		return "Lock released on", condWrite(ok, err, "Failed writing data", "Did not release lock")
 	default:
 		if _, err := kv.Put(p); err != nil {
-			fmt.Fprintf(stderr, "Error! Failed writing data: %v\n", err)
-			return 1
+			return "", fmt.Errorf("Failed writing data: %w", err)
 		}
-		fmt.Fprintf(stdout, "Success! Data written to: %s\n", key)
+		return "Data written to", nil
 	}
-	return 0
 }
 
 // countTrue returns how many of bs are true.

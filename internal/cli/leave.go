@@ -15,18 +15,17 @@ Usage: concord leave [options]
 `
 
 // runLeave is `concord leave`.
-func runLeave(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runLeave(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(leaveUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 	if err := c.Agent().Leave(); err != nil {
-		fmt.Fprintf(stderr, "Error leaving: %v\n", err)
-		return 1
+		return verbatimf("Error leaving: %v", err)
 	}
 	fmt.Fprintln(stdout, "Graceful leave complete")
-	return 0
+	return nil
 }

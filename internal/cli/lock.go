@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/concordhq/concord/internal/proc"
 	"io"
 	"os"
 	"path"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/proc"
 )
 
 const lockUsage = `
@@ -42,8 +42,9 @@ Usage: concord lock [options] PREFIX COMMAND...
       $ concord lock -n 3 jobs/encode 'encode --worker "$CONCORD_LOCK_INDEX"'
 `
 
-// Exit codes of `concord lock` beyond 0 and 1.
-const exitChildFailed = 2 // -child-exit-code and the command failed
+// errChildFailed is runChild's error when the command failed by itself;
+// with -child-exit-code `concord lock` then exits 2.
+var errChildFailed = silentExit(2)
 
 // Timings of `concord lock`.
 const (
@@ -52,49 +53,31 @@ const (
 	lockMonitorGap = time.Second      // pause between -monitor-retry retries
 )
 
-// runLock is `concord lock`.
-func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet(lockUsage, stderr)
-	var hf httpFlags
-	hf.register(fs)
-	limit := fs.Int("n", 1, "Number of holders at once; more than 1 makes the lock a semaphore.")
-	name := fs.String("name", "", "Name of the lock's session. Defaults to one naming PREFIX and COMMAND.")
-	timeout := fs.Duration("timeout", 0, "Give up if the lock is not acquired within this time; 0 waits forever.")
-	try := fs.Duration("try", 0, "Same as -timeout, kept for scripts written for older consul versions.")
-	monitorRetry := fs.Int("monitor-retry", 3,
-		"Server errors in a row (1s apart) to ride out while watching the lock, before calling it lost.")
-	childExitCode := fs.Bool("child-exit-code", false, "Exit 2 if COMMAND fails, instead of 0.")
-	verbose := fs.Bool("verbose", false, "Report each step on stderr.")
-	shell := fs.Bool("shell", true, "Run COMMAND through $SHELL -c (default /bin/sh).")
-	passStdin := fs.Bool("pass-stdin", false, "Give COMMAND this process's stdin.")
-	if code, done := parseFlags(fs, args); done {
-		return code
-	}
-	if fs.NArg() < 2 {
-		fmt.Fprintln(stderr, "Error! Expected PREFIX and COMMAND")
-		return 1
-	}
-	prefix := strings.TrimPrefix(fs.Arg(0), "/")
-	child := fs.Args()[1:]
-	if prefix == "" {
-		fmt.Fprintln(stderr, "Error! PREFIX must not be empty")
-		return 1
-	}
-	if *limit < 1 {
-		fmt.Fprintf(stderr, "Error! -n must be at least 1, got %d\n", *limit)
-		return 1
-	}
-	if *monitorRetry < 0 {
-		fmt.Fprintf(stderr, "Error! -monitor-retry must not be negative, got %d\n", *monitorRetry)
-		return 1
+// lockOptions are the flags and arguments of one `concord lock`.
+type lockOptions struct {
+	hf            httpFlags
+	limit         int
+	name          string
+	wait          time.Duration // the shorter of -timeout and -try; 0 waits forever
+	monitorRetry  int
+	childExitCode bool
+	verbose       bool
+	shell         bool
+	passStdin     bool
+	prefix        string
+	child         []string // COMMAND...
+}
+
+// runLock is `concord lock`: it takes the lock, runs the command while it
+// is held, and releases it.
+func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o lockOptions
+	if err := o.parse(args, stderr); err != nil {
+		return err
 	}
 	stdout, stderr = syncWriters(stdout, stderr)
-	wait := shortestBound(*timeout, *try)
-	if *name == "" {
-		*name = fmt.Sprintf("concord lock on %s: %s", prefix, strings.Join(child, " "))
-	}
 	logf := func(format string, args ...any) {
-		if *verbose {
+		if o.verbose {
 			fmt.Fprintf(stderr, format+"\n", args...)
 		}
 	}
@@ -103,54 +86,69 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// SIGINT; cancelling clientCtx bounds that cleanup.
 	clientCtx, cancelClient := context.WithCancel(context.Background())
 	defer cancelClient()
-	c, err := hf.client(clientCtx)
+	c, err := o.hf.connect(clientCtx)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error connecting to agent: %v\n", err)
-		return 1
+		return err
 	}
-	h, err := newLockHandle(c, prefix, *limit, *name, *monitorRetry, wait)
+	h, err := newLockHandle(c, o.prefix, o.limit, o.name, o.monitorRetry, o.wait)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error! %v\n", err)
-		return 1
+		return err
 	}
-
 	logf("Acquiring %s", h.what)
-	lost, err := h.acquire(ctx.Done())
-	switch {
-	case err != nil:
-		fmt.Fprintf(stderr, "Error! Cannot acquire %s: %v\n", h.what, err)
-		return 1
-	case lost == nil && ctx.Err() != nil:
-		fmt.Fprintf(stderr, "Error! Interrupted before %s was acquired\n", h.what)
-		return 1
-	case lost == nil:
-		fmt.Fprintf(stderr, "Error! Gave up: %s not acquired within %v\n", h.what, wait)
-		return 1
+	lost, err := h.take(ctx)
+	if err != nil {
+		return err
 	}
 	index := h.index()
 	logf("Acquired %s (lock index %d)", h.what, index)
 
-	code := runChild(ctx, child, childOptions{
-		shell: *shell, passStdin: *passStdin, index: index, lost: lost,
+	childErr := runChild(ctx, o.child, childOptions{
+		shell: o.shell, passStdin: o.passStdin, index: index, lost: lost,
 		stdout: stdout, stderr: stderr, logf: logf,
 	})
-	if code == exitChildFailed && !*childExitCode {
-		code = 0
+	if errors.Is(childErr, errChildFailed) && !o.childExitCode {
+		childErr = nil
 	}
+	if err := h.giveBack(cancelClient, logf); err != nil {
+		return err
+	}
+	return childErr
+}
 
-	bound := time.AfterFunc(cleanupTimeout, cancelClient)
-	defer bound.Stop()
-	logf("Releasing %s", h.what)
-	if err := h.release(); err != nil && !errors.Is(err, api.ErrLockNotHeld) && !errors.Is(err, api.ErrSemaphoreNotHeld) {
-		fmt.Fprintf(stderr, "Error! Cannot release %s: %v\n", h.what, err)
-		return 1
+// parse reads the flags and arguments and checks them.
+func (o *lockOptions) parse(args []string, stderr io.Writer) error {
+	fs := newFlagSet(lockUsage, stderr)
+	o.hf.register(fs)
+	fs.IntVar(&o.limit, "n", 1, "Number of holders at once; more than 1 makes the lock a semaphore.")
+	fs.StringVar(&o.name, "name", "", "Name of the lock's session. Defaults to one naming PREFIX and COMMAND.")
+	timeout := fs.Duration("timeout", 0, "Give up if the lock is not acquired within this time; 0 waits forever.")
+	try := fs.Duration("try", 0, "Same as -timeout, kept for scripts written for older consul versions.")
+	fs.IntVar(&o.monitorRetry, "monitor-retry", 3,
+		"Server errors in a row (1s apart) to ride out while watching the lock, before calling it lost.")
+	fs.BoolVar(&o.childExitCode, "child-exit-code", false, "Exit 2 if COMMAND fails, instead of 0.")
+	fs.BoolVar(&o.verbose, "verbose", false, "Report each step on stderr.")
+	fs.BoolVar(&o.shell, "shell", true, "Run COMMAND through $SHELL -c (default /bin/sh).")
+	fs.BoolVar(&o.passStdin, "pass-stdin", false, "Give COMMAND this process's stdin.")
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
-	// Delete the coordination key if nobody else uses it; someone waiting
-	// or holding it is the normal case, not an error.
-	if err := h.destroy(); err != nil {
-		logf("Left %s in place: %v", h.what, err)
+	if fs.NArg() < 2 {
+		return errors.New("Expected PREFIX and COMMAND")
 	}
-	return code
+	o.prefix, o.child = strings.TrimPrefix(fs.Arg(0), "/"), fs.Args()[1:]
+	switch {
+	case o.prefix == "":
+		return errors.New("PREFIX must not be empty")
+	case o.limit < 1:
+		return fmt.Errorf("-n must be at least 1, got %d", o.limit)
+	case o.monitorRetry < 0:
+		return fmt.Errorf("-monitor-retry must not be negative, got %d", o.monitorRetry)
+	}
+	o.wait = shortestBound(*timeout, *try)
+	if o.name == "" {
+		o.name = fmt.Sprintf("concord lock on %s: %s", o.prefix, strings.Join(o.child, " "))
+	}
+	return nil
 }
 
 // shortestBound returns the smaller of the non-zero durations, 0 if both
@@ -168,11 +166,43 @@ func shortestBound(a, b time.Duration) time.Duration {
 
 // lockHandle is a lock or a semaphore, as `concord lock` uses them.
 type lockHandle struct {
-	what    string // "lock <key>" or "semaphore <prefix> (n slots)", for messages
+	what    string        // "lock <key>" or "semaphore <prefix> (n slots)", for messages
+	wait    time.Duration // bound on acquiring; 0 waits forever
 	acquire func(stop <-chan struct{}) (<-chan struct{}, error)
 	release func() error
 	destroy func() error
 	index   func() uint64 // LockIndex of the held key
+}
+
+// take acquires the lock, giving up when ctx ends or after h.wait, and
+// returns the channel that is closed if the lock is lost.
+func (h *lockHandle) take(ctx context.Context) (lost <-chan struct{}, err error) {
+	lost, err = h.acquire(ctx.Done())
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("Cannot acquire %s: %w", h.what, err)
+	case lost == nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("Interrupted before %s was acquired", h.what)
+	case lost == nil:
+		return nil, fmt.Errorf("Gave up: %s not acquired within %v", h.what, h.wait)
+	}
+	return lost, nil
+}
+
+// giveBack releases the lock, then deletes its key if nobody else uses it;
+// someone waiting for or holding it is the normal case, not an error.
+// cancelClient, called after cleanupTimeout, bounds both.
+func (h *lockHandle) giveBack(cancelClient context.CancelFunc, logf func(format string, args ...any)) error {
+	bound := time.AfterFunc(cleanupTimeout, cancelClient)
+	defer bound.Stop()
+	logf("Releasing %s", h.what)
+	if err := h.release(); err != nil && !errors.Is(err, api.ErrLockNotHeld) && !errors.Is(err, api.ErrSemaphoreNotHeld) {
+		return fmt.Errorf("Cannot release %s: %w", h.what, err)
+	}
+	if err := h.destroy(); err != nil {
+		logf("Left %s in place: %v", h.what, err)
+	}
+	return nil
 }
 
 // newLockHandle returns the lock PREFIX/.lock for limit 1, else a semaphore
@@ -189,7 +219,7 @@ func newLockHandle(c *api.Client, prefix string, limit int, name string, monitor
 			return nil, err
 		}
 		return &lockHandle{
-			what: "lock " + key, acquire: l.Lock, release: l.Unlock, destroy: l.Destroy, index: l.LockIndex,
+			what: "lock " + key, wait: wait, acquire: l.Lock, release: l.Unlock, destroy: l.Destroy, index: l.LockIndex,
 		}, nil
 	}
 	s, err := c.SemaphoreOpts(&api.SemaphoreOptions{
@@ -202,6 +232,7 @@ func newLockHandle(c *api.Client, prefix string, limit int, name string, monitor
 	}
 	return &lockHandle{
 		what:    fmt.Sprintf("semaphore %s (%d slots)", prefix, limit),
+		wait:    wait,
 		acquire: s.Acquire, release: s.Release, destroy: s.Destroy, index: s.LockIndex,
 	}, nil
 }
@@ -256,10 +287,12 @@ type childOptions struct {
 	logf             func(format string, args ...any)
 }
 
-// runChild runs the command while the lock is held and returns 0 if it
-// succeeded, exitChildFailed if it failed by itself, and 1 if it could not
-// start or was stopped because the lock was lost or ctx ended.
-func runChild(ctx context.Context, args []string, o childOptions) int {
+// runChild runs the command while the lock is held. It returns nil if the
+// command succeeded, errChildFailed if it failed by itself, and an error
+// that exits 1 if it could not start or was stopped because the lock was
+// lost or ctx ended. These are reported on stderr as they happen, before
+// the lock is released.
+func runChild(ctx context.Context, args []string, o childOptions) error {
 	cmd := proc.Command(args, o.shell)
 	proc.OwnGroup(cmd)
 	cmd.Env = append(os.Environ(),
@@ -274,7 +307,7 @@ func runChild(ctx context.Context, args []string, o childOptions) int {
 	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(o.stderr, "Error! Cannot start command: %v\n", err)
-		return 1
+		return silentExit(1)
 	}
 	o.logf("Started command (pid %d)", cmd.Process.Pid)
 	exited := make(chan error, 1)
@@ -284,15 +317,15 @@ func runChild(ctx context.Context, args []string, o childOptions) int {
 	case err := <-exited:
 		if err != nil {
 			o.logf("Command failed: %v", err)
-			return exitChildFailed
+			return errChildFailed
 		}
 		o.logf("Command finished")
-		return 0
+		return nil
 	case <-o.lost:
 		fmt.Fprintln(o.stderr, "Error! Lock lost, stopping the command")
 	case <-ctx.Done():
 		fmt.Fprintln(o.stderr, "Interrupted, stopping the command")
 	}
 	proc.Stop(cmd.Process, exited, killGrace)
-	return 1
+	return silentExit(1)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -32,7 +33,7 @@ const (
 )
 
 // runMaint is `concord maint`.
-func runMaint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runMaint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(maintUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
@@ -40,66 +41,74 @@ func runMaint(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	disable := fs.Bool("disable", false, "Disable maintenance mode.")
 	reason := fs.String("reason", "", "Why maintenance is enabled, shown with the maintenance check.")
 	serviceID := fs.String("service", "", "ID of the service to act on, instead of the node.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs.Args()); err != nil {
+		return err
 	}
 	switch {
-	case !noArgs(fs.Args(), stderr):
-		return 1
 	case *enable && *disable:
-		fmt.Fprintln(stderr, "Error! Only one of -enable or -disable may be given")
-		return 1
+		return errors.New("Only one of -enable or -disable may be given")
 	case *reason != "" && !*enable:
-		fmt.Fprintln(stderr, "Error! -reason may only be given with -enable")
-		return 1
+		return errors.New("-reason may only be given with -enable")
 	case *serviceID != "" && !*enable && !*disable:
-		fmt.Fprintln(stderr, "Error! -service requires -enable or -disable")
-		return 1
+		return errors.New("-service requires -enable or -disable")
 	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
-	a := c.Agent()
-
 	if !*enable && !*disable {
-		checks, err := a.Checks()
+		checks, err := c.Agent().Checks()
 		if err != nil {
-			return queryFailed(stderr, err)
+			return queryFailed(err)
 		}
 		writeMaintenance(stdout, checks)
-		return 0
-	}
-
-	verb := "enable"
-	if *disable {
-		verb = "disable"
-	}
-	var err error
-	switch {
-	case *serviceID != "" && *enable:
-		err = a.EnableServiceMaintenance(*serviceID, *reason)
-	case *serviceID != "":
-		err = a.DisableServiceMaintenance(*serviceID)
-	case *enable:
-		err = a.EnableNodeMaintenance(*reason)
-	default:
-		err = a.DisableNodeMaintenance()
+		return nil
 	}
 	if *serviceID != "" {
-		if err != nil {
-			fmt.Fprintf(stderr, "Error! Cannot %s maintenance for service %q: %v\n", verb, *serviceID, err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "Service maintenance is now %sd for %q\n", verb, *serviceID)
-		return 0
+		return setServiceMaint(c.Agent(), *serviceID, *enable, *reason, stdout)
+	}
+	return setNodeMaint(c.Agent(), *enable, *reason, stdout)
+}
+
+// maintVerb is the verb of maintenance messages.
+func maintVerb(enable bool) string {
+	if enable {
+		return "enable"
+	}
+	return "disable"
+}
+
+// setNodeMaint puts the agent's node in maintenance, or takes it out.
+func setNodeMaint(a *api.Agent, enable bool, reason string, stdout io.Writer) error {
+	var err error
+	if enable {
+		err = a.EnableNodeMaintenance(reason)
+	} else {
+		err = a.DisableNodeMaintenance()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "Error! Cannot %s node maintenance: %v\n", verb, err)
-		return 1
+		return fmt.Errorf("Cannot %s node maintenance: %w", maintVerb(enable), err)
 	}
-	fmt.Fprintf(stdout, "Node maintenance is now %sd\n", verb)
-	return 0
+	fmt.Fprintf(stdout, "Node maintenance is now %sd\n", maintVerb(enable))
+	return nil
+}
+
+// setServiceMaint puts service id in maintenance, or takes it out.
+func setServiceMaint(a *api.Agent, id string, enable bool, reason string, stdout io.Writer) error {
+	var err error
+	if enable {
+		err = a.EnableServiceMaintenance(id, reason)
+	} else {
+		err = a.DisableServiceMaintenance(id)
+	}
+	if err != nil {
+		return fmt.Errorf("Cannot %s maintenance for service %q: %w", maintVerb(enable), id, err)
+	}
+	fmt.Fprintf(stdout, "Service maintenance is now %sd for %q\n", maintVerb(enable), id)
+	return nil
 }
 
 // writeMaintenance prints the node's maintenance, if any, then each

@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"maps"
 	"regexp"
@@ -33,7 +32,7 @@ Usage: concord members [options]
 var memberStatus = map[int]string{0: "none", 1: "alive", 2: "leaving", 3: "left", 4: "failed"}
 
 // runMembers is `concord members`.
-func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(membersUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
@@ -41,31 +40,29 @@ func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	status := fs.String("status", ".*", "List only members whose status matches this regular expression.")
 	wan := fs.Bool("wan", false, "List the WAN pool (Concord has none: lists nobody).")
 	fs.String("segment", "", "Accepted for compatibility; Concord has no network segments.")
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 	statusRe, err := regexp.Compile(*status)
 	if err != nil {
-		fmt.Fprintf(stderr, "Failed to compile status regexp: %v\n", err)
-		return 1
+		return verbatimf("Failed to compile status regexp: %v", err)
 	}
 	var members []*api.AgentMember
 	if !*wan {
 		if members, err = c.Agent().Members(); err != nil {
-			fmt.Fprintf(stderr, "Error retrieving members: %v\n", err)
-			return 1
+			return verbatimf("Error retrieving members: %v", err)
 		}
 	}
 	members = slices.DeleteFunc(members, func(m *api.AgentMember) bool {
 		return !statusRe.MatchString(memberStatus[m.Status])
 	})
 	if len(members) == 0 {
-		return 2
+		return silentExit(2)
 	}
 	sortMembers(members)
 	writeTable(stdout, 2, memberRows(members, *detailed))
-	return 0
+	return nil
 }
 
 // sortMembers orders servers before client agents, then by name.

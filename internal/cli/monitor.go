@@ -17,27 +17,25 @@ Usage: concord monitor [options]
 `
 
 // runMonitor is `concord monitor`.
-func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(monitorUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	level := fs.String("log-level", "info", "Lowest level shown: trace, debug, info, warn or error.")
 	asJSON := fs.Bool("log-json", false, "Print each line as a JSON object.")
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 	lines, err := c.Agent().Monitor(*level, *asJSON)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error starting monitor: %v\n", err)
-		return 1
+		return verbatimf("Error starting monitor: %v", err)
 	}
 	for line := range lines {
 		fmt.Fprintln(stdout, line)
 	}
 	if ctx.Err() != nil {
-		return 0
+		return nil
 	}
-	fmt.Fprintln(stderr, "Remote side ended the monitor! This usually means that the agent has stopped.")
-	return 1
+	return verbatimf("Remote side ended the monitor! This usually means that the agent has stopped.")
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -19,11 +20,11 @@ var operatorRaftCommands = []command{
 }
 
 // runOperator is `concord operator`: it runs one of operatorCommands.
-func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "Usage: concord operator <subcommand> [options]", operatorCommands, args, stdout, stderr)
 }
 
-func runOperatorRaft(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runOperatorRaft(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "Usage: concord operator raft <subcommand> [options]", operatorRaftCommands, args, stdout, stderr)
 }
 
@@ -37,18 +38,17 @@ Usage: concord operator raft list-peers [options]
 `
 
 // runRaftListPeers is `concord operator raft list-peers`.
-func runRaftListPeers(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runRaftListPeers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(raftListPeersUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
-	if done {
-		return code
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
 	}
 	conf, err := c.Operator().RaftGetConfiguration(hf.query())
 	if err != nil {
-		fmt.Fprintf(stderr, "Error getting peers: %v\n", err)
-		return 1
+		return verbatimf("Error getting peers: %v", err)
 	}
 	rows := [][]string{{"Node", "ID", "Address", "State", "Voter", "RaftProtocol"}}
 	for _, s := range conf.Servers {
@@ -63,7 +63,7 @@ func runRaftListPeers(ctx context.Context, args []string, stdout, stderr io.Writ
 		rows = append(rows, []string{s.Node, s.ID, s.Address, state, strconv.FormatBool(s.Voter), protocol})
 	}
 	writeTable(stdout, 2, rows)
-	return 0
+	return nil
 }
 
 const raftRemovePeerUsage = `
@@ -75,25 +75,22 @@ Usage: concord operator raft remove-peer [options] (-id=ID | -address=IP:PORT)
 `
 
 // runRaftRemovePeer is `concord operator raft remove-peer`.
-func runRaftRemovePeer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runRaftRemovePeer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(raftRemovePeerUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	id := fs.String("id", "", "Raft ID of the server to remove.")
 	address := fs.String("address", "", "Address (IP:port of the server port) of the server to remove.")
-	c, code, done := parseAndConnect(ctx, fs, &hf, args, stderr)
+	c, err := parseAndConnect(ctx, fs, &hf, args)
 	switch {
-	case done:
-		return code
+	case err != nil:
+		return err
 	case *id == "" && *address == "":
-		fmt.Fprintln(stderr, "Error! One of -id or -address is required")
-		return 1
+		return errors.New("One of -id or -address is required")
 	case *id != "" && *address != "":
-		fmt.Fprintln(stderr, "Error! Only one of -id or -address may be given")
-		return 1
+		return errors.New("Only one of -id or -address may be given")
 	}
 	what, value := "id", *id
-	var err error
 	if *id != "" {
 		err = c.Operator().RaftRemovePeerByID(*id)
 	} else {
@@ -101,9 +98,8 @@ func runRaftRemovePeer(ctx context.Context, args []string, stdout, stderr io.Wri
 		err = c.Operator().RaftRemovePeerByAddress(*address)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "Error removing peer: %v\n", err)
-		return 1
+		return verbatimf("Error removing peer: %v", err)
 	}
 	fmt.Fprintf(stdout, "Removed peer with %s %q\n", what, value)
-	return 0
+	return nil
 }

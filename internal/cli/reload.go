@@ -9,26 +9,24 @@ import (
 
 // runReload is `concord reload`: the agent loads its config files again
 // and applies their service and check definitions.
-func runReload(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runReload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var hf httpFlags
 	hf.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return 1
+		return silentExit(1) // fs has printed the error, or -h's help
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "reload takes no arguments")
-		return 1
+		return verbatimf("reload takes no arguments")
 	}
-	client, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	client, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	if err := client.Agent().Reload(); err != nil {
-		fmt.Fprintf(stderr, "Error reloading: %v\n", err)
-		return 1
+		return verbatimf("Error reloading: %v", err)
 	}
 	fmt.Fprintln(stdout, "Configuration reload triggered")
-	return 0
+	return nil
 }

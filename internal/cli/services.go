@@ -20,7 +20,7 @@ var servicesCommands = []command{
 }
 
 // runServices is `concord services`: it runs one of servicesCommands.
-func runServices(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runServices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "Usage: concord services <subcommand> [options] [args]", servicesCommands, args, stdout, stderr)
 }
 
@@ -45,7 +45,7 @@ Usage: concord services register [options] [FILE...]
 var serviceFlagNames = []string{"name", "id", "tag", "address", "port", "meta"}
 
 // runServicesRegister is `concord services register`.
-func runServicesRegister(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runServicesRegister(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(servicesRegisterUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
@@ -58,25 +58,22 @@ func runServicesRegister(ctx context.Context, args []string, stdout, stderr io.W
 	fs.StringVar(&reg.Address, "address", "", "Address of the service. Defaults to the node's address.")
 	fs.IntVar(&reg.Port, "port", 0, "Port of the service.")
 	fs.Var(meta, "meta", "Metadata of the service as `key=value`; may be given more than once.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	flagsSet := setFlags(fs, serviceFlagNames)
 
 	var regs []*api.AgentServiceRegistration
 	switch {
 	case fs.NArg() > 0 && len(flagsSet) > 0:
-		fmt.Fprintf(stderr, "Error! Cannot mix service flags (-%s) with FILE arguments\n", strings.Join(flagsSet, ", -"))
-		return 1
+		return fmt.Errorf("Cannot mix service flags (-%s) with FILE arguments", strings.Join(flagsSet, ", -"))
 	case fs.NArg() > 0:
 		var err error
 		if regs, err = servicesFromFiles(fs.Args()); err != nil {
-			fmt.Fprintf(stderr, "Error! %v\n", err)
-			return 1
+			return err
 		}
 	case reg.Name == "":
-		fmt.Fprintln(stderr, "Error! Service registration requires at least one FILE argument or the -name flag")
-		return 1
+		return errors.New("Service registration requires at least one FILE argument or the -name flag")
 	default:
 		reg.Tags = tags
 		if len(meta) > 0 {
@@ -85,20 +82,19 @@ func runServicesRegister(ctx context.Context, args []string, stdout, stderr io.W
 		regs = []*api.AgentServiceRegistration{&reg}
 	}
 
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	// Services are registered one by one, so a failure leaves the earlier
 	// ones registered; the output names each one as it lands.
 	for _, r := range regs {
 		if err := c.Agent().ServiceRegister(r); err != nil {
-			fmt.Fprintf(stderr, "Error! Cannot register service %q: %v\n", r.Name, err)
-			return 1
+			return fmt.Errorf("Cannot register service %q: %w", r.Name, err)
 		}
 		fmt.Fprintf(stdout, "Registered service: %s\n", r.Name)
 	}
-	return 0
+	return nil
 }
 
 const servicesDeregisterUsage = `
@@ -116,25 +112,23 @@ Usage: concord services deregister [options] [FILE...]
 `
 
 // runServicesDeregister is `concord services deregister`.
-func runServicesDeregister(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runServicesDeregister(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(servicesDeregisterUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
 	id := fs.String("id", "", "ID of the service to deregister.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 
 	var ids []string
 	switch {
 	case fs.NArg() > 0 && *id != "":
-		fmt.Fprintln(stderr, "Error! Give FILE arguments or -id, not both")
-		return 1
+		return errors.New("Give FILE arguments or -id, not both")
 	case fs.NArg() > 0:
 		regs, err := servicesFromFiles(fs.Args())
 		if err != nil {
-			fmt.Fprintf(stderr, "Error! %v\n", err)
-			return 1
+			return err
 		}
 		for _, r := range regs {
 			if r.ID != "" {
@@ -144,24 +138,22 @@ func runServicesDeregister(ctx context.Context, args []string, stdout, stderr io
 			}
 		}
 	case *id == "":
-		fmt.Fprintln(stderr, "Error! Service deregistration requires at least one FILE argument or the -id flag")
-		return 1
+		return errors.New("Service deregistration requires at least one FILE argument or the -id flag")
 	default:
 		ids = []string{*id}
 	}
 
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	for _, id := range ids {
 		if err := c.Agent().ServiceDeregister(id); err != nil {
-			fmt.Fprintf(stderr, "Error! Cannot deregister service %q: %v\n", id, err)
-			return 1
+			return fmt.Errorf("Cannot deregister service %q: %w", id, err)
 		}
 		fmt.Fprintf(stdout, "Deregistered service: %s\n", id)
 	}
-	return 0
+	return nil
 }
 
 // servicesFromFiles returns the service definitions of files, in order.
@@ -185,17 +177,6 @@ func servicesFromFiles(files []string) ([]*api.AgentServiceRegistration, error) 
 		return nil, fmt.Errorf("no service or services block in %s", strings.Join(files, ", "))
 	}
 	return c.Services, nil
-}
-
-// connect builds the API client of a command that talks to the agent,
-// reporting failure on stderr.
-func connect(ctx context.Context, hf *httpFlags, stderr io.Writer) (*api.Client, bool) {
-	c, err := hf.client(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "Error connecting to agent: %v\n", err)
-		return nil, false
-	}
-	return c, true
 }
 
 // setFlags returns those of names that were given on the command line.

@@ -11,12 +11,11 @@ import (
 )
 
 // runStream is `concord stream publish|subscribe`: Concord's durable topics.
-func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := "usage: concord stream publish [options] TOPIC [DATA|@file|-]\n" +
 		"       concord stream subscribe [options] [-after N] [-count N] TOPIC"
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return 1
+		return verbatimf("%s", usage)
 	}
 	fs := flag.NewFlagSet("stream "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,11 +24,11 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	after := fs.Uint64("after", 0, "start after this message `index` (subscribe)")
 	count := fs.Int("count", 0, "stop after this many messages, 0 for never (subscribe)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return 1
+		return silentExit(1) // fs has printed the error, or -h's help
 	}
-	client, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	client, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 	switch {
 	case args[0] == "publish" && (fs.NArg() == 1 || fs.NArg() == 2):
@@ -37,27 +36,26 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if fs.NArg() == 2 {
 			var err error
 			if data, err = readData(fs.Arg(1)); err != nil {
-				fmt.Fprintf(stderr, "Error! %v\n", err)
-				return 1
+				return err
 			}
 		}
 		idx, err := client.Stream().Publish(fs.Arg(0), data)
 		if err != nil {
-			fmt.Fprintf(stderr, "Error! Cannot publish: %v\n", err)
-			return 1
+			return fmt.Errorf("Cannot publish: %w", err)
 		}
 		fmt.Fprintf(stdout, "Published to %s at index %d\n", fs.Arg(0), idx)
-		return 0
+		return nil
 	case args[0] == "subscribe" && fs.NArg() == 1:
-		return subscribe(ctx, client.Stream(), fs.Arg(0), *after, *count, stdout, stderr)
+		subscribe(ctx, client.Stream(), fs.Arg(0), *after, *count, stdout, stderr)
+		return nil
 	}
-	fmt.Fprintln(stderr, usage)
-	return 1
+	return verbatimf("%s", usage)
 }
 
 // subscribe prints each message as "<index> <value>" from after on, until
-// ctx ends or count messages were printed. Errors are retried.
-func subscribe(ctx context.Context, s *api.Stream, topic string, after uint64, count int, stdout, stderr io.Writer) int {
+// ctx ends or count messages were printed. Errors are reported on stderr
+// and retried.
+func subscribe(ctx context.Context, s *api.Stream, topic string, after uint64, count int, stdout, stderr io.Writer) {
 	printed := 0
 	for ctx.Err() == nil {
 		msgs, err := s.Read(topic, after, 0, time.Minute)
@@ -76,9 +74,8 @@ func subscribe(ctx context.Context, s *api.Stream, topic string, after uint64, c
 			fmt.Fprintf(stdout, "%d %s\n", m.Index, m.Value)
 			after = m.Index
 			if printed++; count > 0 && printed >= count {
-				return 0
+				return
 			}
 		}
 	}
-	return 0
 }

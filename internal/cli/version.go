@@ -15,16 +15,15 @@ Usage: concord version
 `
 
 // runVersion is `concord version` (also -v and --version).
-func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(versionUsage, stderr)
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "Too many arguments (expected 0, got %d)\n", fs.NArg())
-		return 1
+		return verbatimf("Too many arguments (expected 0, got %d)", fs.NArg())
 	}
 	fmt.Fprintln(stdout, version.String())
 	fmt.Fprintf(stdout, "Protocol 2 spoken by default, compatible with Consul %s\n", version.ConsulCompat)
-	return 0
+	return nil
 }

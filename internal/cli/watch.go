@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -44,7 +45,7 @@ Usage: concord watch -type=TYPE [options] [HANDLER...]
 `
 
 // runWatch is `concord watch`.
-func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(watchUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
@@ -58,30 +59,29 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&p.PassingOnly, "passingonly", false, "Only instances whose checks all pass, for -type=service.")
 	fs.StringVar(&p.State, "state", "", "The check state to watch, for -type=checks: any, passing, warning or critical.")
 	fs.StringVar(&p.Name, "name", "", "The event name to watch, for -type=event; all events when empty.")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	p.Tags, p.Stale = tags, hf.stale
 	if p.Type == "keyprefix" && len(setFlags(fs, []string{"prefix"})) == 0 {
-		fmt.Fprintln(stderr, "Error! -type=keyprefix requires -prefix (-prefix= watches the whole store)")
-		return 1
+		return errors.New("-type=keyprefix requires -prefix (-prefix= watches the whole store)")
 	}
 	plan, err := watch.Parse(p)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error! %v\n", err)
-		return 1
+		return err
 	}
-	c, ok := connect(ctx, &hf, stderr)
-	if !ok {
-		return 1
+	c, err := hf.connect(ctx)
+	if err != nil {
+		return err
 	}
 
 	h := printChange(stdout)
 	if fs.NArg() > 0 {
 		h = (&watch.Script{Args: fs.Args(), Shell: true, Stdout: stdout, Stderr: stderr}).Handle
 	}
+	// The watch goes on after an error: it is reported as it happens.
 	plan.Run(ctx, c, h, watch.Options{OnError: func(err error) { fmt.Fprintf(stderr, "Error! %v\n", err) }})
-	return 0
+	return nil
 }
 
 // printChange returns a handler that prints each change to stdout as
