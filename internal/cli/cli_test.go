@@ -11,38 +11,26 @@ const wantVersion = "Concord v0.1.0\nProtocol 2 spoken by default, compatible wi
 
 func TestMain_Dispatch(t *testing.T) {
 	tests := []struct {
-		name     string
-		args     []string
-		wantCode int
-		wantOut  string // prefix
-		wantErr  string // prefix
+		name string
+		args []string
+		want outcome
 	}{
-		{name: "no arguments", wantCode: 1, wantErr: mainUsage + "\n\nAvailable commands are:\n    agent "},
-		{name: "help", args: []string{"help"}, wantOut: mainUsage + "\n"},
-		{name: "-h", args: []string{"-h"}, wantOut: mainUsage + "\n"},
-		{name: "--help", args: []string{"--help"}, wantOut: mainUsage + "\n"},
-		{name: "unknown", args: []string{"nope"}, wantCode: 1, wantErr: "Unknown command: \"nope\"\n\n" + mainUsage},
-		{name: "version", args: []string{"version"}, wantOut: wantVersion},
-		{name: "-v", args: []string{"-v"}, wantOut: wantVersion},
-		{name: "--version", args: []string{"--version"}, wantOut: wantVersion},
-		{name: "version extra argument", args: []string{"version", "x"}, wantCode: 1, wantErr: "Too many arguments"},
-		{name: "kv alone", args: []string{"kv"}, wantCode: 1, wantErr: "Usage: concord kv <subcommand>"},
-		{name: "kv help", args: []string{"kv", "-h"}, wantOut: "Usage: concord kv <subcommand>"},
-		{name: "kv unknown", args: []string{"kv", "nope"}, wantCode: 1, wantErr: "Unknown command: \"nope\""},
+		{"no arguments", nil, outcome{1, "", mainUsage + "\n\nAvailable commands are:\n    agent ..."}},
+		{"help", []string{"help"}, outcome{0, mainUsage + "\n...", ""}},
+		{"-h", []string{"-h"}, outcome{0, mainUsage + "\n...", ""}},
+		{"--help", []string{"--help"}, outcome{0, mainUsage + "\n...", ""}},
+		{"unknown", []string{"nope"}, outcome{1, "", "Unknown command: \"nope\"\n\n" + mainUsage + "..."}},
+		{"version", []string{"version"}, outcome{0, wantVersion, ""}},
+		{"-v", []string{"-v"}, outcome{0, wantVersion, ""}},
+		{"--version", []string{"--version"}, outcome{0, wantVersion, ""}},
+		{"version extra argument", []string{"version", "x"}, outcome{1, "", "Too many arguments (expected 0, got 1)\n"}},
+		{"kv alone", []string{"kv"}, outcome{1, "", "Usage: concord kv <subcommand>..."}},
+		{"kv help", []string{"kv", "-h"}, outcome{0, "Usage: concord kv <subcommand>...", ""}},
+		{"kv unknown", []string{"kv", "nope"}, outcome{1, "", "Unknown command: \"nope\"..."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, "", tt.args...)
-			cmd := "concord " + strings.Join(tt.args, " ")
-			if code != tt.wantCode {
-				t.Errorf("%s: exit code = %d, want %d", cmd, code, tt.wantCode)
-			}
-			if !strings.HasPrefix(out, tt.wantOut) || (tt.wantOut == "" && out != "") {
-				t.Errorf("%s: stdout = %q, want it to start with %q", cmd, out, tt.wantOut)
-			}
-			if !strings.HasPrefix(errOut, tt.wantErr) || (tt.wantErr == "" && errOut != "") {
-				t.Errorf("%s: stderr = %q, want it to start with %q", cmd, errOut, tt.wantErr)
-			}
+			checkRun(t, "concord "+strings.Join(tt.args, " "), "", tt.args, tt.want)
 		})
 	}
 }
@@ -75,38 +63,23 @@ func TestValidate(t *testing.T) {
 	bad := write("bad.json", `{"node_name": "n1", "log_level": "loud"}`)
 	broken := write("broken.hcl", `data_dir = `)
 
+	const valid = "Configuration is valid!\n"
 	tests := []struct {
-		name     string
-		args     []string
-		wantCode int
-		wantOut  string
-		wantErr  string // prefix
+		name string
+		args []string
+		want outcome
 	}{
-		{name: "valid", args: []string{"validate", good}, wantOut: "Configuration is valid!\n"},
-		{name: "configtest alias", args: []string{"configtest", good}, wantOut: "Configuration is valid!\n"},
-		{name: "quiet", args: []string{"validate", "-quiet", good}},
-		{name: "invalid", args: []string{"validate", bad}, wantCode: 1, wantErr: "Config validation failed: "},
-		{name: "syntax error", args: []string{"validate", broken}, wantCode: 1, wantErr: "Config validation failed: "},
-		{
-			name: "missing file", args: []string{"validate", filepath.Join(dir, "nope.hcl")},
-			wantCode: 1, wantErr: "Config validation failed: ",
-		},
-		{
-			name: "no arguments", args: []string{"validate"},
-			wantCode: 1, wantErr: "Must specify at least one config file or directory\n",
-		},
+		{"valid", []string{"validate", good}, outcome{0, valid, ""}},
+		{"configtest alias", []string{"configtest", good}, outcome{0, valid, ""}},
+		{"quiet", []string{"validate", "-quiet", good}, outcome{}},
+		{"invalid", []string{"validate", bad}, outcome{1, "", "Config validation failed: ..."}},
+		{"syntax error", []string{"validate", broken}, outcome{1, "", "Config validation failed: ..."}},
+		{"missing file", []string{"validate", filepath.Join(dir, "nope.hcl")}, outcome{1, "", "Config validation failed: ..."}},
+		{"no arguments", []string{"validate"}, outcome{1, "", "Must specify at least one config file or directory\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, "", tt.args...)
-			cmd := "concord " + strings.Join(tt.args, " ")
-			if code != tt.wantCode || out != tt.wantOut {
-				t.Errorf("%s: exit code %d, stdout %q; want %d, %q (stderr %q)",
-					cmd, code, out, tt.wantCode, tt.wantOut, errOut)
-			}
-			if !strings.HasPrefix(errOut, tt.wantErr) || (tt.wantErr == "" && errOut != "") {
-				t.Errorf("%s: stderr = %q, want it to start with %q", cmd, errOut, tt.wantErr)
-			}
+			checkRun(t, "concord "+strings.Join(tt.args, " "), "", tt.args, tt.want)
 		})
 	}
 }

@@ -6,8 +6,6 @@ package cli
 // tests against the real server live elsewhere.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -221,18 +219,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Write(b)
 }
 
-// run runs `concord args...` in-process with stdin reading in, and returns
-// the exit code and what was written to stdout and stderr.
-func run(t *testing.T, in string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	old := stdin
-	stdin = strings.NewReader(in)
-	t.Cleanup(func() { stdin = old })
-	var out, errOut bytes.Buffer
-	code = Main(context.Background(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 // kvArgs is the command line of `concord kv sub` against addr, followed by args.
 func kvArgs(addr, sub string, args ...string) []string {
 	return append([]string{"kv", sub, "-http-addr=" + addr}, args...)
@@ -245,7 +231,7 @@ type cliCase struct {
 	stdin    string
 	fail     int // when non-zero, the fake answers every request with this status
 	wantCode int
-	wantOut  string
+	wantOut  string                        // exact, or a prefix when it ends in "..."
 	wantErr  string                        // exact, or a prefix when it ends in "..."
 	check    func(t *testing.T, f *fakeKV) // optional: inspect the store afterwards
 }
@@ -273,21 +259,8 @@ func runCases(t *testing.T, sub string, seed []api.KVPair, tests []cliCase) {
 			for i, a := range tt.args {
 				args[i] = strings.ReplaceAll(a, "$DIR", dir)
 			}
-			code, out, errOut := run(t, tt.stdin, kvArgs(addr, sub, args...)...)
-			cmd := "kv " + sub + " " + strings.Join(tt.args, " ")
-			if code != tt.wantCode {
-				t.Errorf("%s: exit code = %d, want %d (stderr %q)", cmd, code, tt.wantCode, errOut)
-			}
-			if out != tt.wantOut {
-				t.Errorf("%s: stdout = %q, want %q", cmd, out, tt.wantOut)
-			}
-			if prefix, ok := strings.CutSuffix(tt.wantErr, "..."); ok {
-				if !strings.HasPrefix(errOut, prefix) {
-					t.Errorf("%s: stderr = %q, want it to start with %q", cmd, errOut, prefix)
-				}
-			} else if errOut != tt.wantErr {
-				t.Errorf("%s: stderr = %q, want %q", cmd, errOut, tt.wantErr)
-			}
+			checkRun(t, "kv "+sub+" "+strings.Join(tt.args, " "), tt.stdin, kvArgs(addr, sub, args...),
+				outcome{tt.wantCode, tt.wantOut, tt.wantErr})
 			if tt.check != nil {
 				tt.check(t, f)
 			}

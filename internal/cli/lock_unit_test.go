@@ -30,12 +30,7 @@ func TestLockUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := Main(context.Background(), append([]string{"lock"}, tt.args...), &stdout, &stderr)
-			if code != 1 || stdout.String() != "" || stderr.String() != tt.wantErr {
-				t.Errorf("lock %v = exit %d, stdout %q, stderr %q; want exit 1, stderr %q",
-					tt.args, code, stdout.String(), stderr.String(), tt.wantErr)
-			}
+			checkRun(t, "lock "+strings.Join(tt.args, " "), "", append([]string{"lock"}, tt.args...), outcome{1, "", tt.wantErr})
 		})
 	}
 }

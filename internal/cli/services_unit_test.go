@@ -180,7 +180,7 @@ type agentCase struct {
 	args     []string // after the subcommand and -http-addr; "$DIR" is a directory holding serviceFiles
 	setup    func(f *fakeAgent)
 	wantCode int
-	wantOut  string
+	wantOut  string // exact, or a prefix when it ends in "..."
 	wantErr  string // exact, or a prefix when it ends in "..."
 	check    func(t *testing.T, f *fakeAgent)
 }
@@ -229,21 +229,8 @@ func runAgentCases(t *testing.T, cmd []string, tests []agentCase) {
 			for _, a := range tt.args {
 				args = append(args, strings.ReplaceAll(a, "$DIR", dir))
 			}
-			code, out, errOut := run(t, "", args...)
-			line := strings.Join(cmd, " ") + " " + strings.Join(tt.args, " ")
-			if code != tt.wantCode {
-				t.Errorf("%s: exit code = %d, want %d (stderr %q)", line, code, tt.wantCode, errOut)
-			}
-			if out != tt.wantOut {
-				t.Errorf("%s: stdout = %q, want %q", line, out, tt.wantOut)
-			}
-			if prefix, ok := strings.CutSuffix(tt.wantErr, "..."); ok {
-				if !strings.HasPrefix(errOut, prefix) {
-					t.Errorf("%s: stderr = %q, want it to start with %q", line, errOut, prefix)
-				}
-			} else if errOut != tt.wantErr {
-				t.Errorf("%s: stderr = %q, want %q", line, errOut, tt.wantErr)
-			}
+			checkRun(t, strings.Join(cmd, " ")+" "+strings.Join(tt.args, " "), "", args,
+				outcome{tt.wantCode, tt.wantOut, tt.wantErr})
 			if tt.check != nil {
 				tt.check(t, f)
 			}

@@ -16,26 +16,21 @@ func TestWatchUsageErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"no type", nil, "Error! watch type is required"},
-		{"unknown type", []string{"-type=keys"}, `Error! unknown watch type "keys"`},
-		{"key without -key", []string{"-type=key"}, `Error! watch type "key" requires key`},
-		{"keyprefix without -prefix", []string{"-type=keyprefix"}, "Error! -type=keyprefix requires -prefix"},
-		{"service without -service", []string{"-type=service"}, `Error! watch type "service" requires service`},
-		{"option of another type", []string{"-type=key", "-key=k", "-tag=v1"}, `Error! tag cannot be used with watch type "key"`},
-		{"name with a key watch", []string{"-type=key", "-key=k", "-name=deploy"}, `Error! name cannot be used with watch type "key"`},
-		{"stale event", []string{"-type=event", "-stale"}, `Error! stale cannot be used with watch type "event"`},
-		{"checks by service and state", []string{"-type=checks", "-service=web", "-state=passing"}, "Error! watch type \"checks\" takes service or state, not both"},
-		{"bad state", []string{"-type=checks", "-state=ok"}, `Error! invalid state "ok"`},
+		{"no type", nil, "Error! watch type is required..."},
+		{"unknown type", []string{"-type=keys"}, `Error! unknown watch type "keys"...`},
+		{"key without -key", []string{"-type=key"}, `Error! watch type "key" requires key...`},
+		{"keyprefix without -prefix", []string{"-type=keyprefix"}, "Error! -type=keyprefix requires -prefix..."},
+		{"service without -service", []string{"-type=service"}, `Error! watch type "service" requires service...`},
+		{"option of another type", []string{"-type=key", "-key=k", "-tag=v1"}, `Error! tag cannot be used with watch type "key"...`},
+		{"name with a key watch", []string{"-type=key", "-key=k", "-name=deploy"}, `Error! name cannot be used with watch type "key"...`},
+		{"stale event", []string{"-type=event", "-stale"}, `Error! stale cannot be used with watch type "event"...`},
+		{"checks by service and state", []string{"-type=checks", "-service=web", "-state=passing"}, "Error! watch type \"checks\" takes service or state, not both..."},
+		{"bad state", []string{"-type=checks", "-state=ok"}, `Error! invalid state "ok"...`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
 			args := append([]string{"watch", "-http-addr=127.0.0.1:1"}, tc.args...)
-			code := Main(context.Background(), args, &stdout, &stderr)
-			if code != 1 || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), tc.wantErr) {
-				t.Errorf("concord watch %v = exit %d, stdout %q, stderr %q; want exit 1, stderr starting %q",
-					tc.args, code, stdout.String(), stderr.String(), tc.wantErr)
-			}
+			checkRun(t, "concord watch "+strings.Join(tc.args, " "), "", args, outcome{1, "", tc.wantErr})
 		})
 	}
 }
