@@ -55,7 +55,7 @@ var families = []family{
 	{why: "Concord's autopilot only removes dead servers (autopilot.cleanup_dead_servers)", keys: words(`
 		autopilot.last_contact_threshold autopilot.max_trailing_logs autopilot.min_quorum
 		autopilot.server_stabilization_time`)},
-	{why: "Concord's Raft timing is set by performance.raft_multiplier only", keys: words(`
+	{why: "Concord tunes Raft by performance.raft_multiplier and raft_logstore.backend only", keys: words(`
 		performance.leave_drain_time performance.rpc_hold_timeout
 		raft_protocol raft_snapshot_threshold raft_snapshot_interval raft_trailing_logs
 		raft_logstore.disable_log_cache raft_logstore.verification.enabled raft_logstore.verification.interval
