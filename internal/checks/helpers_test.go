@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/checks"
+	"github.com/concordhq/concord/internal/testutil"
 )
 
 // waitTimeout bounds every wait of these tests: long enough for a first
@@ -152,16 +154,11 @@ func listenTCP(t *testing.T) net.Listener {
 	return l
 }
 
-// closedTCPAddr returns a 127.0.0.1 address where nothing listens.
-func closedTCPAddr(t *testing.T) string {
+// closedAddr returns a 127.0.0.1 address where nothing listens, by TCP or
+// UDP: a reserved port, which no other test binds.
+func closedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 }
 
 // recv receives from ch, failing the test after waitTimeout.

@@ -193,7 +193,7 @@ func TestHTTPConnectionRefused(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
 	r := newRunner(t, rec, nil)
-	mustAdd(t, r, "down", &api.AgentServiceCheck{HTTP: "http://" + closedTCPAddr(t) + "/", Interval: "1s", Status: api.HealthPassing})
+	mustAdd(t, r, "down", &api.AgentServiceCheck{HTTP: "http://" + closedAddr(t) + "/", Interval: "1s", Status: api.HealthPassing})
 	if u := waitStatus(t, rec, "down", api.HealthCritical); !strings.Contains(u.output, "refused") {
 		t.Errorf("output = %q, want connection refused", u.output)
 	}

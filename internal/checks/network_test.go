@@ -23,7 +23,7 @@ func TestTCP(t *testing.T) {
 
 	tests := []probeCase{
 		{"open port", api.AgentServiceCheck{TCP: open}, api.HealthPassing, "TCP connect " + open + ": Success"},
-		{"closed port", api.AgentServiceCheck{TCP: closedTCPAddr(t), Status: api.HealthPassing}, api.HealthCritical, "refused"},
+		{"closed port", api.AgentServiceCheck{TCP: closedAddr(t), Status: api.HealthPassing}, api.HealthCritical, "refused"},
 		{"TLS handshake", api.AgentServiceCheck{TCP: tlsAddr, TCPUseTLS: true, TLSSkipVerify: true}, api.HealthPassing, "Success"},
 		{"TLS unverified certificate", api.AgentServiceCheck{TCP: tlsAddr, TCPUseTLS: true, Status: api.HealthPassing}, api.HealthCritical, "certificate"},
 		{"TLS to a plain port", api.AgentServiceCheck{TCP: open, TCPUseTLS: true, Status: api.HealthPassing}, api.HealthCritical, "TCP connect"},
@@ -60,14 +60,10 @@ func listenUDP(t *testing.T, echo bool) net.PacketConn {
 
 func TestUDP(t *testing.T) {
 	t.Parallel()
-	closed := listenUDP(t, false)
-	closedAddr := closed.LocalAddr().String()
-	closed.Close()
-
 	tests := []probeCase{
 		{"reply", api.AgentServiceCheck{UDP: listenUDP(t, true).LocalAddr().String()}, api.HealthPassing, "reply received"},
 		{"no reply within timeout", api.AgentServiceCheck{UDP: listenUDP(t, false).LocalAddr().String(), Timeout: "200ms"}, api.HealthPassing, "no reply"},
-		{"closed port", api.AgentServiceCheck{UDP: closedAddr, Status: api.HealthPassing}, api.HealthCritical, "refused"},
+		{"closed port", api.AgentServiceCheck{UDP: closedAddr(t), Status: api.HealthPassing}, api.HealthCritical, "refused"},
 	}
 	rec := newRecorder()
 	r := newRunner(t, rec, nil)
@@ -111,7 +107,7 @@ func TestGRPC(t *testing.T) {
 		{"serving service", api.AgentServiceCheck{GRPC: addr + "/up"}, api.HealthPassing, "SERVING"},
 		{"not serving service", api.AgentServiceCheck{GRPC: addr + "/down", Status: api.HealthPassing}, api.HealthCritical, "NOT_SERVING"},
 		{"unknown service", api.AgentServiceCheck{GRPC: addr + "/nope", Status: api.HealthPassing}, api.HealthCritical, "NotFound"},
-		{"nothing listening", api.AgentServiceCheck{GRPC: closedTCPAddr(t), Status: api.HealthPassing}, api.HealthCritical, "Unavailable"},
+		{"nothing listening", api.AgentServiceCheck{GRPC: closedAddr(t), Status: api.HealthPassing}, api.HealthCritical, "Unavailable"},
 		{"TLS", api.AgentServiceCheck{GRPC: tlsAddr, GRPCUseTLS: true, TLSSkipVerify: true}, api.HealthPassing, "SERVING"},
 		{"TLS unverified certificate", api.AgentServiceCheck{GRPC: tlsAddr, GRPCUseTLS: true, Status: api.HealthPassing}, api.HealthCritical, "certificate"},
 	}

@@ -61,7 +61,7 @@ func TestUpdateTTLErrors(t *testing.T) {
 	t.Parallel()
 	r := newRunner(t, newRecorder(), nil)
 	mustAdd(t, r, "ttl", &api.AgentServiceCheck{TTL: "1m"})
-	mustAdd(t, r, "tcp", &api.AgentServiceCheck{TCP: closedTCPAddr(t), Interval: "1m"})
+	mustAdd(t, r, "tcp", &api.AgentServiceCheck{TCP: closedAddr(t), Interval: "1m"})
 
 	tests := []struct {
 		name, id, status string

@@ -2,11 +2,14 @@ package dns_test
 
 import (
 	"net"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/concordhq/concord/internal/testutil"
 )
 
 // upstream is a resolver for the tests: it answers every question with
@@ -60,16 +63,11 @@ func startUpstream(t *testing.T, rcode int) *upstream {
 	return u
 }
 
-// deadAddr returns an address where nothing answers DNS.
+// deadAddr returns an address where nothing answers DNS: a reserved port,
+// which no other test binds.
 func deadAddr(t *testing.T) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	pc.Close()
-	return addr
+	return "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 }
 
 func TestRecursors(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -941,16 +942,11 @@ func listenAndAccept(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// closedPort returns a loopback TCP address nothing listens on.
+// closedPort returns a loopback TCP address nothing listens on: a reserved
+// port, which no other test binds.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 }
 
 // startGRPCHealth starts a gRPC server with the standard health service:

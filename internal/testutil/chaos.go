@@ -67,10 +67,9 @@ func StartProxiedCluster(t testing.TB, binary string, servers int, extra ...stri
 		changed: make(chan struct{}),
 	}
 	var firstSerf string
-	used := map[int]bool{}
 	for i := range servers {
 		ip := serverIP(i)
-		httpPort, serverPort, serfPort := unusedPort(t, used), unusedPort(t, used), unusedPort(t, used)
+		httpPort, serverPort, serfPort := FreePort(t), FreePort(t), FreePort(t)
 		proxy, err := newFaultProxy(pc, i, net.JoinHostPort(ip, strconv.Itoa(serverPort)))
 		if err != nil {
 			t.Fatalf("cannot start the proxy for server %d: %v", i+1, err)

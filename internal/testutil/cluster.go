@@ -43,7 +43,6 @@ func StartCluster(t testing.TB, binary string, servers, clients int, extra ...st
 	t.Helper()
 	c := &Cluster{t: t, binary: binary, extra: extra}
 	var firstSerf string
-	used := map[int]bool{}
 	for i := 0; i < servers+clients; i++ {
 		n := &Node{c: c, Server: i < servers, DataDir: t.TempDir()}
 		if n.Server {
@@ -51,7 +50,7 @@ func StartCluster(t testing.TB, binary string, servers, clients int, extra ...st
 		} else {
 			n.Name = fmt.Sprintf("c%d", i-servers+1)
 		}
-		httpPort, serverPort, serfPort := unusedPort(t, used), unusedPort(t, used), unusedPort(t, used)
+		httpPort, serverPort, serfPort := FreePort(t), FreePort(t), FreePort(t)
 		n.HTTPAddr = "127.0.0.1:" + strconv.Itoa(httpPort)
 		n.RaftAddr = "127.0.0.1:" + strconv.Itoa(serverPort)
 		n.SerfAddr = "127.0.0.1:" + strconv.Itoa(serfPort)
@@ -86,19 +85,6 @@ func (c *Cluster) start(t testing.TB) {
 	}
 	for _, n := range c.Nodes {
 		WaitForLeader(t, n.HTTPAddr)
-	}
-}
-
-// unusedPort is FreePort, but never one of used, to which it adds it: a
-// port freed a moment ago can come back from the next FreePort, and two
-// listeners of one cluster on the same port keep it from forming.
-func unusedPort(t testing.TB, used map[int]bool) int {
-	t.Helper()
-	for {
-		if p := FreePort(t); !used[p] {
-			used[p] = true
-			return p
-		}
 	}
 }
 

@@ -26,7 +26,8 @@ func TestVersion(t *testing.T) {
 	concord(t, "version", "extra").want(t, "version extra", 1, "", "Too many arguments (expected 0, got 1)\n")
 }
 
-// deadAddr is a loopback address where nothing listens, a moment ago.
+// deadAddr is a loopback address where nothing listens: a reserved port,
+// which no other test binds.
 func deadAddr(t *testing.T) string {
 	t.Helper()
 	return "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
