@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/config"
 	"github.com/concordhq/concord/internal/dns"
@@ -57,7 +58,7 @@ type Agent struct {
 	logger *slog.Logger
 	nodeID string
 	server *server.Server // nil on a client agent
-	store  rpc.Store      // the replicated state: server.Endpoint or RPC to servers
+	calls  call.Caller    // the replicated state: server.Endpoint or RPC to servers
 	pool   *rpc.Pool      // a client agent's connections to servers
 	gossip *gossip.Pool
 	events *events.Buffer // user events received
@@ -124,8 +125,8 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			return nil, err
 		}
 	}
-	a.store = a.newStore()
-	a.rexec = rexec.New(a.stopCtx, rexec.Config{NodeName: cfg.NodeName, Disabled: cfg.DisableRemoteExec, Logger: logger}, a.store)
+	a.calls = a.newCaller()
+	a.rexec = rexec.New(a.stopCtx, rexec.Config{NodeName: cfg.NodeName, Disabled: cfg.DisableRemoteExec, Logger: logger}, rexecStore{a.calls})
 	// Each step's undo, run in reverse if a later step fails.
 	var undo []func()
 	fail := func(err error) (*Agent, error) {
@@ -202,7 +203,7 @@ func (a *Agent) startHTTP() error {
 		Logger:     a.logger.With("component", "http"),
 		Observe:    m.ObserveHTTP,
 		Metrics:    m.Handler(),
-	}, backend{Store: a.store, Agent: a})
+	}, backend{Caller: a.calls, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {
 		root = withPprof(handler)
@@ -322,9 +323,12 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 
 // Self answers /v1/agent/self.
 func (a *Agent) Self() (*api.AgentSelf, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	leader, _ := call.Leader.Invoke(ctx, a.calls, call.StatusArgs{})
+	cancel()
 	consul := map[string]string{
 		"server":            strconv.FormatBool(a.server != nil),
-		"leader_addr":       a.store.Leader(),
+		"leader_addr":       leader,
 		"known_datacenters": "1",
 		"known_servers":     strconv.Itoa(len(a.liveServers())),
 	}
@@ -357,22 +361,17 @@ func (a *Agent) Self() (*api.AgentSelf, error) {
 	}, nil
 }
 
-// backend joins the replicated state (KV, sessions, catalog, status; this
-// server's or, through RPC, the servers') and the agent (self, members,
-// local services and checks) into the one Backend the HTTP API declares.
+// backend joins the replicated state (reached through its declared calls:
+// this server's endpoint or RPC to the servers) and the agent (self,
+// members, local services and checks) into the one Backend the HTTP API
+// declares.
 type backend struct {
-	rpc.Store
+	call.Caller
 	*Agent
 }
 
-// SessionCreate binds a session that names no node to this agent's node,
-// as Consul does, whichever server ends up creating it.
-func (b backend) SessionCreate(ctx context.Context, sess *api.SessionEntry) (string, error) {
-	if sess.Node == "" {
-		sess.Node = b.Agent.cfg.NodeName
-	}
-	return b.Store.SessionCreate(ctx, sess)
-}
+// NodeName is this agent's node name.
+func (a *Agent) NodeName() string { return a.cfg.NodeName }
 
 // loadNodeID returns the node's stable ID: read from data_dir/node-id, or
 // made and saved there on first start; dev mode makes a fresh one.
@@ -431,4 +430,21 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// rexecStore is the replicated state as remote exec jobs use it.
+type rexecStore struct{ calls call.Caller }
+
+func (r rexecStore) KVApply(ctx context.Context, op *api.KVTxnOp) (bool, error) {
+	return call.KVApply.Invoke(ctx, r.calls, call.KVApplyArgs{Op: op})
+}
+
+func (r rexecStore) KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error) {
+	res, err := call.KVGet.Invoke(ctx, r.calls, call.KVGetArgs{Query: call.Query{Q: q}, Key: key})
+	return res.Value, res.Meta, err
+}
+
+func (r rexecStore) SessionInfo(ctx context.Context, q *api.QueryOptions, id string) ([]*api.SessionEntry, api.QueryMeta, error) {
+	res, err := call.SessionInfo.Invoke(ctx, r.calls, call.SessionGetArgs{Query: call.Query{Q: q}, ID: id})
+	return res.Value, res.Meta, err
 }

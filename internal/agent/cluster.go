@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/gossip"
 	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/server"
@@ -223,7 +224,7 @@ func (a *Agent) Leave() error {
 		}
 		if peers, _ := a.server.Peers(); len(peers) > 1 {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err := a.store.RaftRemovePeer(ctx, a.nodeID, "")
+			_, err := call.RaftRemovePeer.Invoke(ctx, a.calls, call.RemovePeerArgs{ID: a.nodeID})
 			cancel()
 			if err != nil {
 				a.logger.Warn("cannot leave the raft configuration", "error", err)
@@ -240,13 +241,13 @@ func (a *Agent) Leave() error {
 // process should then shut down.
 func (a *Agent) LeftCh() <-chan struct{} { return a.leaveCh }
 
-// newStore returns how this agent reaches the replicated state: its own
+// newCaller returns how this agent reaches the replicated state: its own
 // server, or (a client agent) any live server over RPC.
-func (a *Agent) newStore() rpc.Store {
+func (a *Agent) newCaller() call.Caller {
 	if a.server != nil {
 		return a.server.Endpoint()
 	}
 	a.pool = rpc.NewPool()
 	a.pool.SetSourceIP(net.ParseIP(a.cfg.BindAddr))
-	return rpc.Client{Caller: rpc.NewRouter(a.pool, a.liveServers)}
+	return rpc.NewRouter(a.pool, a.liveServers)
 }

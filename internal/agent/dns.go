@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/dns"
-	"github.com/concordhq/concord/internal/rpc"
 )
 
 // startDNS starts the DNS interface unless its port is -1.
@@ -29,7 +29,7 @@ func (a *Agent) startDNS() error {
 		Recursors:       c.Recursors,
 		RecursorTimeout: c.RecursorTimeout,
 		Logger:          a.logger.With("component", "dns"),
-	}, dnsCatalog{store: a.store, stale: c.AllowStale})
+	}, dnsCatalog{calls: a.calls, stale: c.AllowStale})
 	if err != nil {
 		return err
 	}
@@ -50,26 +50,26 @@ func (a *Agent) DNSAddr() string {
 // dns_config.allow_stale, on by default) any server answers without
 // asking the leader, which keeps DNS fast.
 type dnsCatalog struct {
-	store rpc.Store
+	calls call.Caller
 	stale bool
 }
 
-func (c dnsCatalog) query() *api.QueryOptions { return &api.QueryOptions{AllowStale: c.stale} }
+func (c dnsCatalog) query() call.Query { return call.Query{Q: &api.QueryOptions{AllowStale: c.stale}} }
 
 func (c dnsCatalog) ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
-	out, _, err := c.store.HealthService(ctx, c.query(), service, tags, false)
-	return out, err
+	res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
+	return res.Value, err
 }
 
 func (c dnsCatalog) Node(ctx context.Context, name string) (*api.Node, error) {
-	cn, _, err := c.store.CatalogNode(ctx, c.query(), name)
-	if err != nil || cn == nil {
+	res, err := call.CatalogNode.Invoke(ctx, c.calls, call.NodeArgs{Query: c.query(), Node: name})
+	if err != nil || res.Value == nil {
 		return nil, err
 	}
-	return cn.Node, nil
+	return res.Value.Node, nil
 }
 
 func (c dnsCatalog) Nodes(ctx context.Context) ([]*api.Node, error) {
-	out, _, err := c.store.CatalogNodes(ctx, c.query())
-	return out, err
+	res, err := call.CatalogNodes.Invoke(ctx, c.calls, call.NodesArgs{Query: c.query()})
+	return res.Value, err
 }

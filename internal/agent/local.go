@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/local"
 )
@@ -230,12 +231,13 @@ type aliasSource struct{ a *Agent }
 // AliasStatus blocks until the aggregated status of node (and, when set,
 // serviceID on it) may have changed past waitIndex, then returns it.
 func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, waitIndex uint64) (string, uint64, error) {
-	list, m, err := s.a.store.NodeChecks(ctx, &api.QueryOptions{AllowStale: true, MinQueryIndex: waitIndex}, node)
+	res, err := call.NodeChecks.Invoke(ctx, s.a.calls, call.NodeArgs{
+		Query: call.Query{Q: &api.QueryOptions{AllowStale: true, MinQueryIndex: waitIndex}}, Node: node})
 	if err != nil {
 		return "", 0, err
 	}
 	status := api.HealthPassing
-	for _, c := range list {
+	for _, c := range res.Value {
 		if serviceID != "" && c.ServiceID != "" && c.ServiceID != serviceID {
 			continue
 		}
@@ -249,7 +251,7 @@ func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, wa
 			status = api.HealthWarning
 		}
 	}
-	return status, m.LastIndex, nil
+	return status, res.Meta.LastIndex, nil
 }
 
 // catalog is the local syncer's view of the catalog: the agent's store,
@@ -257,29 +259,30 @@ func (s aliasSource) AliasStatus(ctx context.Context, node, serviceID string, wa
 type catalog struct{ a *Agent }
 
 func (c catalog) Register(ctx context.Context, req *api.CatalogRegistration) error {
-	return c.a.store.CatalogRegister(ctx, req)
+	_, err := call.CatalogRegister.Invoke(ctx, c.a.calls, call.RegisterArgs{Reg: req})
+	return err
 }
 
 func (c catalog) Deregister(ctx context.Context, req *api.CatalogDeregistration) error {
-	return c.a.store.CatalogDeregister(ctx, req)
+	_, err := call.CatalogDeregister.Invoke(ctx, c.a.calls, call.DeregisterArgs{Dereg: req})
+	return err
 }
 
 func (c catalog) NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
-	q := &api.QueryOptions{}
-	cn, _, err := c.a.store.CatalogNode(ctx, q, node)
+	cn, err := call.CatalogNode.Invoke(ctx, c.a.calls, call.NodeArgs{Node: node})
 	if err != nil {
 		return nil, nil, err
 	}
 	services := map[string]*api.NodeService{}
-	if cn != nil {
-		services = cn.Services
+	if cn.Value != nil {
+		services = cn.Value.Services
 	}
-	list, _, err := c.a.store.NodeChecks(ctx, q, node)
+	list, err := call.NodeChecks.Invoke(ctx, c.a.calls, call.NodeArgs{Node: node})
 	if err != nil {
 		return nil, nil, err
 	}
 	checks := map[string]*api.HealthCheck{}
-	for _, hc := range list {
+	for _, hc := range list.Value {
 		checks[hc.CheckID] = hc
 	}
 	return services, checks, nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // maxCatalogBody bounds a catalog registration body.
@@ -39,7 +40,7 @@ func (h *Handler) catalogRegister(_ http.ResponseWriter, r *http.Request) (any, 
 	if req.Datacenter != "" && req.Datacenter != h.cfg.Datacenter {
 		return nil, api.ErrUnknownDC
 	}
-	if err := h.backend.CatalogRegister(r.Context(), &req); err != nil {
+	if err := doWrite(r.Context(), h, call.CatalogRegister, call.RegisterArgs{Reg: &req}); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -54,7 +55,7 @@ func (h *Handler) catalogDeregister(_ http.ResponseWriter, r *http.Request) (any
 	if err := decodeBody(r, maxCatalogBody, &req); err != nil {
 		return nil, err
 	}
-	if err := h.backend.CatalogDeregister(r.Context(), &req); err != nil {
+	if err := doWrite(r.Context(), h, call.CatalogDeregister, call.DeregisterArgs{Dereg: &req}); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -62,12 +63,14 @@ func (h *Handler) catalogDeregister(_ http.ResponseWriter, r *http.Request) (any
 
 // catalogNodes serves GET /v1/catalog/nodes.
 func (h *Handler) catalogNodes(w http.ResponseWriter, r *http.Request) (any, error) {
-	return read(h, w, r, h.backend.CatalogNodes)
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.Node, api.QueryMeta, error) {
+		return readCall(ctx, h, call.CatalogNodes, call.NodesArgs{Query: query(q)})
+	})
 }
 
 // healthNode serves GET /v1/health/node/<node>: the node's checks.
 func (h *Handler) healthNode(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.HealthCheck, api.QueryMeta, error) {
-		return h.backend.NodeChecks(ctx, q, r.PathValue("node"))
+		return readCall(ctx, h, call.NodeChecks, call.NodeArgs{Query: query(q), Node: r.PathValue("node")})
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/hashicorp/go-bexpr"
 )
 
@@ -132,14 +133,16 @@ func (h *Handler) catalogDatacenters(_ http.ResponseWriter, _ *http.Request) (an
 
 // catalogServices serves GET /v1/catalog/services: name → tags.
 func (h *Handler) catalogServices(w http.ResponseWriter, r *http.Request) (any, error) {
-	return read(h, w, r, h.backend.CatalogServices)
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
+		return readCall(ctx, h, call.CatalogServices, call.ServicesArgs{Query: query(q)})
+	})
 }
 
 // catalogService serves GET /v1/catalog/service/<name>?tag=..&tag=..
 func (h *Handler) catalogService(w http.ResponseWriter, r *http.Request) (any, error) {
 	tags := r.URL.Query()["tag"]
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.CatalogService, api.QueryMeta, error) {
-		return h.backend.CatalogService(ctx, q, r.PathValue("service"), tags)
+		return readCall(ctx, h, call.CatalogService, call.ServiceArgs{Query: query(q), Service: r.PathValue("service"), Tags: tags})
 	})
 }
 
@@ -147,7 +150,7 @@ func (h *Handler) catalogService(w http.ResponseWriter, r *http.Request) (any, e
 // services, or null for an unknown node.
 func (h *Handler) catalogNode(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.CatalogNode, api.QueryMeta, error) {
-		return h.backend.CatalogNode(ctx, q, r.PathValue("node"))
+		return readCall(ctx, h, call.CatalogNode, call.NodeArgs{Query: query(q), Node: r.PathValue("node")})
 	})
 }
 
@@ -166,7 +169,7 @@ func (h *Handler) catalogNodeServices(w http.ResponseWriter, r *http.Request) (a
 		return nil, err
 	}
 	cn, err := read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.CatalogNode, api.QueryMeta, error) {
-		return h.backend.CatalogNode(ctx, q, r.PathValue("node"))
+		return readCall(ctx, h, call.CatalogNode, call.NodeArgs{Query: query(q), Node: r.PathValue("node")})
 	})
 	if err != nil || cn == nil {
 		return nil, err
@@ -195,14 +198,15 @@ func (h *Handler) healthService(w http.ResponseWriter, r *http.Request) (any, er
 		}
 	}
 	return read(h, w, r, func(ctx context.Context, o *api.QueryOptions) ([]*api.ServiceEntry, api.QueryMeta, error) {
-		return h.backend.HealthService(ctx, o, r.PathValue("service"), q["tag"], passing)
+		return readCall(ctx, h, call.HealthService, call.HealthServiceArgs{
+			Query: query(o), Service: r.PathValue("service"), Tags: q["tag"], PassingOnly: passing})
 	})
 }
 
 // healthChecks serves GET /v1/health/checks/<service>.
 func (h *Handler) healthChecks(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.HealthCheck, api.QueryMeta, error) {
-		return h.backend.HealthChecks(ctx, q, r.PathValue("service"))
+		return readCall(ctx, h, call.HealthChecks, call.HealthChecksArgs{Query: query(q), Service: r.PathValue("service")})
 	})
 }
 
@@ -216,6 +220,6 @@ func (h *Handler) healthState(w http.ResponseWriter, r *http.Request) (any, erro
 		return nil, badRequest("Invalid check state: " + status)
 	}
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.HealthCheck, api.QueryMeta, error) {
-		return h.backend.HealthState(ctx, q, status)
+		return readCall(ctx, h, call.HealthState, call.HealthStateArgs{Query: query(q), State: status})
 	})
 }

@@ -1,12 +1,14 @@
 // Package httpapi serves Consul's HTTP API v1 over a Backend that it
 // declares, so the same handlers serve on every agent: a server's backend
-// reads and writes its own server, a client agent's forwards over RPC to the
+// runs calls on its own server, a client agent's sends them over RPC to the
 // servers (internal/agent wires either).
 //
 // A request goes: ServeMux pattern (routes.go) → method dispatch (405 and
 // OPTIONS handled once) → a handler func(w, r) (any, error) that parses
-// parameters and calls the Backend → one adapter that writes JSON, or maps
-// the error to Consul's status code and plain-text body.
+// parameters and invokes a declared call (package call) through the
+// Backend, or asks the Backend about the agent itself → one adapter that
+// writes JSON, or maps the error to Consul's status code and plain-text
+// body.
 package httpapi
 
 import (
@@ -16,63 +18,13 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
-
-// KVBackend reads and writes the KV store. Reads honour the consistency
-// mode and blocking parameters in q and return the metadata for the reply
-// headers; results belong to the backend and must not be changed.
-type KVBackend interface {
-	KVApply(ctx context.Context, op *api.KVTxnOp) (bool, error)
-	KVGet(ctx context.Context, q *api.QueryOptions, key string) (*api.KVPair, api.QueryMeta, error)
-	KVList(ctx context.Context, q *api.QueryOptions, prefix string) ([]*api.KVPair, api.QueryMeta, error)
-	KVKeys(ctx context.Context, q *api.QueryOptions, prefix, sep string) ([]string, api.QueryMeta, error)
-	Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp) (*api.TxnResponse, api.QueryMeta, error)
-}
-
-// SessionBackend manages sessions. Writes go to the leader, which also
-// keeps the TTL timers that renew resets.
-type SessionBackend interface {
-	SessionCreate(ctx context.Context, sess *api.SessionEntry) (string, error)
-	SessionDestroy(ctx context.Context, id string) error
-	SessionRenew(ctx context.Context, id string) (*api.SessionEntry, error)
-	SessionInfo(ctx context.Context, q *api.QueryOptions, id string) ([]*api.SessionEntry, api.QueryMeta, error)
-	SessionList(ctx context.Context, q *api.QueryOptions, node string) ([]*api.SessionEntry, api.QueryMeta, error)
-}
-
-// CatalogBackend registers and reads nodes, services and checks.
-type CatalogBackend interface {
-	CatalogRegister(ctx context.Context, req *api.CatalogRegistration) error
-	CatalogDeregister(ctx context.Context, req *api.CatalogDeregistration) error
-	CatalogNodes(ctx context.Context, q *api.QueryOptions) ([]*api.Node, api.QueryMeta, error)
-	NodeChecks(ctx context.Context, q *api.QueryOptions, node string) ([]*api.HealthCheck, api.QueryMeta, error)
-}
-
-// HealthBackend answers the service-discovery reads of /v1/catalog and
-// /v1/health.
-type HealthBackend interface {
-	CatalogServices(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error)
-	CatalogService(ctx context.Context, q *api.QueryOptions, service string, tags []string) ([]*api.CatalogService, api.QueryMeta, error)
-	CatalogNode(ctx context.Context, q *api.QueryOptions, node string) (*api.CatalogNode, api.QueryMeta, error)
-	HealthService(ctx context.Context, q *api.QueryOptions, service string, tags []string, passingOnly bool) ([]*api.ServiceEntry, api.QueryMeta, error)
-	HealthChecks(ctx context.Context, q *api.QueryOptions, service string) ([]*api.HealthCheck, api.QueryMeta, error)
-	HealthState(ctx context.Context, q *api.QueryOptions, status string) ([]*api.HealthCheck, api.QueryMeta, error)
-}
-
-// StreamBackend appends to and reads durable streams (Concord's extension).
-type StreamBackend interface {
-	StreamAppend(ctx context.Context, topic string, value []byte) (uint64, error)
-	StreamRead(ctx context.Context, q *api.QueryOptions, topic string, after uint64, limit int) ([]*api.StreamMessage, api.QueryMeta, error)
-}
-
-// StatusBackend answers /v1/status.
-type StatusBackend interface {
-	Leader() string
-	Peers() ([]string, error)
-}
 
 // AgentBackend answers /v1/agent/self and the agent's own services.
 type AgentBackend interface {
 	Self() (*api.AgentSelf, error)
+	NodeName() string
 	AgentServices() map[string]*api.AgentService
 	AgentService(id string) (*api.AgentService, error)
 	AgentServiceRegister(reg *api.AgentServiceRegistration, replaceChecks bool) error
@@ -103,25 +55,17 @@ type ClusterBackend interface {
 	Monitor(ctx context.Context, level string, json bool) (<-chan string, error)
 }
 
-// OperatorBackend reads and changes the Raft configuration; writes go to
-// the leader, reads too unless q allows stale.
-type OperatorBackend interface {
-	RaftConfiguration(ctx context.Context, q *api.QueryOptions) (*api.RaftConfiguration, api.QueryMeta, error)
-	RaftRemovePeer(ctx context.Context, id, address string) error
-}
-
 // Backend is everything the API needs.
 type Backend interface {
-	KVBackend
-	SessionBackend
-	CatalogBackend
-	HealthBackend
-	StreamBackend
-	StatusBackend
+	// The replicated state — KV, sessions, catalog, health, streams, Raft
+	// operations, status — is reached through its declared calls (package
+	// call): this server's endpoint, or RPC to the servers. Reads honour
+	// the consistency and blocking options of their call.Query; results
+	// belong to the backend and must not be changed.
+	call.Caller
 	AgentBackend
 	AgentCheckBackend
 	ClusterBackend
-	OperatorBackend
 	EventBackend
 }
 

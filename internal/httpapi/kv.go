@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // kvGet serves GET /v1/kv/<key>: one key, a tree (?recurse), or key names
@@ -25,7 +26,7 @@ func (h *Handler) kvGet(w http.ResponseWriter, r *http.Request) (any, error) {
 		if sep == "" {
 			sep = q.Get("seperator") // Consul still accepts its old misspelling
 		}
-		keys, m, err := h.backend.KVKeys(ctx, opts, key, sep)
+		keys, m, err := readCall(ctx, h, call.KVKeys, call.KVKeysArgs{Query: query(opts), Prefix: key, Separator: sep})
 		setMeta(w, &m)
 		if err != nil {
 			return nil, err
@@ -38,7 +39,7 @@ func (h *Handler) kvGet(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return keys, nil
 	case has(q, "recurse"):
-		list, m, err := h.backend.KVList(ctx, opts, key)
+		list, m, err := readCall(ctx, h, call.KVList, call.KVListArgs{Query: query(opts), Prefix: key})
 		setMeta(w, &m)
 		if err != nil {
 			return nil, err
@@ -51,7 +52,7 @@ func (h *Handler) kvGet(w http.ResponseWriter, r *http.Request) (any, error) {
 	if key == "" {
 		return nil, badRequest("Missing key name")
 	}
-	e, m, err := h.backend.KVGet(ctx, opts, key)
+	e, m, err := readCall(ctx, h, call.KVGet, call.KVGetArgs{Query: query(opts), Key: key})
 	setMeta(w, &m)
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func (h *Handler) kvPut(_ http.ResponseWriter, r *http.Request) (any, error) {
 	if op.Value, err = readValue(r); err != nil {
 		return nil, err
 	}
-	return h.backend.KVApply(r.Context(), op)
+	return call.KVApply.Invoke(r.Context(), h.backend, call.KVApplyArgs{Op: op})
 }
 
 // readValue reads a KV value from the body, refusing one over the limit
@@ -159,7 +160,7 @@ func (h *Handler) kvDelete(_ http.ResponseWriter, r *http.Request) (any, error) 
 	if op.Key == "" && op.Verb != api.KVDeleteTree {
 		return nil, badRequest("Missing key name")
 	}
-	return h.backend.KVApply(r.Context(), op)
+	return call.KVApply.Invoke(r.Context(), h.backend, call.KVApplyArgs{Op: op})
 }
 
 // conflicting rejects a request that sets more than one of names.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // operatorRaftConfiguration serves GET /v1/operator/raft/configuration:
@@ -15,7 +16,7 @@ func (h *Handler) operatorRaftConfiguration(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return nil, err
 	}
-	conf, meta, err := h.backend.RaftConfiguration(r.Context(), opts)
+	conf, meta, err := readCall(r.Context(), h, call.RaftConfiguration, call.RaftConfigurationArgs{Query: query(opts)})
 	setMeta(w, &meta)
 	if err != nil {
 		return nil, err
@@ -45,5 +46,5 @@ func (h *Handler) operatorRaftRemovePeer(_ http.ResponseWriter, r *http.Request)
 	case id != "" && addr != "":
 		return nil, badRequest("Must specify only one of ?id or ?address")
 	}
-	return empty, h.backend.RaftRemovePeer(r.Context(), id, addr)
+	return empty, doWrite(r.Context(), h, call.RaftRemovePeer, call.RemovePeerArgs{ID: id, Address: addr})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // maxSessionBody bounds a session create body; real ones are tiny.
@@ -32,7 +33,10 @@ func (h *Handler) sessionCreate(_ http.ResponseWriter, r *http.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	id, err := h.backend.SessionCreate(r.Context(), sess)
+	if sess.Node == "" {
+		sess.Node = h.backend.NodeName() // as Consul: this agent's node, whichever server creates it
+	}
+	id, err := call.SessionCreate.Invoke(r.Context(), h.backend, call.SessionCreateArgs{Session: sess})
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +130,7 @@ func (h *Handler) sessionDestroy(_ http.ResponseWriter, r *http.Request) (any, e
 	if err := h.checkDC(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	if err := h.backend.SessionDestroy(r.Context(), r.PathValue("id")); err != nil {
+	if err := doWrite(r.Context(), h, call.SessionDestroy, call.SessionIDArgs{ID: r.PathValue("id")}); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -138,7 +142,7 @@ func (h *Handler) sessionRenew(_ http.ResponseWriter, r *http.Request) (any, err
 	if err := h.checkDC(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	sess, err := h.backend.SessionRenew(r.Context(), r.PathValue("id"))
+	sess, err := call.SessionRenew.Invoke(r.Context(), h.backend, call.SessionIDArgs{ID: r.PathValue("id")})
 	if err != nil {
 		return nil, err
 	}
@@ -148,20 +152,20 @@ func (h *Handler) sessionRenew(_ http.ResponseWriter, r *http.Request) (any, err
 // sessionInfo serves GET /v1/session/info/<id>: [] or [session].
 func (h *Handler) sessionInfo(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.SessionEntry, api.QueryMeta, error) {
-		return h.backend.SessionInfo(ctx, q, r.PathValue("id"))
+		return readCall(ctx, h, call.SessionInfo, call.SessionGetArgs{Query: query(q), ID: r.PathValue("id")})
 	})
 }
 
 // sessionNode serves GET /v1/session/node/<node>.
 func (h *Handler) sessionNode(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.SessionEntry, api.QueryMeta, error) {
-		return h.backend.SessionList(ctx, q, r.PathValue("node"))
+		return readCall(ctx, h, call.SessionList, call.SessionListArgs{Query: query(q), Node: r.PathValue("node")})
 	})
 }
 
 // sessionList serves GET /v1/session/list.
 func (h *Handler) sessionList(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.SessionEntry, api.QueryMeta, error) {
-		return h.backend.SessionList(ctx, q, "")
+		return readCall(ctx, h, call.SessionList, call.SessionListArgs{Query: query(q)})
 	})
 }

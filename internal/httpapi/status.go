@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/concordhq/concord/internal/call"
+)
 
 // statusLeader serves GET /v1/status/leader: the leader's Raft address as a
 // JSON string, "" when there is none.
@@ -8,7 +12,7 @@ func (h *Handler) statusLeader(_ http.ResponseWriter, r *http.Request) (any, err
 	if err := h.checkDC(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	return h.backend.Leader(), nil
+	return call.Leader.Invoke(r.Context(), h.backend, call.StatusArgs{})
 }
 
 // statusPeers serves GET /v1/status/peers: the voters' Raft addresses.
@@ -16,5 +20,5 @@ func (h *Handler) statusPeers(_ http.ResponseWriter, r *http.Request) (any, erro
 	if err := h.checkDC(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	return h.backend.Peers()
+	return call.Peers.Invoke(r.Context(), h.backend, call.StatusArgs{})
 }

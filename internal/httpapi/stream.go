@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // streamPublish serves PUT /v1/stream/<topic>: the body is the message
@@ -22,7 +23,7 @@ func (h *Handler) streamPublish(_ http.ResponseWriter, r *http.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	idx, err := h.backend.StreamAppend(r.Context(), topic, value)
+	idx, err := call.StreamAppend.Invoke(r.Context(), h.backend, call.StreamAppendArgs{Topic: topic, Value: value})
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +50,6 @@ func (h *Handler) streamRead(w http.ResponseWriter, r *http.Request) (any, error
 	}
 	topic := r.PathValue("topic")
 	return read(h, w, r, func(ctx context.Context, o *api.QueryOptions) ([]*api.StreamMessage, api.QueryMeta, error) {
-		return h.backend.StreamRead(ctx, o, topic, after, limit)
+		return readCall(ctx, h, call.StreamRead, call.StreamReadArgs{Query: query(o), Topic: topic, After: after, Limit: limit})
 	})
 }

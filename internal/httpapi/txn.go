@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // txn serves PUT /v1/txn: up to MaxTxnOps operations applied atomically.
@@ -39,7 +40,7 @@ func (h *Handler) txn(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, m, err := h.backend.Txn(r.Context(), opts, kvOps)
+	resp, m, err := readCall(r.Context(), h, call.Txn, call.TxnArgs{Query: query(opts), Ops: kvOps})
 	if err != nil {
 		return nil, err
 	}

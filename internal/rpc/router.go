@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"time"
+
+	"github.com/concordhq/concord/internal/call"
 )
 
 // ErrNoServers is returned by a client agent that knows no server yet.
@@ -29,20 +32,36 @@ func NewRouter(pool *Pool, servers func() []string) *Router {
 	return &Router{pool: pool, servers: servers}
 }
 
-// Call sends the call to the current server, moving on as described.
-func (r *Router) Call(ctx context.Context, method string, read bool, args, out any) error {
+var _ call.Caller = (*Router)(nil)
+
+// Call sends the call to the current server, moving on as described. When
+// every live server has failed to take a call that may be resent, it goes
+// round once more after a short pause: a server that restarted a moment
+// ago may have been skipped while its connection was still backing off.
+func (r *Router) Call(ctx context.Context, d *call.Desc, args, out any) error {
+	read := d.IsRead(args)
 	tried := map[string]bool{}
 	var lastErr error
-	for {
+	for round := 1; ; {
 		addr := r.pick(tried)
 		if addr == "" {
-			if lastErr != nil {
+			switch {
+			case lastErr == nil:
+				return ErrNoServers
+			case round == routerRounds:
 				return lastErr
 			}
-			return ErrNoServers
+			round++
+			clear(tried)
+			select {
+			case <-ctx.Done():
+				return lastErr
+			case <-time.After(routerPause):
+			}
+			continue
 		}
 		tried[addr] = true
-		err := r.pool.Call(ctx, addr, method, args, out)
+		err := r.pool.Call(ctx, addr, d.Name, args, out)
 		if err == nil || !IsTransport(err) || ctx.Err() != nil {
 			return err
 		}
@@ -53,6 +72,13 @@ func (r *Router) Call(ctx context.Context, method string, read bool, args, out a
 		}
 	}
 }
+
+// A client agent goes round its servers at most routerRounds times per
+// call, routerPause apart.
+const (
+	routerRounds = 3
+	routerPause  = 100 * time.Millisecond
+)
 
 // pick returns the current server unless tried or unreachable, else a
 // random untried live one ("" when none is left).

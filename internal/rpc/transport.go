@@ -12,6 +12,7 @@ import (
 
 	"github.com/concordhq/concord/api"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
@@ -44,18 +45,19 @@ func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
 func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 func (jsonCodec) Name() string                       { return "json" }
 
-// Handler runs one method call with its JSON arguments.
-type Handler func(ctx context.Context, args json.RawMessage) (any, error)
+// Dispatch runs one call received over the wire: the method's name and
+// its JSON arguments; it returns the result to encode.
+type Dispatch func(ctx context.Context, method string, args json.RawMessage) (any, error)
 
-// Server answers RPC calls with a table of handlers.
+// Server answers RPC calls through a Dispatch.
 type Server struct {
 	grpc     *grpc.Server
-	handlers map[string]Handler
+	dispatch Dispatch
 }
 
-// NewServer returns a server for handlers; Serve starts it.
-func NewServer(handlers map[string]Handler) *Server {
-	s := &Server{handlers: handlers}
+// NewServer returns a server for dispatch; Serve starts it.
+func NewServer(dispatch Dispatch) *Server {
+	s := &Server{dispatch: dispatch}
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodec(jsonCodec{}),
 		grpc.MaxRecvMsgSize(maxMessage),
@@ -81,11 +83,7 @@ func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.
 	if err := dec(&req); err != nil {
 		return nil, err
 	}
-	h, ok := s.handlers[req.Method]
-	if !ok {
-		return nil, status.Errorf(codes.Unimplemented, "rpc: unknown method %q", req.Method)
-	}
-	out, err := h(ctx, req.Args)
+	out, err := s.dispatch(ctx, req.Method, req.Args)
 	if err != nil {
 		return &reply{Err: toWire(err)}, nil
 	}
@@ -126,6 +124,12 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(jsonCodec{}),
 			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		// Servers restart within seconds; gRPC's default backoff (up to two
+		// minutes) would keep a restarted one out of reach for long.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 2 * time.Second,
+		}),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			d := net.Dialer{LocalAddr: sourceAddr(p.source)}
 			return d.DialContext(ctx, "tcp", a)
@@ -151,6 +155,9 @@ func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) err
 	}
 	var rep reply
 	if err := c.Invoke(ctx, fullMethod, &request{Method: method, Args: data}, &rep); err != nil {
+		// The next call dials at once rather than fail fast until the
+		// backoff ends: the server may be back already (a restart).
+		c.ResetConnectBackoff()
 		return transportError{addr: addr, err: err}
 	}
 	if rep.Err != nil {
@@ -261,31 +268,4 @@ func (e *wireError) toError() error {
 func (p *Pool) Reachable(addr string) bool {
 	c, err := p.conn(addr)
 	return err == nil && c.GetState() != connectivity.TransientFailure
-}
-
-// localCaller runs calls through the handler table in this process, as
-// they would run had they come over the network.
-type localCaller map[string]Handler
-
-// NewLocalCall returns a Caller that answers from s itself.
-func NewLocalCall(s Store) Caller { return localCaller(Handlers(s)) }
-
-func (l localCaller) Call(ctx context.Context, method string, _ bool, args, out any) error {
-	data, err := json.Marshal(args)
-	if err != nil {
-		return err
-	}
-	h, ok := l[method]
-	if !ok {
-		return fmt.Errorf("rpc: unknown method %q", method)
-	}
-	res, err := h(ctx, data)
-	if err != nil || out == nil {
-		return err
-	}
-	data, err = json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, out)
 }

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/fsm"
 	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/state"
@@ -83,6 +84,10 @@ type Config struct {
 	// Fast selects short Raft timers for a single in-memory dev server.
 	Fast bool
 
+	// Hooks see every call this server receives, before it is answered or
+	// forwarded (access control and datacenter routing hang here).
+	Hooks call.Hooks
+
 	// ReadFault breaks the read path on purpose, for test/chaos only:
 	// ReadFaultStaleDefault answers default reads from the local store as
 	// if ?stale were given; ReadFaultNoLease lets the leader answer default
@@ -136,6 +141,7 @@ type Server struct {
 	transport *raft.NetworkTransport
 	mux       *rpc.Mux       // splits the server port into Raft and RPC
 	rpcServer *rpc.Server    // answers agents and other servers
+	table     *call.Table    // every declared call's implementation
 	pool      *rpc.Pool      // connections to other servers
 	closers   []func() error // stores to close after Raft stops
 
@@ -171,13 +177,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.members.init()
 	s.timers.expire = s.expireSession
+	table, err := s.newTable()
+	if err != nil {
+		return nil, err
+	}
+	s.table = table
 	if err := s.startRaft(); err != nil {
 		s.closeStores()
 		return nil, err
 	}
-	handlers := rpc.Handlers(s.Endpoint())
-	handlers[leaderCheckMethod] = s.leaderCheckHandler
-	s.rpcServer = rpc.NewServer(handlers)
+	s.rpcServer = rpc.NewServer(s.dispatch)
 	if cfg.ReadFault != "" {
 		s.logger.Warn("read path broken on purpose (test fault)", "read_fault", cfg.ReadFault)
 	}

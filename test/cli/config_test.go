@@ -62,7 +62,7 @@ func TestValidate(t *testing.T) {
 		{name: "unknown key", args: []string{unknown}, wantCode: 1,
 			wantErr: fmt.Sprintf("Config validation failed: config: %s: unknown key \"bogus_key\"\n", unknown)},
 		{name: "unknown nested key", args: []string{unknownNested}, wantCode: 1,
-			wantErr: fmt.Sprintf("Config validation failed: config: %s: unknown key \"ports.htttp\"\n", unknownNested)},
+			wantErr: fmt.Sprintf("Config validation failed: config: %s: unknown key \"ports.htttp\" (did you mean \"ports.http\"?)\n", unknownNested)},
 		{name: "unknown key in dir", args: []string{badDir}, wantCode: 1,
 			wantErr: fmt.Sprintf("Config validation failed: config: %s: unknown key \"no_such_key\"\n", badJSON)},
 		{name: "bad value", args: []string{badValue}, wantCode: 1,

@@ -1,0 +1,83 @@
+package call
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/concordhq/concord/api"
+)
+
+// TestEveryCallNamesItsResource checks each declaration: a unique name, and
+// a resource for arguments as decoded from an empty body (what access
+// control will be asked to decide).
+func TestEveryCallNamesItsResource(t *testing.T) {
+	if len(Declared()) < 25 {
+		t.Fatalf("%d calls declared, want every call of the replicated state", len(Declared()))
+	}
+	for _, d := range Declared() {
+		if Lookup(d.Name) != d {
+			t.Errorf("Lookup(%q) does not find its declaration", d.Name)
+		}
+		args, err := d.DecodeArgs(json.RawMessage(`{}`))
+		if err != nil {
+			t.Errorf("%s: DecodeArgs({}) = %v", d.Name, err)
+			continue
+		}
+		rs := d.Resources(args)
+		if len(rs) == 0 {
+			t.Errorf("%s names no resource", d.Name)
+		}
+		for _, r := range rs {
+			if r.Kind == "" || (r.Access != read && r.Access != write && r.Access != list) {
+				t.Errorf("%s: resource %+v lacks a kind or an access", d.Name, r)
+			}
+		}
+	}
+}
+
+func TestTxnResourcesAndReadOnly(t *testing.T) {
+	a := &TxnArgs{Ops: []api.KVTxnOp{{Verb: api.KVGet, Key: "a"}, {Verb: api.KVSet, Key: "b"}}}
+	rs := Txn.Resources(a)
+	want := []Resource{{key, "a", read}, {key, "b", write}}
+	if len(rs) != 2 || rs[0] != want[0] || rs[1] != want[1] {
+		t.Fatalf("Txn resources = %+v, want %+v", rs, want)
+	}
+	if Txn.IsRead(a) {
+		t.Errorf("a txn with a set is not a read")
+	}
+	if !Txn.IsRead(&TxnArgs{Ops: a.Ops[:1]}) {
+		t.Errorf("a txn of gets is a read")
+	}
+}
+
+func TestTableNeedsEveryCall(t *testing.T) {
+	_, err := NewTable(Implement(KVApply, func(context.Context, *KVApplyArgs) (bool, error) { return true, nil }))
+	if err == nil || !strings.Contains(err.Error(), "has no implementation") {
+		t.Fatalf("NewTable with one call = %v, want an error naming a missing call", err)
+	}
+}
+
+// TestHooksSeeEveryCall checks that the hooks get the call's datacenter
+// and resources, and that a refusal stops the call.
+func TestHooksSeeEveryCall(t *testing.T) {
+	deny := errors.New("denied")
+	var gotDC string
+	var gotRes []Resource
+	h := Hooks{
+		Route: func(_ context.Context, _ *Desc, dc string) error { gotDC = dc; return nil },
+		Authorize: func(_ context.Context, _ *Desc, rs []Resource) error {
+			gotRes = rs
+			return deny
+		},
+	}
+	args := &KVGetArgs{Query: Query{Q: &api.QueryOptions{Datacenter: "dc2"}}, Key: "a/b"}
+	if err := h.Check(context.Background(), KVGet.Desc, args); !errors.Is(err, deny) {
+		t.Fatalf("Check = %v, want the refusal", err)
+	}
+	if gotDC != "dc2" || len(gotRes) != 1 || gotRes[0] != (Resource{key, "a/b", read}) {
+		t.Fatalf("hooks saw dc %q, resources %+v", gotDC, gotRes)
+	}
+}

@@ -1,0 +1,233 @@
+package call
+
+import "github.com/concordhq/concord/api"
+
+// One resource of kind k on name with access.
+func one(k, name, access string) []Resource { return []Resource{{Kind: k, Name: name, Access: access}} }
+
+// Rule kinds and accesses, as access rules name them.
+const (
+	key      = "key"
+	keyPre   = "key_prefix"
+	node     = "node"
+	service  = "service"
+	session  = "session"
+	operator = "operator"
+	stream   = "stream" // Concord's durable streams
+	status   = "status" // the cluster's public status: leader and peers
+
+	read  = "read"
+	write = "write"
+	list  = "list"
+)
+
+// KV.
+
+type (
+	KVApplyArgs struct{ Op *api.KVTxnOp }
+	KVGetArgs   struct {
+		Query
+		Key string
+	}
+	KVListArgs struct {
+		Query
+		Prefix string
+	}
+	KVKeysArgs struct {
+		Query
+		Prefix, Separator string
+	}
+	TxnArgs struct {
+		Query
+		Ops []api.KVTxnOp
+	}
+)
+
+// ReadOnly reports whether the transaction only reads: it may then be
+// answered like a read, also with ?stale.
+func (a *TxnArgs) ReadOnly() bool {
+	for i := range a.Ops {
+		if !a.Ops[i].Verb.IsRead() {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	KVApply = declare[KVApplyArgs, bool]("KVApply", Write,
+		func(a *KVApplyArgs) []Resource { return one(key, opKey(a.Op), write) })
+	KVGet = declare[KVGetArgs, Result[*api.KVPair]]("KVGet", Read,
+		func(a *KVGetArgs) []Resource { return one(key, a.Key, read) })
+	KVList = declare[KVListArgs, Result[[]*api.KVPair]]("KVList", Read,
+		func(a *KVListArgs) []Resource { return one(keyPre, a.Prefix, read) })
+	KVKeys = declare[KVKeysArgs, Result[[]string]]("KVKeys", Read,
+		func(a *KVKeysArgs) []Resource { return one(keyPre, a.Prefix, list) })
+	Txn = declare[TxnArgs, Result[*api.TxnResponse]]("Txn", Write, txnResources)
+)
+
+func opKey(op *api.KVTxnOp) string {
+	if op == nil {
+		return ""
+	}
+	return op.Key
+}
+
+// txnResources is one resource per operation: a transaction any of whose
+// operations is refused is refused whole.
+func txnResources(a *TxnArgs) []Resource {
+	out := make([]Resource, 0, len(a.Ops))
+	for i := range a.Ops {
+		access := write
+		if a.Ops[i].Verb.IsRead() {
+			access = read
+		}
+		out = append(out, Resource{Kind: key, Name: a.Ops[i].Key, Access: access})
+	}
+	if len(out) == 0 {
+		out = one(key, "", read)
+	}
+	return out
+}
+
+// Sessions.
+
+type (
+	SessionCreateArgs struct{ Session *api.SessionEntry }
+	// SessionIDArgs names one session; its node is found when access is
+	// decided.
+	SessionIDArgs  struct{ ID string }
+	SessionGetArgs struct {
+		Query
+		ID string
+	}
+	SessionListArgs struct {
+		Query
+		Node string // "" for every node
+	}
+)
+
+var (
+	SessionCreate = declare[SessionCreateArgs, string]("SessionCreate", Write,
+		func(a *SessionCreateArgs) []Resource {
+			if a.Session == nil {
+				return one(session, "", write)
+			}
+			return one(session, a.Session.Node, write)
+		})
+	SessionDestroy = declare[SessionIDArgs, struct{}]("SessionDestroy", Write,
+		func(a *SessionIDArgs) []Resource { return one(session, "", write) })
+	SessionRenew = declare[SessionIDArgs, *api.SessionEntry]("SessionRenew", Write,
+		func(a *SessionIDArgs) []Resource { return one(session, "", write) })
+	SessionInfo = declare[SessionGetArgs, Result[[]*api.SessionEntry]]("SessionInfo", Read,
+		func(a *SessionGetArgs) []Resource { return one(session, "", read) })
+	SessionList = declare[SessionListArgs, Result[[]*api.SessionEntry]]("SessionList", Read,
+		func(a *SessionListArgs) []Resource { return one(session, a.Node, read) })
+)
+
+// Catalog and health.
+
+type (
+	RegisterArgs   struct{ Reg *api.CatalogRegistration }
+	DeregisterArgs struct{ Dereg *api.CatalogDeregistration }
+	// NodesArgs lists every node.
+	NodesArgs struct{ Query }
+	NodeArgs  struct {
+		Query
+		Node string
+	}
+	ServicesArgs struct{ Query }
+	ServiceArgs  struct {
+		Query
+		Service string
+		Tags    []string
+	}
+	HealthServiceArgs struct {
+		Query
+		Service     string
+		Tags        []string
+		PassingOnly bool
+	}
+	HealthChecksArgs struct {
+		Query
+		Service string
+	}
+	HealthStateArgs struct {
+		Query
+		State string
+	}
+)
+
+var (
+	CatalogRegister = declare[RegisterArgs, struct{}]("CatalogRegister", Write,
+		func(a *RegisterArgs) []Resource {
+			if a.Reg == nil {
+				return one(node, "", write)
+			}
+			return one(node, a.Reg.Node, write)
+		})
+	CatalogDeregister = declare[DeregisterArgs, struct{}]("CatalogDeregister", Write,
+		func(a *DeregisterArgs) []Resource {
+			if a.Dereg == nil {
+				return one(node, "", write)
+			}
+			return one(node, a.Dereg.Node, write)
+		})
+	CatalogNodes = declare[NodesArgs, Result[[]*api.Node]]("CatalogNodes", Read,
+		func(*NodesArgs) []Resource { return one(node, "", read) })
+	NodeChecks = declare[NodeArgs, Result[[]*api.HealthCheck]]("NodeChecks", Read,
+		func(a *NodeArgs) []Resource { return one(node, a.Node, read) })
+	CatalogNode = declare[NodeArgs, Result[*api.CatalogNode]]("CatalogNode", Read,
+		func(a *NodeArgs) []Resource { return one(node, a.Node, read) })
+	CatalogServices = declare[ServicesArgs, Result[map[string][]string]]("CatalogServices", Read,
+		func(*ServicesArgs) []Resource { return one(service, "", read) })
+	CatalogService = declare[ServiceArgs, Result[[]*api.CatalogService]]("CatalogService", Read,
+		func(a *ServiceArgs) []Resource { return one(service, a.Service, read) })
+	HealthService = declare[HealthServiceArgs, Result[[]*api.ServiceEntry]]("HealthService", Read,
+		func(a *HealthServiceArgs) []Resource { return one(service, a.Service, read) })
+	HealthChecks = declare[HealthChecksArgs, Result[[]*api.HealthCheck]]("HealthChecks", Read,
+		func(a *HealthChecksArgs) []Resource { return one(service, a.Service, read) })
+	HealthState = declare[HealthStateArgs, Result[[]*api.HealthCheck]]("HealthState", Read,
+		func(*HealthStateArgs) []Resource { return one(node, "", read) })
+)
+
+// Streams.
+
+type (
+	StreamAppendArgs struct {
+		Topic string
+		Value []byte
+	}
+	StreamReadArgs struct {
+		Query
+		Topic string
+		After uint64
+		Limit int
+	}
+)
+
+var (
+	StreamAppend = declare[StreamAppendArgs, uint64]("StreamAppend", Write,
+		func(a *StreamAppendArgs) []Resource { return one(stream, a.Topic, write) })
+	StreamRead = declare[StreamReadArgs, Result[[]*api.StreamMessage]]("StreamRead", Read,
+		func(a *StreamReadArgs) []Resource { return one(stream, a.Topic, read) })
+)
+
+// Raft operations and status.
+
+type (
+	RaftConfigurationArgs struct{ Query }
+	RemovePeerArgs        struct{ ID, Address string }
+	StatusArgs            struct{}
+)
+
+var (
+	RaftConfiguration = declare[RaftConfigurationArgs, Result[*api.RaftConfiguration]]("RaftConfiguration", Read,
+		func(*RaftConfigurationArgs) []Resource { return one(operator, "", read) })
+	RaftRemovePeer = declare[RemovePeerArgs, struct{}]("RaftRemovePeer", Write,
+		func(*RemovePeerArgs) []Resource { return one(operator, "", write) })
+	Leader = declare[StatusArgs, string]("Leader", Local,
+		func(*StatusArgs) []Resource { return one(status, "", read) })
+	Peers = declare[StatusArgs, []string]("Peers", Local,
+		func(*StatusArgs) []Resource { return one(status, "", read) })
+)
