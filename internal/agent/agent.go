@@ -196,6 +196,8 @@ func (a *Agent) startHTTP() error {
 		return fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
 	}
 	a.httpLn = ln
+	lim := a.cfg.Limits
+	ln = httpapi.LimitListener(ln, httpapi.ConnLimits{PerClient: lim.HTTPMaxConnsPerClient, Total: lim.HTTPMaxConns})
 	m := a.newMetrics()
 	handler := httpapi.New(httpapi.Config{
 		Datacenter: a.cfg.Datacenter,
@@ -211,9 +213,13 @@ func (a *Agent) startHTTP() error {
 	if a.cfg.UI {
 		root = ui.Mount(root)
 	}
+	if !a.cfg.DisableHTTPUnprintableCharFilter {
+		root = httpapi.RefuseUnprintablePaths(root)
+	}
 	a.httpSrv = &http.Server{
 		Handler:           root,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: lim.HTTPReadHeaderTimeout,
+		IdleTimeout:       lim.HTTPIdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return a.stopCtx },
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}

@@ -17,18 +17,19 @@ func (a *Agent) startDNS() error {
 	}
 	c := a.cfg.DNS
 	srv, err := dns.New(dns.Config{
-		Addr:            net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.DNS)),
-		Domain:          c.Domain,
-		AltDomain:       c.AltDomain,
-		Datacenter:      a.cfg.Datacenter,
-		NodeTTL:         c.NodeTTL,
-		ServiceTTL:      c.ServiceTTL,
-		OnlyPassing:     c.OnlyPassing,
-		EnableTruncate:  c.EnableTruncate,
-		UDPAnswerLimit:  c.UDPAnswerLimit,
-		Recursors:       c.Recursors,
-		RecursorTimeout: c.RecursorTimeout,
-		Logger:          a.logger.With("component", "dns"),
+		Addr:               net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.DNS)),
+		Domain:             c.Domain,
+		AltDomain:          c.AltDomain,
+		Datacenter:         a.cfg.Datacenter,
+		NodeTTL:            c.NodeTTL,
+		ServiceTTL:         c.ServiceTTL,
+		OnlyPassing:        c.OnlyPassing,
+		EnableTruncate:     c.EnableTruncate,
+		UDPAnswerLimit:     c.UDPAnswerLimit,
+		Recursors:          c.Recursors,
+		RecursorTimeout:    c.RecursorTimeout,
+		QueryRatePerSource: c.QueryRatePerSource,
+		Logger:             a.logger.With("component", "dns"),
 	}, dnsCatalog{calls: a.calls, stale: c.AllowStale})
 	if err != nil {
 		return err

@@ -59,6 +59,30 @@ type DNS struct {
 	EnableTruncate  bool          // dns_config.enable_truncate
 	UDPAnswerLimit  int           // dns_config.udp_answer_limit (3)
 	RecursorTimeout time.Duration // dns_config.recursor_timeout (2s)
+
+	// QueryRatePerSource is the most queries per second one source IP
+	// gets answered; past it, REFUSED (dns_config.query_rate_per_source,
+	// Concord's; 0, the default, for no limit).
+	QueryRatePerSource int
+}
+
+// Limits bounds the HTTP API's connections (the limits block). 0 turns a
+// limit or timeout off.
+type Limits struct {
+	// HTTPMaxConnsPerClient is how many connections one client IP may
+	// hold to the HTTP API; past it, 429 and close
+	// (limits.http_max_conns_per_client, 200 as Consul).
+	HTTPMaxConnsPerClient int
+	// HTTPMaxConns caps the HTTP API's connections in all, the same way
+	// (limits.http_max_conns, Concord's: 4096).
+	HTTPMaxConns int
+	// HTTPReadHeaderTimeout is how long a client may take to send a
+	// request's headers (limits.http_read_header_timeout, Concord's: 10s).
+	HTTPReadHeaderTimeout time.Duration
+	// HTTPIdleTimeout closes a keep-alive connection idle that long
+	// (limits.http_idle_timeout, Concord's: 2m, longer than the 90s after
+	// which Consul's Go client drops its own idle connections).
+	HTTPIdleTimeout time.Duration
 }
 
 // Config is the agent's whole configuration after merging every source.
@@ -73,6 +97,7 @@ type Config struct {
 	ClientAddr      string // client_addr, -client (127.0.0.1)
 	Ports           Ports
 	DNS             DNS
+	Limits          Limits
 	LogLevel        string // log_level, -log-level: trace|debug|info|warn|error
 	UI              bool   // ui_config.enabled / ui, -ui
 	AdvertiseAddr   string // advertise_addr, -advertise; empty means BindAddr
@@ -160,6 +185,11 @@ type Config struct {
 	// Telemetry is the metrics settings (telemetry { ... }).
 	Telemetry Telemetry
 
+	// DisableHTTPUnprintableCharFilter lets requests whose path holds
+	// non-printable characters through (disable_http_unprintable_char_filter),
+	// so that keys stored before the filter can be read and deleted.
+	DisableHTTPUnprintableCharFilter bool
+
 	// Files lists the config files that were read, for logs and errors.
 	Files []string
 
@@ -226,6 +256,10 @@ func Default() Config {
 		DeadServerGrace:    30 * time.Second,
 		ServerServiceName:  "consul",
 		Telemetry:          Telemetry{MetricsPrefix: "consul", FilterDefault: true},
+		Limits: Limits{
+			HTTPMaxConnsPerClient: 200, HTTPMaxConns: 4096,
+			HTTPReadHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute,
+		},
 		DNS: DNS{
 			Domain: "consul.", AllowStale: true, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
 		},

@@ -46,8 +46,8 @@ var families = []family{
 		ca_file ca_path cert_file key_file tls_cipher_suites tls_min_version tls_prefer_server_cipher_suites
 		verify_incoming verify_incoming_https verify_incoming_rpc verify_outgoing verify_server_hostname
 		enable_agent_tls_for_checks`)...)},
-	{why: "Concord's request and connection limits are fixed for now", keys: words(`
-		limits.http_max_conns_per_client limits.https_handshake_timeout limits.rpc_client_timeout
+	{why: "Concord's RPC, request and size limits are fixed for now (the server port takes 100 connections per client IP)", keys: words(`
+		limits.https_handshake_timeout limits.rpc_client_timeout
 		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_max_conns_per_client limits.rpc_rate
 		limits.kv_max_value_size limits.txn_max_req_len
 		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
@@ -78,7 +78,7 @@ var families = []family{
 		tagged_addresses.* unix_sockets.group unix_sockets.mode unix_sockets.user`)},
 	{why: "Concord's HTTP API does not have these settings yet", keys: words(`
 		http_config.block_endpoints http_config.allow_write_http_from http_config.response_headers.*
-		http_config.use_cache http_config.max_header_bytes disable_http_unprintable_char_filter
+		http_config.use_cache http_config.max_header_bytes
 		default_query_time max_query_time discovery_max_stale
 		cache.entry_fetch_max_burst cache.entry_fetch_rate rpc.enable_streaming use_streaming_backend`)},
 	{why: "Concord logs to stderr at log_level only", keys: words(`

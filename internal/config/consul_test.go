@@ -86,7 +86,7 @@ func TestHCLOneLiners(t *testing.T) {
 		{`auto_encrypt { allow_tls = false }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`acl { enabled = true default_policy = "allow" tokens { default = "x" } }`,
 			func(c config.Config) any { return len(c.Warnings) }, 1},
-		{`limits { http_max_conns_per_client = 400 }`, func(c config.Config) any { return len(c.Warnings) }, 1},
+		{`limits { http_max_conns_per_client = 400 rpc_rate = 100 }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`retry_join = ["10.0.0.1"] retry_interval = "1s"`, func(c config.Config) any { return c.RetryInterval }, time.Second},
 	}
 	for _, tc := range tests {

@@ -92,6 +92,9 @@ var options = []option{
 		set: func(c *Config, v any) { c.DNS.NodeTTL = v.(time.Duration) }},
 	{key: "dns_config.only_passing", kind: kindBool,
 		set: func(c *Config, v any) { c.DNS.OnlyPassing = v.(bool) }},
+	{key: "dns_config.query_rate_per_source", kind: kindInt,
+		set:   func(c *Config, v any) { c.DNS.QueryRatePerSource = v.(int) },
+		check: intRange(0, 1<<20)},
 	{key: "dns_config.recursor_timeout", kind: kindDuration,
 		set: func(c *Config, v any) { c.DNS.RecursorTimeout = v.(time.Duration) }},
 	{key: "dns_config.service_ttl.*", kind: kindDuration,
@@ -104,6 +107,8 @@ var options = []option{
 			}
 			return nil
 		}},
+	{key: "disable_http_unprintable_char_filter", kind: kindBool,
+		set: func(c *Config, v any) { c.DisableHTTPUnprintableCharFilter = v.(bool) }},
 	{key: "domain", flag: "domain", kind: kindString,
 		usage: "DNS `domain` Concord answers for (default consul.)",
 		set:   func(c *Config, v any) { c.DNS.Domain = v.(string) },
@@ -133,6 +138,18 @@ var options = []option{
 	{key: "gossip_lan.suspicion_mult", kind: kindInt,
 		set:   func(c *Config, v any) { c.GossipLAN.SuspicionMult = v.(int) },
 		check: intRange(1, 100)},
+	{key: "limits.http_idle_timeout", kind: kindDuration,
+		set:   func(c *Config, v any) { c.Limits.HTTPIdleTimeout = v.(time.Duration) },
+		check: nonNegativeDuration},
+	{key: "limits.http_max_conns", kind: kindInt,
+		set:   func(c *Config, v any) { c.Limits.HTTPMaxConns = v.(int) },
+		check: intRange(0, 1<<20)},
+	{key: "limits.http_max_conns_per_client", kind: kindInt,
+		set:   func(c *Config, v any) { c.Limits.HTTPMaxConnsPerClient = v.(int) },
+		check: intRange(0, 1<<20)},
+	{key: "limits.http_read_header_timeout", kind: kindDuration,
+		set:   func(c *Config, v any) { c.Limits.HTTPReadHeaderTimeout = v.(time.Duration) },
+		check: nonNegativeDuration},
 	{key: "log_level", flag: "log-level", kind: kindString,
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
@@ -240,13 +257,8 @@ var options = []option{
 		set:   func(c *Config, v any) { c.Telemetry.PrefixFilter = append(c.Telemetry.PrefixFilter, v.([]string)...) },
 		check: func(v any) error { return checkPrefixFilter(v.([]string)) }},
 	{key: "telemetry.prometheus_retention_time", kind: kindDuration,
-		set: func(c *Config, v any) { c.Telemetry.PrometheusRetentionTime = v.(time.Duration) },
-		check: func(v any) error {
-			if v.(time.Duration) < 0 {
-				return fmt.Errorf("must not be negative")
-			}
-			return nil
-		}},
+		set:   func(c *Config, v any) { c.Telemetry.PrometheusRetentionTime = v.(time.Duration) },
+		check: nonNegativeDuration},
 	{key: "ui", flag: "ui", kind: kindBool,
 		usage: "serve the web UI",
 		set:   func(c *Config, v any) { c.UI = v.(bool) }},
@@ -303,6 +315,14 @@ func checkDomain(d string) error {
 func positiveDuration(v any) error {
 	if v.(time.Duration) <= 0 {
 		return fmt.Errorf("must be positive")
+	}
+	return nil
+}
+
+// nonNegativeDuration rejects negative durations; 0 usually means "off".
+func nonNegativeDuration(v any) error {
+	if v.(time.Duration) < 0 {
+		return fmt.Errorf("must not be negative")
 	}
 	return nil
 }

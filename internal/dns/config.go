@@ -49,6 +49,11 @@ type Config struct {
 	// RecursorTimeout bounds one exchange with one recursor
 	// (recursor_timeout). Positive.
 	RecursorTimeout time.Duration
+	// QueryRatePerSource is the most queries a second one source IP gets
+	// answered, over UDP and TCP together, with bursts of as many; past
+	// it queries are answered REFUSED (dns_config.query_rate_per_source).
+	// 0 for no limit.
+	QueryRatePerSource int
 	// Logger receives catalog errors, recursor failures and recovered
 	// panics. Non-nil.
 	Logger *slog.Logger
@@ -56,7 +61,7 @@ type Config struct {
 
 // DefaultConfig returns Consul's defaults: 127.0.0.1:8600, domain consul.,
 // datacenter dc1, TTLs of 0, three UDP answers, no recursors with a 2s
-// timeout, and a logger that discards.
+// timeout, no query rate limit, and a logger that discards.
 func DefaultConfig() Config {
 	return Config{
 		Addr:            "127.0.0.1:8600",
@@ -99,6 +104,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("dns: UDPAnswerLimit is %d, must be at least 1", c.UDPAnswerLimit)
 	case c.RecursorTimeout <= 0:
 		return fmt.Errorf("dns: RecursorTimeout is %v, must be positive", c.RecursorTimeout)
+	case c.QueryRatePerSource < 0:
+		return fmt.Errorf("dns: QueryRatePerSource is %d, must not be negative", c.QueryRatePerSource)
 	case c.Logger == nil:
 		return errors.New("dns: Logger is nil")
 	}

@@ -21,6 +21,8 @@
 //  1. miekg/dns reads a packet (UDP) or a framed message (TCP), drops or
 //     answers FORMERR to what it cannot parse, and calls [Server.ServeDNS]
 //     in a goroutine of its own. Only the first question is answered.
+//     A source past Config.QueryRatePerSource is answered REFUSED there
+//     (ratelimit.go), before any other work.
 //  2. ServeDNS finds the zone of the name: our domain, the alternative
 //     domain, the reverse zones, or elsewhere. Names elsewhere, and
 //     reverse names no node has, go to the recursors (recurse.go), whose
@@ -38,7 +40,8 @@
 //     (this limit is applied while building the answer), and no more
 //     bytes than the client takes (512, or its EDNS0 size, echoed in an
 //     OPT record); over TCP up to 64 KiB. SRV answers are cut with their
-//     additional records. The reply is packed and written.
+//     additional records. The reply is packed, always compressed, and
+//     written.
 //
 // A panic while answering is recovered and answered SERVFAIL, so that bad
 // input or a faulty Catalog cannot stop the server.

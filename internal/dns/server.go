@@ -52,14 +52,15 @@ var errNoName = errors.New("dns: no such name")
 
 // Server answers DNS queries over UDP and TCP on one port.
 type Server struct {
-	cfg     Config       // validated; Recursors as host:port
-	cat     Catalog      // non-nil
-	log     *slog.Logger // non-nil
-	primary *zone        // Config.Domain; non-nil
-	alt     *zone        // Config.AltDomain, or nil
-	dc      string       // Config.Datacenter in lower case
-	nsAddr  netip.Addr   // the address ns.<domain> has; invalid when bound to all addresses
-	fwd     forwarder    // asks Config.Recursors
+	cfg     Config         // validated; Recursors as host:port
+	cat     Catalog        // non-nil
+	log     *slog.Logger   // non-nil
+	primary *zone          // Config.Domain; non-nil
+	alt     *zone          // Config.AltDomain, or nil
+	dc      string         // Config.Datacenter in lower case
+	nsAddr  netip.Addr     // the address ns.<domain> has; invalid when bound to all addresses
+	fwd     forwarder      // asks Config.Recursors
+	limiter *sourceLimiter // Config.QueryRatePerSource, or nil for none
 
 	udp, tcp *mdns.Server
 	addr     string // the bound host:port
@@ -93,6 +94,9 @@ func New(cfg Config, cat Catalog) (*Server, error) {
 	}
 	if cfg.AltDomain != "" {
 		s.alt = newZone(canonical(cfg.AltDomain), dc)
+	}
+	if cfg.QueryRatePerSource > 0 {
+		s.limiter = newSourceLimiter(cfg.QueryRatePerSource, time.Now)
 	}
 
 	pc, ln, err := listen(cfg.Addr)
@@ -223,6 +227,12 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
+	if s.limiter != nil && !s.limiter.allow(w.RemoteAddr()) {
+		if out, err := failure(r, mdns.RcodeRefused).PackBuffer(*buf); err == nil {
+			w.Write(out)
+		}
+		return
+	}
 	if out := s.respond(r, udp, *buf); out != nil {
 		w.Write(out)
 	}

@@ -28,20 +28,20 @@ func (s *Server) budget(r *mdns.Msg, udp bool, req *request) {
 	req.size = size
 }
 
-// pack packs m into buf, or a new buffer when buf is too small. A reply
-// from the catalog (req.zone set) is first cut to req.size bytes, and gets
-// req.opt. Records left out for size set TC; records left out by the
+// pack packs m, compressed, into buf, or a new buffer when buf is too
+// small. A reply from the catalog (req.zone set) is first cut to req.size
+// bytes, and gets req.opt. Records left out for size set TC; records left out by the
 // answer limit set it only with Config.EnableTruncate.
 func (s *Server) pack(m *mdns.Msg, req *request, buf []byte) ([]byte, error) {
+	// Always compressed, as Consul does: a reply for many instances of one
+	// service repeats its names and takes half the bytes or less so.
+	m.Compress = true
 	if req.zone == nil {
-		m.Compress = true // a failure, or a recursor's answer: as it is
-		return m.PackBuffer(buf)
+		return m.PackBuffer(buf) // a failure, or a recursor's answer: as it is
 	}
 	if req.full || (req.cut && s.cfg.EnableTruncate) {
 		m.Truncated = true
 	}
-	// Compress only what would not fit without: packing is faster so.
-	m.Compress = m.Len() > req.size
 	optLen := 0
 	if req.opt != nil {
 		optLen = mdns.Len(req.opt)

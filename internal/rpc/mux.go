@@ -14,6 +14,12 @@ import (
 // byte, so idle connections cannot pile up unclassified.
 const sniffTimeout = 10 * time.Second
 
+// MaxConnsPerClient is how many connections one client IP may hold to
+// the server port, Raft and RPC together (Consul's rpc_max_conns_per_client
+// default). Past it a new connection is closed at once. Each peer server
+// holds a few Raft connections, each client agent one RPC connection.
+const MaxConnsPerClient = 100
+
 // Mux splits one listener into Raft connections and RPC connections. An
 // RPC connection is HTTP/2, whose preface starts with 'P'; Raft's network
 // transport starts every connection with a message type byte (0–4).
@@ -23,6 +29,9 @@ type Mux struct {
 	source    net.IP // outgoing Raft connections come from this address
 	raft      *muxListener
 	rpc       *muxListener
+
+	mu    sync.Mutex
+	conns map[string]int // open connections by client IP; guarded by mu
 }
 
 // NewMux starts sorting ln's connections; advertise is the address the
@@ -31,7 +40,7 @@ type Mux struct {
 // can tell who is calling.
 func NewMux(ln net.Listener, advertise net.Addr, source net.IP) *Mux {
 	m := &Mux{ln: ln, advertise: advertise, source: source,
-		raft: newMuxListener(advertise), rpc: newMuxListener(advertise)}
+		raft: newMuxListener(advertise), rpc: newMuxListener(advertise), conns: make(map[string]int)}
 	go m.serve()
 	return m
 }
@@ -58,20 +67,49 @@ func (m *Mux) serve() {
 			m.rpc.close()
 			return
 		}
-		go m.sort(conn)
+		ip, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+		if !m.admit(ip) {
+			conn.Close()
+			continue
+		}
+		go m.sort(conn, ip)
 	}
 }
 
-func (m *Mux) sort(conn net.Conn) {
+// admit counts a new connection from ip, unless ip holds
+// MaxConnsPerClient already.
+func (m *Mux) admit(ip string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conns[ip] >= MaxConnsPerClient {
+		return false
+	}
+	m.conns[ip]++
+	return true
+}
+
+// leave uncounts a closed connection from ip.
+func (m *Mux) leave(ip string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conns[ip]--; m.conns[ip] <= 0 {
+		delete(m.conns, ip)
+	}
+}
+
+// sort hands conn, from ip, to the Raft or the RPC listener by its first
+// byte.
+func (m *Mux) sort(conn net.Conn, ip string) {
 	conn.SetReadDeadline(time.Now().Add(sniffTimeout))
 	br := bufio.NewReader(conn)
 	first, err := br.Peek(1)
 	if err != nil {
 		conn.Close()
+		m.leave(ip)
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	pc := &peekedConn{Conn: conn, r: br}
+	pc := &peekedConn{Conn: conn, r: br, leave: func() { m.leave(ip) }}
 	if first[0] == 'P' {
 		m.rpc.deliver(pc)
 	} else {
@@ -79,13 +117,21 @@ func (m *Mux) sort(conn net.Conn) {
 	}
 }
 
-// peekedConn is a connection whose first bytes were buffered while sniffing.
+// peekedConn is a connection whose first bytes were buffered while
+// sniffing. Closing it frees its place among its client's connections.
 type peekedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r     *bufio.Reader
+	once  sync.Once
+	leave func() // called once, on the first Close
 }
 
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *peekedConn) Close() error {
+	c.once.Do(c.leave)
+	return c.Conn.Close()
+}
 
 // muxListener is a net.Listener fed by the Mux.
 type muxListener struct {

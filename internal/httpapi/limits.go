@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// ConnLimits bounds the connections of the HTTP API's listener; 0 turns a
+// limit off.
+type ConnLimits struct {
+	PerClient int // connections one client IP may hold (Consul's http_max_conns_per_client)
+	Total     int // connections in all
+}
+
+// rejectLinger is how long a refused connection is kept, after its 429 is
+// written, for the client to read it: closing with the client's request
+// unread would reset the connection and could lose the reply.
+const rejectLinger = 500 * time.Millisecond
+
+// LimitListener returns ln with lim applied. A connection past a limit
+// never reaches the HTTP server: it is answered 429 Too Many Requests and
+// closed, as Consul does. A connection counts from Accept until it is
+// closed.
+func LimitListener(ln net.Listener, lim ConnLimits) net.Listener {
+	return &limitListener{Listener: ln, lim: lim, perIP: make(map[string]int)}
+}
+
+type limitListener struct {
+	net.Listener
+	lim ConnLimits
+
+	mu    sync.Mutex
+	total int            // guarded by mu
+	perIP map[string]int // open connections by client IP; guarded by mu
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ip := remoteIP(c)
+		if why := l.acquire(ip); why != "" {
+			go reject(c, why)
+			continue
+		}
+		return &limitedConn{Conn: c, release: func() { l.release(ip) }}, nil
+	}
+}
+
+// acquire counts a connection from ip, or returns why it may not open.
+func (l *limitListener) acquire(ip string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.lim.Total > 0 && l.total >= l.lim.Total:
+		return "Too many connections to this agent (limit " + strconv.Itoa(l.lim.Total) + ")"
+	case l.lim.PerClient > 0 && l.perIP[ip] >= l.lim.PerClient:
+		return "Too many connections from " + ip + " (limit " + strconv.Itoa(l.lim.PerClient) + " per client)"
+	}
+	l.total++
+	l.perIP[ip]++
+	return ""
+}
+
+func (l *limitListener) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.perIP[ip]--; l.perIP[ip] <= 0 {
+		delete(l.perIP, ip)
+	}
+}
+
+// remoteIP is the IP a connection comes from.
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+	return host
+}
+
+// reject answers c 429 with why, lets the client read it, and closes c.
+func reject(c net.Conn, why string) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(rejectLinger))
+	body := why + "\n"
+	if _, err := io.WriteString(c, "HTTP/1.1 429 Too Many Requests\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"+
+		"Content-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body); err != nil {
+		return
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+}
+
+// limitedConn releases its place in the limits once, when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
+}
+
+// CloseWrite half-closes, as net/http does before closing a connection
+// whose request it did not read whole.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// RefuseUnprintablePaths wraps next so that a request whose path, once
+// unescaped, holds a character that is not printable (a control character
+// such as %00 or %0a, or a Unicode space other than ' ') is answered 400
+// with an empty body and goes no further, as Consul does unless
+// disable_http_unprintable_char_filter is set. It guards every route: a
+// KV key, a service ID or a node name can then never hold one.
+func RefuseUnprintablePaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.IndexFunc(r.URL.Path, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
