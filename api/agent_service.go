@@ -1,5 +1,10 @@
 package api
 
+import (
+	"errors"
+	"fmt"
+)
+
 // AgentServiceCheck is a check definition as the agent takes it, alone or
 // inside a service registration. Durations are Go duration strings.
 type AgentServiceCheck struct {
@@ -29,6 +34,11 @@ type AgentServiceCheck struct {
 	FailuresBeforeWarning          int                 `json:",omitempty"`
 	FailuresBeforeCritical         int                 `json:",omitempty"`
 	DeregisterCriticalServiceAfter string              `json:",omitempty"`
+	// DockerContainerID and Shell define a Docker check: accepted and
+	// reported with Type "docker", but never run (Concord has no Docker
+	// client); its status stays as registered, critical by default.
+	DockerContainerID string `json:",omitempty"`
+	Shell             string `json:",omitempty"`
 }
 
 // AgentCheckRegistration is the body of PUT /v1/agent/check/register.
@@ -46,16 +56,70 @@ type AgentWeights struct {
 
 // AgentServiceRegistration is the body of PUT /v1/agent/service/register.
 type AgentServiceRegistration struct {
-	ID                string            `json:",omitempty"`
-	Name              string            `json:",omitempty"`
-	Tags              []string          `json:",omitempty"`
-	Port              int               `json:",omitempty"`
-	Address           string            `json:",omitempty"`
-	Meta              map[string]string `json:",omitempty"`
-	EnableTagOverride bool              `json:",omitempty"`
-	Weights           *AgentWeights     `json:",omitempty"`
+	ID                string                    `json:",omitempty"`
+	Name              string                    `json:",omitempty"`
+	Tags              []string                  `json:",omitempty"`
+	Port              int                       `json:",omitempty"`
+	Ports             ServicePorts              `json:",omitempty"`
+	Address           string                    `json:",omitempty"`
+	SocketPath        string                    `json:",omitempty"`
+	TaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
+	Meta              map[string]string         `json:",omitempty"`
+	EnableTagOverride bool                      `json:",omitempty"`
+	Weights           *AgentWeights             `json:",omitempty"`
+	Locality          *Locality                 `json:",omitempty"`
 	Check             *AgentServiceCheck
 	Checks            []*AgentServiceCheck
+}
+
+// ServiceAddress is one of a service's tagged addresses ("lan", "wan", ...).
+type ServiceAddress struct {
+	Address string
+	Port    int
+}
+
+// ServicePort is one named port of a service that listens on several.
+type ServicePort struct {
+	Name    string
+	Port    int
+	Default bool
+}
+
+// ServicePorts are a service's named ports; exactly one is the default.
+type ServicePorts []ServicePort
+
+// Validate checks Consul's rules: every port named, names unique, ports in
+// 1-65535, and exactly one default.
+func (ps ServicePorts) Validate() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	names := map[string]bool{}
+	defaults := 0
+	for _, p := range ps {
+		switch {
+		case p.Name == "":
+			return errors.New("every port must have a name")
+		case names[p.Name]:
+			return fmt.Errorf("port name %q is used twice", p.Name)
+		case p.Port < 1 || p.Port > 65535:
+			return fmt.Errorf("port %q: %d is not in 1-65535", p.Name, p.Port)
+		}
+		names[p.Name] = true
+		if p.Default {
+			defaults++
+		}
+	}
+	if defaults != 1 {
+		return fmt.Errorf("exactly one port must be the default, %d are", defaults)
+	}
+	return nil
+}
+
+// Locality is where a service runs: a region and a zone in it.
+type Locality struct {
+	Region string
+	Zone   string
 }
 
 // AgentService is a service registered on the agent, as
@@ -64,12 +128,19 @@ type AgentService struct {
 	ID                string
 	Service           string
 	Tags              []string
-	Meta              map[string]string
+	Meta              map[string]string // {} when the service has none
 	Port              int
+	Ports             ServicePorts `json:",omitempty"`
 	Address           string
+	SocketPath        string                    `json:",omitempty"`
+	TaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
 	Weights           AgentWeights
 	EnableTagOverride bool
-	Datacenter        string
+	// ContentHash identifies this version of the registration; only
+	// /v1/agent/service/<id> sets it, and ?hash= blocks until it changes.
+	ContentHash string    `json:",omitempty"`
+	Datacenter  string    `json:",omitempty"`
+	Locality    *Locality `json:",omitempty"`
 }
 
 // AgentCheck is a check registered on the agent, as /v1/agent/checks

@@ -32,6 +32,10 @@ type NodeService struct {
 	Address           string
 	Meta              map[string]string
 	Port              int
+	Ports             ServicePorts              `json:",omitempty"`
+	SocketPath        string                    `json:",omitempty"`
+	TaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
+	Locality          *Locality                 `json:",omitempty"`
 	Weights           AgentWeights
 	EnableTagOverride bool
 	CreateIndex       uint64

@@ -43,7 +43,6 @@ import (
 	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/server"
 	"github.com/concordhq/concord/internal/ui"
-	"github.com/concordhq/concord/internal/version"
 	"github.com/google/uuid"
 )
 
@@ -235,7 +234,7 @@ func (a *Agent) startLocal() error {
 	a.local = local.New(local.Config{
 		NodeName: a.cfg.NodeName, NodeID: a.nodeID, Datacenter: a.cfg.Datacenter, Address: host,
 		DataDir: dataDirUnlessDev(a.cfg), Logger: a.logger.With("component", "local"),
-		ServerService: a.cfg.ServerServiceName,
+		ServerService: a.cfg.ServerServiceName, NodeMeta: nodeMeta(a.cfg),
 	})
 	runner, err := checks.NewRunner(checks.Config{
 		EnableScriptChecks:      a.cfg.EnableScriptChecks,
@@ -325,46 +324,6 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 	a.closeStore()
 	a.logger.Info("agent stopped")
 	return errors.Join(errs...)
-}
-
-// Self answers /v1/agent/self.
-func (a *Agent) Self() (*api.AgentSelf, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	leader, _ := call.Leader.Invoke(ctx, a.calls, call.StatusArgs{})
-	cancel()
-	consul := map[string]string{
-		"server":            strconv.FormatBool(a.server != nil),
-		"leader_addr":       leader,
-		"known_datacenters": "1",
-		"known_servers":     strconv.Itoa(len(a.liveServers())),
-	}
-	stats := map[string]map[string]string{
-		"agent":    {"checks": strconv.Itoa(len(a.local.Checks())), "services": strconv.Itoa(len(a.local.Services()))},
-		"consul":   consul,
-		"serf_lan": a.gossip.Stats(),
-		"runtime":  runtimeStats(),
-		"build":    {"version": version.ConsulCompat, "concord": version.Version},
-	}
-	if a.server != nil {
-		stats["raft"] = a.server.Stats()
-		consul["leader"] = strconv.FormatBool(a.server.IsLeader())
-		consul["bootstrap"] = strconv.FormatBool(a.cfg.BootstrapExpect == 1 || a.cfg.DevMode)
-	}
-	return &api.AgentSelf{
-		Config: api.AgentConfig{
-			Datacenter:        a.cfg.Datacenter,
-			PrimaryDatacenter: a.cfg.Datacenter,
-			NodeName:          a.cfg.NodeName,
-			NodeID:            a.nodeID,
-			Server:            a.cfg.Server,
-			Version:           version.ConsulCompat,
-			Revision:          "concord-" + version.Version,
-		},
-		DebugConfig: map[string]any{"DevMode": a.cfg.DevMode, "DataDir": a.cfg.DataDir},
-		Member:      *toAgentMember(a.gossip.LocalMember()),
-		Stats:       stats,
-		Meta:        map[string]string{},
-	}, nil
 }
 
 // backend joins the replicated state (reached through its declared calls:

@@ -2,8 +2,10 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 
 	"github.com/concordhq/concord/api"
@@ -24,13 +26,32 @@ type checkRunner interface {
 // AgentServices lists the services registered on this agent.
 func (a *Agent) AgentServices() map[string]*api.AgentService { return a.local.Services() }
 
-// AgentService returns one local service.
-func (a *Agent) AgentService(id string) (*api.AgentService, error) {
+// AgentService returns one local service with its ContentHash, and a
+// channel closed at the next change to the agent's services.
+func (a *Agent) AgentService(id string) (*api.AgentService, <-chan struct{}, error) {
+	changed := a.local.ServicesChanged() // before reading, so no change is missed
 	svc, ok := a.local.Services()[id]
 	if !ok {
-		return nil, api.NotFoundError{Reason: fmt.Sprintf("unknown service ID: %s", id)}
+		return nil, changed, api.NotFoundError{Reason: fmt.Sprintf("unknown service ID: %s", id)}
 	}
-	return svc, nil
+	svc.ContentHash = contentHash(svc)
+	return svc, changed, nil
+}
+
+// contentHash is a stable hash of a service registration: 16 hex digits
+// of FNV-64a over its JSON, without the fields that only describe where it
+// is shown (Datacenter, Locality) — they are not part of the hash in
+// Consul either. It changes whenever the registration does.
+func contentHash(svc *api.AgentService) string {
+	cp := *svc
+	cp.ContentHash, cp.Datacenter, cp.Locality = "", "", nil
+	data, err := json.Marshal(&cp) // map keys are sorted: the output is stable
+	if err != nil {
+		panic(err) // an AgentService always encodes
+	}
+	h := fnv.New64a()
+	h.Write(data)
+	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // AgentServiceRegister registers a service and its checks on this agent;
@@ -44,9 +65,13 @@ func (a *Agent) registerService(reg *api.AgentServiceRegistration, replaceChecks
 	if reg.Name == "" {
 		return api.BadRequestError{Reason: "Missing service name"}
 	}
+	if err := reg.Ports.Validate(); err != nil {
+		return api.BadRequestError{Reason: "Invalid Ports: " + err.Error()}
+	}
 	svc := &api.AgentService{
-		ID: reg.ID, Service: reg.Name, Tags: reg.Tags, Port: reg.Port, Address: reg.Address,
-		Meta: reg.Meta, EnableTagOverride: reg.EnableTagOverride,
+		ID: reg.ID, Service: reg.Name, Tags: reg.Tags, Port: reg.Port, Ports: reg.Ports, Address: reg.Address,
+		SocketPath: reg.SocketPath, TaggedAddresses: reg.TaggedAddresses, Meta: reg.Meta,
+		EnableTagOverride: reg.EnableTagOverride, Locality: reg.Locality,
 	}
 	if svc.ID == "" {
 		svc.ID = reg.Name
@@ -100,6 +125,9 @@ func (a *Agent) registerService(reg *api.AgentServiceRegistration, replaceChecks
 
 // validateCheck rejects a check before anything is registered.
 func (a *Agent) validateCheck(c *api.AgentCheckRegistration, fromFile bool) error {
+	if err := checks.CheckDurations(&c.AgentServiceCheck); err != nil {
+		return api.BadRequestError{Reason: "Request decode failed: " + err.Error()}
+	}
 	if c.Name == "" {
 		return api.BadRequestError{Reason: "Missing check name"}
 	}
@@ -268,22 +296,23 @@ func (c catalog) Deregister(ctx context.Context, req *api.CatalogDeregistration)
 	return err
 }
 
-func (c catalog) NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
+func (c catalog) NodeView(ctx context.Context, node string) (*api.Node, map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
 	cn, err := call.CatalogNode.Invoke(ctx, c.a.calls, call.NodeArgs{Node: node})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	var n *api.Node
 	services := map[string]*api.NodeService{}
 	if cn.Value != nil {
-		services = cn.Value.Services
+		n, services = cn.Value.Node, cn.Value.Services
 	}
 	list, err := call.NodeChecks.Invoke(ctx, c.a.calls, call.NodeArgs{Node: node})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	checks := map[string]*api.HealthCheck{}
 	for _, hc := range list.Value {
 		checks[hc.CheckID] = hc
 	}
-	return services, checks, nil
+	return n, services, checks, nil
 }

@@ -31,11 +31,18 @@ const (
 	kindGRPC   = "grpc"
 	kindTTL    = "ttl"
 	kindAlias  = "alias"
+	// kindDocker checks are accepted and listed but never run: Concord
+	// has no Docker client. They keep their initial status.
+	kindDocker = "docker"
 )
 
+// dockerNotRun is the output of a Docker check.
+const dockerNotRun = "Concord does not run Docker checks; this check keeps the status it was registered with"
+
 // Type returns the type of the check def defines, as the catalog's Type
-// field shows it: "script", "http", "tcp", "udp", "grpc", "ttl", "alias",
-// or "" when def sets none. When def sets several (which Add refuses), the
+// field shows it: "docker", "script", "http", "tcp", "udp", "grpc", "ttl",
+// "alias", or "" when def sets none. A Docker check (DockerContainerID)
+// also sets ScriptArgs, which it runs inside the container. When def sets several (which Add refuses), the
 // first in that order wins.
 func Type(def *api.AgentServiceCheck) string {
 	if def == nil {
@@ -55,7 +62,8 @@ func kindsOf(def *api.AgentServiceCheck) []string {
 			kinds = append(kinds, kind)
 		}
 	}
-	add(len(def.Args) > 0, kindScript)
+	add(def.DockerContainerID != "", kindDocker)
+	add(len(def.Args) > 0 && def.DockerContainerID == "", kindScript)
 	add(def.HTTP != "", kindHTTP)
 	add(def.TCP != "", kindTCP)
 	add(def.UDP != "", kindUDP)
@@ -81,7 +89,7 @@ func (r *Runner) parse(def *api.AgentServiceCheck, fromConfigFile bool, log *slo
 	kinds := kindsOf(def)
 	switch {
 	case len(kinds) == 0:
-		return spec{}, fmt.Errorf("%w: no check type; set one of ScriptArgs, HTTP, TCP, UDP, GRPC, TTL, AliasNode or AliasService", ErrInvalidCheck)
+		return spec{}, fmt.Errorf("%w: no check type; set one of ScriptArgs, HTTP, TCP, UDP, GRPC, TTL, AliasNode, AliasService or DockerContainerID", ErrInvalidCheck)
 	case len(kinds) > 1:
 		return spec{}, fmt.Errorf("%w: more than one check type (%s); set only one", ErrInvalidCheck, strings.Join(kinds, ", "))
 	}
@@ -109,6 +117,11 @@ func (r *Runner) parse(def *api.AgentServiceCheck, fromConfigFile bool, log *slo
 			return spec{}, fmt.Errorf("%w: alias checks are not available on this agent (no alias source)", ErrInvalidCheck)
 		}
 		return sp, nil
+	case kindDocker:
+		if len(def.Args) == 0 {
+			return spec{}, fmt.Errorf("%w: a Docker check needs ScriptArgs to run in the container", ErrInvalidCheck)
+		}
+		fallthrough // Consul allows Docker checks where it allows scripts
 	case kindScript:
 		if !r.cfg.EnableScriptChecks && !(fromConfigFile && r.cfg.EnableLocalScriptChecks) {
 			return spec{}, ErrScriptsDisabled
@@ -152,6 +165,22 @@ func (r *Runner) parse(def *api.AgentServiceCheck, fromConfigFile bool, log *slo
 		sp.limits.failuresBeforeWarning = sp.limits.failuresBeforeCritical
 	}
 	return sp, nil
+}
+
+// CheckDurations parses def's four durations (Interval, Timeout, TTL,
+// DeregisterCriticalServiceAfter), whatever the check's type, and returns
+// the first parse error as time.ParseDuration words it — the text Consul
+// answers a registration with.
+func CheckDurations(def *api.AgentServiceCheck) error {
+	for _, s := range []string{def.Interval, def.Timeout, def.TTL, def.DeregisterCriticalServiceAfter} {
+		if s == "" {
+			continue
+		}
+		if _, err := time.ParseDuration(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseDuration parses the duration field name; empty means zero.

@@ -171,6 +171,8 @@ func (r *Runner) Add(id string, def *api.AgentServiceCheck, fromConfigFile bool)
 	case kindAlias:
 		a := aliasCheck{src: r.cfg.Alias, node: def.AliasNode, service: def.AliasService, log: log}
 		run = a.run
+	case kindDocker:
+		run = func(context.Context, *reporter) {} // reported once, below
 	default:
 		p, err := r.newProbe(sp, def)
 		if err != nil {
@@ -190,7 +192,11 @@ func (r *Runner) Add(id string, def *api.AgentServiceCheck, fromConfigFile bool)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	rep := &reporter{ctx: ctx, id: id, notify: r.notify, log: log, limits: sp.limits}
-	rep.set(sp.initial, "")
+	output := ""
+	if sp.kind == kindDocker {
+		output = dockerNotRun
+	}
+	rep.set(sp.initial, output)
 	r.checks[id] = c
 	go func() {
 		defer close(c.done)
@@ -206,7 +212,7 @@ func (r *Runner) Validate(def *api.AgentServiceCheck, fromConfigFile bool) error
 		return fmt.Errorf("%w: no definition", ErrInvalidCheck)
 	}
 	sp, err := r.parse(def, fromConfigFile, r.cfg.Logger)
-	if err != nil || sp.kind == kindTTL || sp.kind == kindAlias {
+	if err != nil || sp.kind == kindTTL || sp.kind == kindAlias || sp.kind == kindDocker {
 		return err
 	}
 	_, err = r.newProbe(sp, def)

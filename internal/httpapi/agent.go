@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/concordhq/concord/api"
 )
@@ -28,9 +29,50 @@ func (h *Handler) agentServices(_ http.ResponseWriter, r *http.Request) (any, er
 	return applyFilter(f, h.backend.AgentServices())
 }
 
-// agentService serves GET /v1/agent/service/<id>.
-func (h *Handler) agentService(_ http.ResponseWriter, r *http.Request) (any, error) {
-	return h.backend.AgentService(r.PathValue("id"))
+// Wait bounds of a blocking /v1/agent/service/<id>?hash=, as Consul's.
+const (
+	defaultAgentWait = 5 * time.Minute
+	maxAgentWait     = 10 * time.Minute
+)
+
+// agentService serves GET /v1/agent/service/<id>. The reply carries the
+// service's ContentHash in X-Consul-ContentHash; with ?hash= set to it the
+// request blocks until the service changes or ?wait (default 5m, at most
+// 10m) passes, then answers with the service as it is.
+func (h *Handler) agentService(w http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	hash := q.Get("hash")
+	wait := defaultAgentWait
+	if v := q.Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, badRequest("Invalid wait time")
+		}
+		wait = min(d, maxAgentWait)
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		svc, changed, err := h.backend.AgentService(r.PathValue("id"))
+		current := ""
+		if svc != nil {
+			current = svc.ContentHash
+		}
+		if hash == "" || current != hash {
+			if err != nil {
+				return nil, err
+			}
+			w.Header().Set("X-Consul-ContentHash", current)
+			return svc, nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			hash = "" // answer with what there is
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
 }
 
 // agentServiceRegister serves PUT /v1/agent/service/register.
@@ -226,6 +268,12 @@ func decodeAgentBody(r *http.Request, v any) error {
 // are loaded again.
 func (h *Handler) agentReload(_ http.ResponseWriter, _ *http.Request) (any, error) {
 	return empty, h.backend.AgentReload()
+}
+
+// agentHost serves GET /v1/agent/host: the host's memory, CPUs, identity
+// and disk.
+func (h *Handler) agentHost(_ http.ResponseWriter, _ *http.Request) (any, error) {
+	return h.backend.Host()
 }
 
 // agentMetrics serves GET /v1/agent/metrics (?format=prometheus) from the

@@ -26,7 +26,10 @@ type AgentBackend interface {
 	Self() (*api.AgentSelf, error)
 	NodeName() string
 	AgentServices() map[string]*api.AgentService
-	AgentService(id string) (*api.AgentService, error)
+	// AgentService returns a service with its ContentHash, and a channel
+	// closed at the next change to the agent's services (also when the
+	// service is unknown, so ?hash= can wait for it to appear).
+	AgentService(id string) (*api.AgentService, <-chan struct{}, error)
 	AgentServiceRegister(reg *api.AgentServiceRegistration, replaceChecks bool) error
 	AgentServiceDeregister(id string) error
 	AgentServiceHealth(id string) (svc *api.AgentService, status string, ok bool)
@@ -41,6 +44,7 @@ type AgentCheckBackend interface {
 	AgentNodeMaintenance(enable bool, reason string) error
 	AgentServiceMaintenance(id string, enable bool, reason string) error
 	AgentReload() error
+	Host() (*api.HostInfo, error)
 }
 
 // ClusterBackend is this agent's view of, and part in, the LAN gossip

@@ -66,6 +66,7 @@ var routes = []route{
 	{"PUT", "/v1/agent/maintenance", (*Handler).agentMaintenance},
 	{"PUT", "/v1/agent/reload", (*Handler).agentReload},
 	{"GET", "/v1/agent/metrics", (*Handler).agentMetrics},
+	{"GET", "/v1/agent/host", (*Handler).agentHost},
 	{"GET", "/v1/agent/members", (*Handler).agentMembers},
 	{"PUT", "/v1/agent/join/{address}", (*Handler).agentJoin},
 	{"PUT", "/v1/agent/leave", (*Handler).agentLeave},

@@ -33,7 +33,7 @@ const (
 type mockCatalog struct {
 	RegisterFunc   func(ctx context.Context, req *api.CatalogRegistration) error
 	DeregisterFunc func(ctx context.Context, req *api.CatalogDeregistration) error
-	NodeViewFunc   func(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error)
+	NodeViewFunc   func(ctx context.Context, node string) (*api.Node, map[string]*api.NodeService, map[string]*api.HealthCheck, error)
 }
 
 var _ local.Catalog = (*mockCatalog)(nil)
@@ -46,7 +46,7 @@ func (m *mockCatalog) Deregister(ctx context.Context, req *api.CatalogDeregistra
 	return m.DeregisterFunc(ctx, req)
 }
 
-func (m *mockCatalog) NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
+func (m *mockCatalog) NodeView(ctx context.Context, node string) (*api.Node, map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
 	return m.NodeViewFunc(ctx, node)
 }
 
@@ -58,6 +58,7 @@ type memCatalog struct {
 	checks   map[string]*api.HealthCheck // guarded by mu
 	writes   []string                    // guarded by mu; "reg svc:<id>", "reg chk:<id>", "dereg svc:<id>", "dereg chk:<id>"
 	regs     []*api.CatalogRegistration  // guarded by mu
+	node     *api.Node                   // guarded by mu; nil until registered
 }
 
 func newMemCatalog() *memCatalog {
@@ -76,6 +77,9 @@ func (m *memCatalog) register(_ context.Context, req *api.CatalogRegistration) e
 		return fmt.Errorf("register: node %q, want %q", req.Node, testNode)
 	}
 	m.regs = append(m.regs, req)
+	if m.node == nil || !req.SkipNodeUpdate {
+		m.node = &api.Node{ID: req.ID, Node: req.Node, Address: req.Address, TaggedAddresses: req.TaggedAddresses, Meta: req.NodeMeta}
+	}
 	if req.Service != nil {
 		svc := *req.Service
 		m.services[svc.ID] = &svc
@@ -116,7 +120,7 @@ func (m *memCatalog) deregister(_ context.Context, req *api.CatalogDeregistratio
 	return nil
 }
 
-func (m *memCatalog) nodeView(_ context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
+func (m *memCatalog) nodeView(_ context.Context, node string) (*api.Node, map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	services := map[string]*api.NodeService{}
@@ -129,7 +133,12 @@ func (m *memCatalog) nodeView(_ context.Context, node string) (map[string]*api.N
 		cp := *c
 		checks[id] = &cp
 	}
-	return services, checks, nil
+	var n *api.Node
+	if m.node != nil {
+		cp := *m.node
+		n = &cp
+	}
+	return n, services, checks, nil
 }
 
 // put stores entries directly, as a write from elsewhere would.
@@ -596,12 +605,12 @@ func TestRunRetriesFailedFullSync(t *testing.T) {
 	mock := cat.mock()
 	var mu sync.Mutex
 	failures := 1
-	mock.NodeViewFunc = func(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
+	mock.NodeViewFunc = func(ctx context.Context, node string) (*api.Node, map[string]*api.NodeService, map[string]*api.HealthCheck, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if failures > 0 {
 			failures--
-			return nil, nil, errors.New("No cluster leader")
+			return nil, nil, nil, errors.New("No cluster leader")
 		}
 		return cat.nodeView(ctx, node)
 	}

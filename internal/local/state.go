@@ -49,7 +49,11 @@ type Config struct {
 	// ServerService is the service the servers own on this node (the
 	// server's own entry), which anti-entropy leaves alone; "" for none.
 	ServerService string
-	Logger        *slog.Logger // non-nil
+	// NodeMeta is the node's metadata as the catalog should show it
+	// (node_meta plus the keys the agent adds, such as consul-version);
+	// the syncer writes it to the node when the catalog differs.
+	NodeMeta map[string]string
+	Logger   *slog.Logger // non-nil
 }
 
 // service is a local service and its sync state. Entries are replaced, not
@@ -84,6 +88,13 @@ type State struct {
 	// at, so that a change costs one push, not a scan of every entry.
 	dirtyServices map[string]bool // guarded by mu
 	dirtyChecks   map[string]bool // guarded by mu
+	// nodeSeen is the catalog's entry for this node as the last full sync
+	// read it when it differed from the config (to be rewritten), else nil.
+	nodeSeen  *api.Node // guarded by mu
+	nodeDirty bool      // guarded by mu; the node's meta must be written
+	// servicesCh is closed, and replaced, whenever a service is added,
+	// replaced or removed: blocking reads of a service wait on it.
+	servicesCh chan struct{} // guarded by mu; non-nil
 
 	triggerCh chan struct{} // wakes the syncer; buffered 1
 }
@@ -96,8 +107,23 @@ func New(cfg Config) *State {
 		checks:        map[string]*check{},
 		dirtyServices: map[string]bool{},
 		dirtyChecks:   map[string]bool{},
+		servicesCh:    make(chan struct{}),
 		triggerCh:     make(chan struct{}, 1),
 	}
+}
+
+// ServicesChanged returns a channel closed at the next change to any
+// service (added, replaced or removed).
+func (l *State) ServicesChanged() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.servicesCh
+}
+
+// servicesChangedLocked wakes those waiting on ServicesChanged.
+func (l *State) servicesChangedLocked() {
+	close(l.servicesCh)
+	l.servicesCh = make(chan struct{})
 }
 
 // trigger wakes the syncer without blocking.
@@ -119,10 +145,14 @@ func (l *State) AddService(svc *api.AgentService, persist bool) error {
 	if svc.Weights == (api.AgentWeights{}) {
 		svc.Weights = api.AgentWeights{Passing: 1, Warning: 1}
 	}
+	if svc.Meta == nil {
+		svc.Meta = map[string]string{}
+	}
 	svc.Datacenter = l.cfg.Datacenter
 	l.mu.Lock()
 	l.services[svc.ID] = &service{svc: svc, persist: persist}
 	l.dirtyServices[svc.ID] = true
+	l.servicesChangedLocked()
 	l.mu.Unlock()
 	if persist {
 		if err := l.saveService(svc); err != nil {
@@ -144,6 +174,7 @@ func (l *State) RemoveService(id string) error {
 	}
 	l.services[id] = &service{svc: s.svc, deleted: true}
 	l.dirtyServices[id] = true
+	l.servicesChangedLocked()
 	var checkIDs []string
 	for cid, c := range l.checks {
 		if c.chk.ServiceID == id && !c.deleted {
@@ -233,6 +264,11 @@ func (l *State) UpdateCheck(id, status, output string) {
 		}
 	}
 	l.trigger()
+}
+
+// NodeMeta returns a copy of the node's metadata (Config.NodeMeta).
+func (l *State) NodeMeta() map[string]string {
+	return maps.Clone(l.cfg.NodeMeta)
 }
 
 // Services returns copies of the live local services.

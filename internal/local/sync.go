@@ -17,8 +17,10 @@ import (
 type Catalog interface {
 	Register(ctx context.Context, req *api.CatalogRegistration) error
 	Deregister(ctx context.Context, req *api.CatalogDeregistration) error
-	// NodeView returns the catalog's services and checks for node.
-	NodeView(ctx context.Context, node string) (map[string]*api.NodeService, map[string]*api.HealthCheck, error)
+	// NodeView returns the catalog's entry for node (nil when it is not
+	// registered) and its services and checks. The results are the
+	// caller's.
+	NodeView(ctx context.Context, node string) (*api.Node, map[string]*api.NodeService, map[string]*api.HealthCheck, error)
 }
 
 // DefaultSyncInterval is how often a full sync compares the catalog with the
@@ -71,12 +73,14 @@ func (l *State) Run(ctx context.Context, cat Catalog, interval time.Duration) {
 // sync, removes catalog entries for this node that the agent does not
 // have, and then pushes the changes.
 func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
-	services, checks, err := cat.NodeView(ctx, l.cfg.NodeName)
+	node, services, checks, err := cat.NodeView(ctx, l.cfg.NodeName)
 	if err != nil {
 		return err
 	}
 	var extraServices, extraChecks []string
 	l.mu.Lock()
+	l.nodeDirty = node == nil || !maps.Equal(node.Meta, l.cfg.NodeMeta)
+	l.nodeSeen = node
 	for id, s := range l.services {
 		s.inSync = !s.deleted && serviceMatches(s.svc, services[id])
 		if !s.inSync {
@@ -142,11 +146,25 @@ func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 		}
 	}
 	l.dirtyServices, l.dirtyChecks = map[string]bool{}, map[string]bool{}
+	nodeDirty, nodeSeen := l.nodeDirty, l.nodeSeen
+	l.nodeDirty, l.nodeSeen = false, nil
 	l.mu.Unlock()
 
-	err := l.push(ctx, cat, services, checks)
+	var err error
+	if nodeDirty {
+		err = cat.Register(ctx, l.nodeRegistration(nodeSeen))
+	}
+	if err == nil {
+		err = l.push(ctx, cat, services, checks)
+	}
 	if err != nil {
 		l.mu.Lock()
+		if nodeDirty {
+			l.nodeDirty = true
+			if l.nodeSeen == nil {
+				l.nodeSeen = nodeSeen
+			}
+		}
 		for id := range services {
 			l.dirtyServices[id] = true
 		}
@@ -185,7 +203,9 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 		req := l.registration()
 		req.Service = &api.NodeService{
 			ID: svc.ID, Service: svc.Service, Tags: svc.Tags, Address: svc.Address,
-			Meta: svc.Meta, Port: svc.Port, Weights: svc.Weights, EnableTagOverride: svc.EnableTagOverride,
+			Meta: svc.Meta, Port: svc.Port, Ports: svc.Ports, SocketPath: svc.SocketPath,
+			TaggedAddresses: svc.TaggedAddresses, Locality: svc.Locality,
+			Weights: svc.Weights, EnableTagOverride: svc.EnableTagOverride,
 		}
 		if err := cat.Register(ctx, req); err != nil {
 			return err
@@ -209,12 +229,25 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 }
 
 // registration starts a catalog registration for this node that leaves
-// the node's own fields alone when it is already registered.
+// the node's own fields alone when it is already registered (and gives
+// it the node's metadata when it is not).
 func (l *State) registration() *api.CatalogRegistration {
 	return &api.CatalogRegistration{
 		ID: l.cfg.NodeID, Node: l.cfg.NodeName, Address: l.cfg.Address,
-		Datacenter: l.cfg.Datacenter, SkipNodeUpdate: true,
+		Datacenter: l.cfg.Datacenter, NodeMeta: l.cfg.NodeMeta, SkipNodeUpdate: true,
 	}
+}
+
+// nodeRegistration writes this node's metadata. seen is the catalog's
+// entry (or nil): its address and tagged addresses, which the servers
+// keep from gossip, are written back unchanged.
+func (l *State) nodeRegistration(seen *api.Node) *api.CatalogRegistration {
+	req := l.registration()
+	req.SkipNodeUpdate = false
+	if seen != nil {
+		req.Address, req.TaggedAddresses = seen.Address, seen.TaggedAddresses
+	}
+	return req
 }
 
 // markService records that s was synced, unless it changed meanwhile.
@@ -253,8 +286,10 @@ func (l *State) dropCheck(id string, c *check) {
 func serviceMatches(svc *api.AgentService, ns *api.NodeService) bool {
 	return ns != nil && svc.Service == ns.Service && slices.Equal(svc.Tags, ns.Tags) &&
 		svc.Address == ns.Address && svc.Port == ns.Port && maps.Equal(svc.Meta, ns.Meta) &&
-		svc.Weights == ns.Weights &&
-		svc.EnableTagOverride == ns.EnableTagOverride
+		svc.Weights == ns.Weights && svc.EnableTagOverride == ns.EnableTagOverride &&
+		svc.SocketPath == ns.SocketPath && slices.Equal(svc.Ports, ns.Ports) &&
+		maps.Equal(svc.TaggedAddresses, ns.TaggedAddresses) &&
+		(svc.Locality == nil) == (ns.Locality == nil) && (svc.Locality == nil || *svc.Locality == *ns.Locality)
 }
 
 func checkMatches(c, hc *api.HealthCheck) bool {
