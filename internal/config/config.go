@@ -179,7 +179,8 @@ type Config struct {
 	TestReadFault string
 
 	// NodeMeta is this node's metadata (node_meta), checked by Consul's
-	// rules; merged across sources. Not yet published to the catalog.
+	// rules; merged across sources. The agent publishes it on its node in
+	// the catalog, with consul-version added.
 	NodeMeta map[string]string
 
 	// Telemetry is the metrics settings (telemetry { ... }).

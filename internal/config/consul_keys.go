@@ -28,8 +28,8 @@ type family struct {
 }
 
 // families lists the Consul keys that are accepted with a warning. Keys
-// Concord honours are in options; one in both (node_meta, whose option
-// has notice set) is parsed into Config and warned about.
+// Concord honours are in options; a key in both (its option has notice
+// set) is parsed into Config and warned about.
 var families = []family{
 	{why: "Concord has no ACLs yet, so every request is allowed", keys: words(`
 		acl.enabled acl.default_policy acl.down_policy acl.policy_ttl acl.role_ttl acl.token_ttl
@@ -51,7 +51,6 @@ var families = []family{
 		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_max_conns_per_client limits.rpc_rate
 		limits.kv_max_value_size limits.txn_max_req_len
 		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
-	{why: "node metadata is checked but not yet published to the catalog", keys: words(`node_meta`)},
 	{why: "Concord's autopilot only removes dead servers (autopilot.cleanup_dead_servers)", keys: words(`
 		autopilot.last_contact_threshold autopilot.max_trailing_logs autopilot.min_quorum
 		autopilot.server_stabilization_time`)},

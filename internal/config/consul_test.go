@@ -80,6 +80,7 @@ func TestHCLOneLiners(t *testing.T) {
 		{`telemetry { prometheus_retention_time = "24h" disable_hostname = true }`,
 			func(c config.Config) any { return c.Telemetry.DisableHostname }, true},
 		{`node_meta { rack = "r1" }`, func(c config.Config) any { return c.NodeMeta }, map[string]string{"rack": "r1"}},
+		{`node_meta { rack = "r1" }`, func(c config.Config) any { return len(c.Warnings) }, 0},
 		{`autopilot { last_contact_threshold = "200ms" cleanup_dead_servers = false }`,
 			func(c config.Config) any { return c.CleanupDeadServers }, false},
 		{`connect { enabled = false }`, func(c config.Config) any { return len(c.Warnings) }, 1},
@@ -149,7 +150,6 @@ func TestPendingFamilies(t *testing.T) {
 		{`tls { defaults { verify_incoming = true } }
 verify_outgoing = true`, "tls.defaults.verify_incoming, verify_outgoing: accepted but not yet in effect: Concord has no TLS yet"},
 		{`limits { kv_max_value_size = 1024 }`, "limits.kv_max_value_size: accepted but not yet in effect"},
-		{`node_meta { rack = "r1" }`, "node_meta: accepted but not yet in effect"},
 		{`dns_config { service_ttl { "*" = "5s" web = "1s" } }`, "dns_config.service_ttl.web: accepted but not yet in effect"},
 	} {
 		c, err := config.Parse([]string{"-dev", "-hcl", tc.hcl})

@@ -154,7 +154,7 @@ var options = []option{
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
 		check: func(v any) error { return checkLogLevel(v.(string)) }},
-	{key: "node_meta", kind: kindMap, notice: true,
+	{key: "node_meta", kind: kindMap,
 		set: func(c *Config, v any) {
 			m := make(map[string]string, len(c.NodeMeta))
 			maps.Copy(m, c.NodeMeta)

@@ -115,7 +115,8 @@ func parseFile(name string) (tree, error) {
 	return parseHCL(src, name)
 }
 
-// parseJSON decodes a JSON object, keeping numbers exact.
+// parseJSON decodes a JSON object, keeping numbers exact; an empty file
+// is an empty object.
 func parseJSON(src []byte, name string) (tree, error) {
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
@@ -124,7 +125,9 @@ func parseJSON(src []byte, name string) (tree, error) {
 		var syn *json.SyntaxError
 		switch {
 		case errors.Is(err, io.EOF):
-			return nil, fmt.Errorf("config: %s: empty file, want a JSON object", name)
+			// An empty file (or only white space) sets nothing, as in
+			// Consul: a file kept empty until a reload fills it.
+			return tree{}, nil
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, fmt.Errorf("config: %s:%d: unexpected end of file", name, lineAt(src, len(src)))
 		case errors.As(err, &syn):
