@@ -78,7 +78,7 @@ start_cluster() {
 		sleep 0.1
 		curl -sf -o /dev/null "http://${addrs[0]}/v1/kv/?keys" || continue
 		for a in "${addrs[@]}"; do
-			curl -sf "http://$a/v1/agent/self" | grep -q '"leader":"true"' && LEADER=$a
+			if curl -sf "http://$a/v1/agent/self" | grep -q '"leader":"true"'; then LEADER=$a; fi
 		done
 	done
 }
@@ -94,7 +94,7 @@ stop_cluster() {
 
 build a "$A"
 build b "$B"
-echo "A = $A ($(git rev-parse --short "${A/#./HEAD}")${A/#./ + working tree}), B = $B; $ROUNDS rounds of $DURATION per run"
+echo "A = $A, B = $B; $ROUNDS rounds of $DURATION per run"
 for round in $(seq "$ROUNDS"); do
 	for name in a b; do
 		start_cluster "$TMP/$name"

@@ -70,7 +70,7 @@ start_server() {
 	"$TMP/concord" agent -server -bootstrap-expect=1 -data-dir="$dir" -node=bench -log-level=warn \
 		-bind=127.0.0.1 -client=127.0.0.1 -http-port="${HTTP#*:}" -dns-port="${DNS#*:}" \
 		-server-port="$(free_port)" -serf-lan-port="$(free_port)" -serf-wan-port="$(free_port)" \
-		>>"$TMP/agent.log" 2>&1 &
+		-hcl 'limits { http_max_conns_per_client = 0 }' >>"$TMP/agent.log" 2>&1 &
 	SERVER_PID=$!
 	wait_ready "" || { tail -20 "$TMP/agent.log" >&2; exit 1; }
 }
@@ -186,7 +186,8 @@ start_cluster() {
 		"$TMP/concord" agent -server -bootstrap-expect=3 -data-dir="$TMP/cluster-$i" -node="bench-s$i" \
 			-log-level=warn -bind=127.0.0.1 -client=127.0.0.1 -http-port="${http#*:}" -dns-port=-1 \
 			-server-port="$(free_port)" -serf-lan-port="${serf#*:}" -serf-wan-port="$(free_port)" \
-			-retry-join="$first" -retry-interval=200ms >>"$TMP/cluster.log" 2>&1 &
+			-retry-join="$first" -retry-interval=200ms -hcl 'limits { http_max_conns_per_client = 0 }' \
+			>>"$TMP/cluster.log" 2>&1 &
 		CLUSTER_PIDS+=($!)
 		addrs+=("$http")
 	done

@@ -52,6 +52,13 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	gm       *gometrics.Metrics // Consul's names, into the agent's own sink
 
+	// apiHTTP is Consul's api.http timer, kept here rather than in gm:
+	// it is taken on every request, and go-metrics' path (key building,
+	// filters, a lock per sample) cost several percent of a busy agent's
+	// CPU. nil when telemetry's prefix filter drops it.
+	apiHTTP   *prometheus.SummaryVec
+	observers sync.Map // "METHOD route" → prometheus.Observer of apiHTTP
+
 	mu     sync.Mutex    // serializes refresh
 	gauges []consulGauge // guarded by mu
 }
@@ -97,6 +104,16 @@ func New(o Options) *Metrics {
 		panic("metrics: " + err.Error()) // a fresh registry has nothing to clash with
 	}
 	m.gm, _ = gometrics.New(conf, sink) // New never fails
+	if allowed("api.http", o) {
+		// The same shape as go-metrics' Prometheus sink gives timers.
+		m.apiHTTP = prometheus.NewSummaryVec(prometheus.SummaryOpts{
+			Name:       promName(o.Prefix, "api_http"),
+			Help:       "api.http: HTTP API request time in milliseconds, by method and path.",
+			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001},
+			MaxAge:     o.Retention,
+		}, []string{"method", "path"})
+		m.reg.MustRegister(m.apiHTTP)
+	}
 	shared := processSink(o.Retention)
 	m.reg.MustRegister(shared)
 	_, _ = gometrics.NewGlobal(conf, shared)
@@ -146,11 +163,43 @@ func (m *Metrics) ObserveHTTP(method, route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
 	ms := float32(d) / float32(time.Millisecond)
-	m.gm.AddSampleWithLabels([]string{"api", "http"}, ms,
-		[]gometrics.Label{{Name: "method", Value: method}, {Name: "path", Value: apiPath(route)}})
+	if m.apiHTTP != nil {
+		key := method + " " + route
+		o, ok := m.observers.Load(key)
+		if !ok {
+			o, _ = m.observers.LoadOrStore(key, m.apiHTTP.WithLabelValues(method, apiPath(route)))
+		}
+		o.(prometheus.Observer).Observe(float64(ms))
+	}
 	if key, ok := consulTimers[method+" "+route]; ok {
 		m.gm.AddSample(key, ms)
 	}
+}
+
+// promName is a Consul metric's Prometheus name: the prefix and the
+// dotted key with underscores.
+func promName(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "_" + key
+}
+
+// allowed applies telemetry's prefix filter to a dotted key as
+// go-metrics does: the longest matching prefix decides, and a key no
+// prefix matches is kept unless BlockUnlisted.
+func allowed(key string, o Options) bool {
+	keep, longest := !o.BlockUnlisted, -1
+	for _, f := range o.PrefixFilter {
+		rest, allow := strings.CutPrefix(f, "+")
+		if !allow {
+			rest, _ = strings.CutPrefix(f, "-")
+		}
+		if strings.HasPrefix(key, rest) && len(rest) > longest {
+			keep, longest = allow, len(rest)
+		}
+	}
+	return keep
 }
 
 // apiPath turns a route pattern into Consul's path label: dots for

@@ -20,15 +20,17 @@ const sniffTimeout = 10 * time.Second
 // holds a few Raft connections, each client agent one RPC connection.
 const MaxConnsPerClient = 100
 
-// Mux splits one listener into Raft connections and RPC connections. An
-// RPC connection is HTTP/2, whose preface starts with 'P'; Raft's network
-// transport starts every connection with a message type byte (0–4).
+// Mux splits one listener into Raft, RPC and probe connections. An RPC
+// connection is HTTP/2, whose preface starts with 'P'; a probe connection
+// starts with probeByte ('L'); Raft's network transport starts every
+// connection with a message type byte (0–4).
 type Mux struct {
 	ln        net.Listener
 	advertise net.Addr
 	source    net.IP // outgoing Raft connections come from this address
 	raft      *muxListener
 	rpc       *muxListener
+	probe     *muxListener
 
 	mu    sync.Mutex
 	conns map[string]int // open connections by client IP; guarded by mu
@@ -40,13 +42,17 @@ type Mux struct {
 // can tell who is calling.
 func NewMux(ln net.Listener, advertise net.Addr, source net.IP) *Mux {
 	m := &Mux{ln: ln, advertise: advertise, source: source,
-		raft: newMuxListener(advertise), rpc: newMuxListener(advertise), conns: make(map[string]int)}
+		raft: newMuxListener(advertise), rpc: newMuxListener(advertise), probe: newMuxListener(advertise),
+		conns: make(map[string]int)}
 	go m.serve()
 	return m
 }
 
 // RPCListener yields the RPC connections.
 func (m *Mux) RPCListener() net.Listener { return m.rpc }
+
+// ProbeListener yields the probe connections (see ServeProbes).
+func (m *Mux) ProbeListener() net.Listener { return m.probe }
 
 // RaftLayer is a raft.StreamLayer over the Raft connections.
 func (m *Mux) RaftLayer() raft.StreamLayer { return raftLayer{m.raft, m.source} }
@@ -56,6 +62,7 @@ func (m *Mux) Close() error {
 	err := m.ln.Close()
 	m.raft.close()
 	m.rpc.close()
+	m.probe.close()
 	return err
 }
 
@@ -65,6 +72,7 @@ func (m *Mux) serve() {
 		if err != nil {
 			m.raft.close()
 			m.rpc.close()
+			m.probe.close()
 			return
 		}
 		ip, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
@@ -110,9 +118,12 @@ func (m *Mux) sort(conn net.Conn, ip string) {
 	}
 	conn.SetReadDeadline(time.Time{})
 	pc := &peekedConn{Conn: conn, r: br, leave: func() { m.leave(ip) }}
-	if first[0] == 'P' {
+	switch first[0] {
+	case 'P':
 		m.rpc.deliver(pc)
-	} else {
+	case probeByte:
+		m.probe.deliver(pc)
+	default:
 		m.raft.deliver(pc)
 	}
 }

@@ -164,12 +164,8 @@ func (c leaderCaller) Call(ctx context.Context, d *call.Desc, args, out any) err
 	}
 }
 
-// dispatch answers a call received over the wire: a declared call, or a
-// lease round's leader check from the leader.
+// dispatch answers a call received over the wire.
 func (s *Server) dispatch(ctx context.Context, method string, raw json.RawMessage) (any, error) {
-	if method == leaderCheckMethod {
-		return s.leaderCheckHandler(ctx, raw)
-	}
 	d := call.Lookup(method)
 	if d == nil {
 		return nil, fmt.Errorf("rpc: unknown call %q", method)

@@ -5,9 +5,9 @@ package server
 // leader holds a read lease and, outside it, confirms its leadership with
 // a quorum before it answers.
 //
-// A round: at time T on its own clock the leader asks every other voter,
-// over the internal RPC, whether it still follows this leader in this
-// term and how long ago (age) it last heard from it. A follower that says
+// A round: at time T on its own clock the leader asks every other voter
+// (a probe on the server port, rpc.Prober) whether it still follows this
+// leader in this term and how long ago (age) it last heard from it. A follower that says
 // yes answered at some time after T, so its last contact was no earlier
 // than T − age. hashicorp/raft's follower neither stands for election nor
 // grants a vote while it knows a leader, and forgets the leader only when
@@ -17,6 +17,12 @@ package server
 // lease ends a tenth of HT sooner, for the drift between the servers'
 // clock rates: 360 ms at the default raft_multiplier of 1.
 //
+// Time is measured twice, on the monotonic and on the wall clock, and the
+// lease ends when either says so: the monotonic clock stands still while
+// the machine is suspended, but the wall clock is moved on at resume, so a
+// leader whose machine slept finds its lease run out. A wall clock stepped
+// back cannot lengthen the lease; one stepped forward only shortens it.
+//
 // Replies are matched to their requests, so an answer sent before this
 // server stalled (SIGSTOP, a long GC pause, a frozen VM) can never count
 // for a round started after it. After such a stall the lease has run out
@@ -25,8 +31,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,25 +46,11 @@ import (
 // leadership settle and send the read to whoever leads.
 var errUnconfirmed = fmt.Errorf("%w: leadership could not be confirmed", api.ErrNoLeader)
 
-// leaderCheckMethod is the follower side of a lease round.
-const leaderCheckMethod = "Status.LeaderCheck"
-
-// leaderCheckArgs asks a follower whether it follows Leader in Term.
-type leaderCheckArgs struct {
-	Term   uint64
-	Leader string // the asking leader's server ID
-}
-
-// leaderCheckReply is a follower's answer.
-type leaderCheckReply struct {
-	Follows      bool          // it is a follower of Leader in Term
-	SinceContact time.Duration // how long ago it last heard from its leader
-}
-
-// leaseGrant is a lease: valid in term until the monotonic time until.
+// leaseGrant is a lease: valid in term for the lease's duration after
+// from (a lower bound on the quorum's last contact with this leader).
 type leaseGrant struct {
-	term  uint64
-	until int64 // monoNow() nanoseconds
+	term uint64
+	from time.Time // with its monotonic reading
 }
 
 // leaseRound is one quorum round that reads wait on.
@@ -68,8 +60,8 @@ type leaseRound struct {
 }
 
 // readLease keeps the leader's read lease and runs confirmation rounds,
-// one at a time: every read that arrives while a round runs waits for the
-// next one, which serves them all.
+// at most roundsInFlight at once: every read waits for the next round to
+// start after it arrived, which serves all the reads waiting for it.
 type readLease struct {
 	s        *Server
 	duration time.Duration // how long after a follower's contact the lease lasts
@@ -78,10 +70,18 @@ type readLease struct {
 	grant     atomic.Pointer[leaseGrant] // nil when no lease is held
 	suspended atomic.Bool                // set while leadership is being handed over
 
+	fastMu sync.Mutex
+	fast   map[raft.ServerID]bool // who said yes first in the last round; guarded by fastMu
+
 	mu      sync.Mutex
 	next    *leaseRound // the round reads join; nil when none waits; guarded by mu
-	running bool        // a goroutine is running rounds; guarded by mu
+	running int         // goroutines running rounds, at most roundsInFlight; guarded by mu
 }
+
+// roundsInFlight is how many rounds may run at once. With two, a read that
+// arrives while a round runs starts the next at once instead of waiting
+// for the first to end; more only multiply the work.
+const roundsInFlight = 2
 
 func (l *readLease) init(s *Server, heartbeatTimeout time.Duration) {
 	l.s = s
@@ -93,8 +93,13 @@ func (l *readLease) init(s *Server, heartbeatTimeout time.Duration) {
 // not run out, and this server still the Raft leader.
 func (l *readLease) valid() bool {
 	g := l.grant.Load()
-	return g != nil && monoNow() < g.until && g.term == l.s.raft.CurrentTerm() &&
+	return g != nil && l.covers(g, time.Now()) && g.term == l.s.raft.CurrentTerm() &&
 		l.s.raft.State() == raft.Leader && !l.suspended.Load()
+}
+
+// covers reports whether g has not run out at now, by both clocks.
+func (l *readLease) covers(g *leaseGrant, now time.Time) bool {
+	return now.Sub(g.from) < l.duration && now.Round(0).Sub(g.from.Round(0)) < l.duration
 }
 
 // reset drops the lease, on any change of leadership.
@@ -149,8 +154,8 @@ func (l *readLease) join() *leaseRound {
 		l.next = &leaseRound{done: make(chan struct{})}
 	}
 	r := l.next
-	if !l.running {
-		l.running = true
+	if l.running < roundsInFlight {
+		l.running++
 		go l.runRounds()
 	}
 	return r
@@ -163,7 +168,7 @@ func (l *readLease) runRounds() {
 		r := l.next
 		l.next = nil
 		if r == nil {
-			l.running = false
+			l.running--
 			l.mu.Unlock()
 			return
 		}
@@ -181,7 +186,7 @@ func (l *readLease) round() error {
 		return errUnconfirmed
 	}
 	term := s.raft.CurrentTerm()
-	start := monoNow()
+	start := time.Now()
 	f := s.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return errUnconfirmed
@@ -207,19 +212,24 @@ func (l *readLease) round() error {
 	}
 	oldest := start
 	for _, c := range contacts {
-		oldest = min(oldest, c)
+		if c.Before(oldest) {
+			oldest = c
+		}
 	}
 	if s.raft.CurrentTerm() != term || s.raft.State() != raft.Leader || l.suspended.Load() {
 		return errUnconfirmed
 	}
-	l.extend(leaseGrant{term: term, until: oldest + int64(l.duration)})
+	l.extend(leaseGrant{term: term, from: oldest})
 	return nil
 }
 
-// ask sends a leader check to each of others and returns, as soon as need
-// of them say they follow (or too many fail for that), each yes's lower
-// bound on when that follower last heard from this leader.
-func (l *readLease) ask(others []raft.Server, term uint64, start int64, need int) []int64 {
+// ask sends a leader check to others and returns, as soon as need of
+// them say they follow (or too many fail for that), each yes's lower
+// bound on when that follower last heard from this leader. It asks the
+// need followers that said yes first last time, and the rest only when
+// one of those fails or has not answered within hedgeAfter: in a
+// three-server cluster one follower answers each round, halving the work.
+func (l *readLease) ask(others []raft.Server, term uint64, start time.Time, need int) []time.Time {
 	if need <= 0 {
 		return nil
 	}
@@ -227,35 +237,81 @@ func (l *readLease) ask(others []raft.Server, term uint64, start int64, need int
 	// have run out, so a round never waits longer than the lease itself.
 	ctx, cancel := context.WithTimeout(context.Background(), l.duration)
 	defer cancel()
-	replies := make(chan int64, len(others)) // a contact time, or -1 for no
-	args := leaderCheckArgs{Term: term, Leader: l.s.cfg.NodeID}
-	for _, srv := range others {
+	type reply struct {
+		id      raft.ServerID
+		contact time.Time // zero for no
+	}
+	replies := make(chan reply, len(others))
+	send := func(srv raft.Server) {
 		go func() {
-			var rep leaderCheckReply
-			err := l.s.pool.Call(ctx, string(srv.Address), leaderCheckMethod, args, &rep)
-			if err != nil || !rep.Follows {
-				replies <- -1
+			follows, since, err := l.s.prober.Probe(ctx, string(srv.Address), term, l.s.cfg.NodeID)
+			if err != nil || !follows {
+				replies <- reply{id: srv.ID}
 				return
 			}
-			replies <- start - int64(rep.SinceContact)
+			replies <- reply{id: srv.ID, contact: start.Add(-since)}
 		}()
 	}
-	var contacts []int64
-	for failed := 0; len(contacts) < need && failed <= len(others)-need; {
-		if c := <-replies; c < 0 {
-			failed++
-		} else {
-			contacts = append(contacts, c)
-		}
+	// The followers that answered first last round go first.
+	l.fastMu.Lock()
+	last := l.fast
+	l.fastMu.Unlock()
+	slices.SortStableFunc(others, func(a, b raft.Server) int {
+		return cmpBool(last[b.ID], last[a.ID])
+	})
+	sent := min(need, len(others))
+	for _, srv := range others[:sent] {
+		send(srv)
 	}
+	hedge := time.NewTimer(hedgeAfter)
+	defer hedge.Stop()
+	fast := map[raft.ServerID]bool{}
+	var contacts []time.Time
+	for failed := 0; len(contacts) < need && failed <= len(others)-need; {
+		select {
+		case r := <-replies:
+			if r.contact.IsZero() {
+				failed++
+			} else {
+				contacts = append(contacts, r.contact)
+				fast[r.id] = true
+			}
+			if !r.contact.IsZero() {
+				continue
+			}
+		case <-hedge.C:
+		}
+		for _, srv := range others[sent:] { // ask the rest too
+			send(srv)
+		}
+		sent = len(others)
+	}
+	l.fastMu.Lock()
+	l.fast = fast
+	l.fastMu.Unlock()
 	return contacts
+}
+
+// hedgeAfter is how long a round waits for the followers it asked first
+// before it asks the others too.
+const hedgeAfter = 5 * time.Millisecond
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // extend stores g unless a later lease of the same term is already held.
 func (l *readLease) extend(g leaseGrant) {
 	for {
 		old := l.grant.Load()
-		if old != nil && old.term == g.term && old.until >= g.until {
+		if old != nil && old.term == g.term && !old.from.Before(g.from) {
 			return
 		}
 		if l.grant.CompareAndSwap(old, &g) {
@@ -284,22 +340,14 @@ func (l *readLease) keep(stopCh <-chan struct{}) {
 	}
 }
 
-// leaderCheckHandler answers leaderCheckMethod over the internal RPC.
-func (s *Server) leaderCheckHandler(_ context.Context, raw json.RawMessage) (any, error) {
-	var a leaderCheckArgs
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, api.BadRequestError{Reason: "rpc: cannot decode leader check: " + err.Error()}
-	}
-	return s.leaderCheck(a), nil
-}
-
-// leaderCheck is a follower's answer to a lease round.
-func (s *Server) leaderCheck(a leaderCheckArgs) leaderCheckReply {
+// leaderCheck is a follower's answer to a lease round's probe: whether it
+// follows leader in term, and how long ago it last heard from it.
+func (s *Server) leaderCheck(term uint64, leader string) (bool, time.Duration) {
 	last := s.raft.LastContact()
-	_, leader := s.raft.LeaderWithID()
+	_, id := s.raft.LeaderWithID()
 	// The term is read last: had this server moved to a newer term after
 	// reading the leader, the term no longer matches.
-	follows := s.raft.State() == raft.Follower && string(leader) == a.Leader &&
-		s.raft.CurrentTerm() == a.Term && !last.IsZero()
-	return leaderCheckReply{Follows: follows, SinceContact: max(time.Since(last), 0)}
+	follows := s.raft.State() == raft.Follower && string(id) == leader &&
+		s.raft.CurrentTerm() == term && !last.IsZero()
+	return follows, max(time.Since(last), 0)
 }

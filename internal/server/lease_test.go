@@ -2,14 +2,16 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // TestLeaseRoundsAreShared checks the batching of confirmations: reads that
-// arrive while a round runs all wait for the next round, which serves
-// them together, and none is served by a round that started before it.
+// arrive while roundsInFlight rounds run all wait for the next round, which
+// serves them together, and none is served by a round that started before
+// it.
 func TestLeaseRoundsAreShared(t *testing.T) {
 	var l readLease
 	l.init(&Server{shutdownCh: make(chan struct{})}, 400*time.Millisecond)
@@ -19,15 +21,18 @@ func TestLeaseRoundsAreShared(t *testing.T) {
 	l.roundFn = func() error {
 		n := int(rounds.Add(1))
 		started <- n
-		if n == 1 {
-			<-release // the first round runs until the test lets it end
+		if n <= roundsInFlight {
+			<-release // the first rounds run until the test lets them end
 		}
 		return nil
 	}
 
-	first := l.join()
-	if n := <-started; n != 1 {
-		t.Fatalf("first round = %d, want 1", n)
+	var busy []*leaseRound
+	for i := range roundsInFlight {
+		busy = append(busy, l.join())
+		if n := <-started; n != i+1 {
+			t.Fatalf("round %d started as %d", i+1, n)
+		}
 	}
 	const waiting = 50
 	var joined []*leaseRound
@@ -35,15 +40,15 @@ func TestLeaseRoundsAreShared(t *testing.T) {
 		joined = append(joined, l.join())
 	}
 	for i, r := range joined {
-		if r == first {
-			t.Fatalf("read %d joined the round already running; it must wait for the next", i)
+		if slices.Contains(busy, r) {
+			t.Fatalf("read %d joined a round already running; it must wait for the next", i)
 		}
 		if r != joined[0] {
 			t.Fatalf("read %d joined another round than read 0; all must share one", i)
 		}
 	}
 	close(release)
-	for i, r := range append(joined, first) {
+	for i, r := range append(joined, busy...) {
 		select {
 		case <-r.done:
 			if r.err != nil {
@@ -53,8 +58,8 @@ func TestLeaseRoundsAreShared(t *testing.T) {
 			t.Fatalf("read %d still waits for its round", i)
 		}
 	}
-	if n := rounds.Load(); n != 2 {
-		t.Fatalf("%d rounds for %d reads that arrived during the first, want 2", n, waiting)
+	if n := rounds.Load(); n != roundsInFlight+1 {
+		t.Fatalf("%d rounds for %d reads that arrived while %d ran, want %d", n, waiting, roundsInFlight, roundsInFlight+1)
 	}
 }
 

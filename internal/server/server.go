@@ -143,6 +143,7 @@ type Server struct {
 	rpcServer *rpc.Server    // answers agents and other servers
 	table     *call.Table    // every declared call's implementation
 	pool      *rpc.Pool      // connections to other servers
+	prober    *rpc.Prober    // lease rounds' probes to other servers
 	closers   []func() error // stores to close after Raft stops
 
 	// consistentReady is set once this server, as leader, has applied every
@@ -187,6 +188,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.rpcServer = rpc.NewServer(s.dispatch)
+	go rpc.ServeProbes(s.mux.ProbeListener(), s.leaderCheck)
 	if cfg.ReadFault != "" {
 		s.logger.Warn("read path broken on purpose (test fault)", "read_fault", cfg.ReadFault)
 	}
@@ -244,6 +246,7 @@ func (s *Server) startRaft() error {
 	bindIP := ln.Addr().(*net.TCPAddr).IP
 	s.mux = rpc.NewMux(ln, advertise, bindIP)
 	s.pool.SetSourceIP(bindIP)
+	s.prober = rpc.NewProber(bindIP)
 	s.closers = append(s.closers, s.mux.Close)
 	s.transport = raft.NewNetworkTransportWithLogger(s.mux.RaftLayer(), 3, 10*time.Second, raftLogger(s.logger))
 	s.closers = append(s.closers, s.transport.Close)
@@ -407,6 +410,7 @@ func (s *Server) Shutdown() error {
 	s.timers.clear()
 	s.rpcServer.Stop()
 	s.pool.Close()
+	s.prober.Close()
 	var errs []error
 	if s.raft != nil {
 		if err := s.raft.Shutdown().Error(); err != nil {
