@@ -177,15 +177,16 @@ func TestAgentServiceContentHash(t *testing.T) {
 
 // TestNodeMetaInCatalog: node_meta, with consul-version and
 // consul-network-segment, is on the node in the catalog and in
-// /v1/agent/self's Meta, and ?node-meta filters nodes, service instances
-// and health entries.
+// /v1/agent/self's Meta, and ?node-meta filters nodes, service instances,
+// health entries and checks.
 func TestNodeMetaInCatalog(t *testing.T) {
 	t.Parallel()
 	ta := testutil.StartAgent(t, "", devConfig(func(c *config.Config) {
 		c.NodeMeta = map[string]string{"rack": "r1", "env": "test"}
 	}))
 	c := newConsulClient(t, ta.HTTPAddr(), nil)
-	mustRegisterService(t, c, &consulapi.AgentServiceRegistration{Name: "web", Port: 80})
+	mustRegisterService(t, c, &consulapi.AgentServiceRegistration{Name: "web", Port: 80,
+		Check: &consulapi.AgentServiceCheck{TTL: "15s"}})
 	node := ta.Config.NodeName
 
 	testutil.Run(t, syncWait, func(r *testutil.R) {
@@ -199,6 +200,12 @@ func TestNodeMetaInCatalog(t *testing.T) {
 		}
 		if _, ok := m["consul-network-segment"]; !ok {
 			r.Fatalf("Catalog.Node(%s).Meta = %v, want consul-network-segment", node, m)
+		}
+		if checks, _, err := c.Health().Checks("web", nil); err != nil || len(checks) != 1 {
+			r.Fatalf("Health.Checks(web) = %d checks, %v; want web's TTL check synced", len(checks), err)
+		}
+		if checks, _, err := c.Health().State("any", nil); err != nil || len(checks) != 2 {
+			r.Fatalf("Health.State(any) = %d checks, %v; want serfHealth and web's TTL check", len(checks), err)
 		}
 	})
 
@@ -227,6 +234,15 @@ func TestNodeMetaInCatalog(t *testing.T) {
 		entries, _, err := c.Health().Service("web", "", false, q)
 		if err != nil || len(entries) != tc.want {
 			t.Errorf("Health.Service(web, node-meta=%s) = %d, %v; want %d", tc.meta, len(entries), err, tc.want)
+		}
+		checks, _, err := c.Health().Checks("web", q)
+		if err != nil || len(checks) != tc.want {
+			t.Errorf("Health.Checks(web, node-meta=%s) = %d, %v; want %d", tc.meta, len(checks), err, tc.want)
+		}
+		// The node's gossip check and web's TTL check.
+		checks, _, err = c.Health().State("any", q)
+		if err != nil || len(checks) != 2*tc.want {
+			t.Errorf("Health.State(any, node-meta=%s) = %d, %v; want %d", tc.meta, len(checks), err, 2*tc.want)
 		}
 	}
 }

@@ -89,6 +89,8 @@ func parseNodeMeta(r *http.Request) (map[string]string, error) {
 }
 
 // filterNodeMeta keeps the entries whose node carries every pair of meta.
+// Health checks do not carry their node's metadata: their handlers filter
+// them with checksOnMetaNodes.
 func filterNodeMeta[T any](out T, meta map[string]string) T {
 	if len(meta) == 0 {
 		return out
@@ -206,8 +208,33 @@ func (h *Handler) healthService(w http.ResponseWriter, r *http.Request) (any, er
 // healthChecks serves GET /v1/health/checks/<service>.
 func (h *Handler) healthChecks(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.HealthCheck, api.QueryMeta, error) {
-		return readCall(ctx, h, call.HealthChecks, call.HealthChecksArgs{Query: query(q), Service: r.PathValue("service")})
+		out, m, err := readCall(ctx, h, call.HealthChecks, call.HealthChecksArgs{Query: query(q), Service: r.PathValue("service")})
+		if err == nil {
+			out, err = h.checksOnMetaNodes(ctx, r, q, out)
+		}
+		return out, m, err
 	})
+}
+
+// checksOnMetaNodes keeps the checks whose node carries every pair of
+// ?node-meta. Checks do not carry their node's metadata, so the nodes are
+// read too, right after the checks and without blocking again.
+func (h *Handler) checksOnMetaNodes(ctx context.Context, r *http.Request, q *api.QueryOptions, checks []*api.HealthCheck) ([]*api.HealthCheck, error) {
+	meta, err := parseNodeMeta(r)
+	if err != nil || len(meta) == 0 {
+		return checks, err
+	}
+	nq := *q
+	nq.MinQueryIndex, nq.MaxQueryTime = 0, 0
+	nodes, _, err := readCall(ctx, h, call.CatalogNodes, call.NodesArgs{Query: query(&nq)})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, n := range filterNodeMeta(nodes, meta) {
+		names[n.Node] = true
+	}
+	return keep(checks, func(c *api.HealthCheck) bool { return names[c.Node] }), nil
 }
 
 // healthState serves GET /v1/health/state/<state>: any, passing, warning
@@ -220,6 +247,10 @@ func (h *Handler) healthState(w http.ResponseWriter, r *http.Request) (any, erro
 		return nil, badRequest("Invalid check state: " + status)
 	}
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.HealthCheck, api.QueryMeta, error) {
-		return readCall(ctx, h, call.HealthState, call.HealthStateArgs{Query: query(q), State: status})
+		out, m, err := readCall(ctx, h, call.HealthState, call.HealthStateArgs{Query: query(q), State: status})
+		if err == nil {
+			out, err = h.checksOnMetaNodes(ctx, r, q, out)
+		}
+		return out, m, err
 	})
 }

@@ -90,8 +90,9 @@ type State struct {
 	dirtyChecks   map[string]bool // guarded by mu
 	// nodeSeen is the catalog's entry for this node as the last full sync
 	// read it when it differed from the config (to be rewritten), else nil.
-	nodeSeen  *api.Node // guarded by mu
-	nodeDirty bool      // guarded by mu; the node's meta must be written
+	nodeSeen   *api.Node // guarded by mu
+	nodeDirty  bool      // guarded by mu; the node's meta must be written
+	nodeAbsent bool      // guarded by mu; the last full sync found no node
 	// servicesCh is closed, and replaced, whenever a service is added,
 	// replaced or removed: blocking reads of a service wait on it.
 	servicesCh chan struct{} // guarded by mu; non-nil

@@ -46,9 +46,14 @@ func (l *State) Run(ctx context.Context, cat Catalog, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-full:
-			if err = l.SyncFull(ctx, cat); err != nil {
+			switch err = l.SyncFull(ctx, cat); {
+			case err != nil:
 				full = time.After(time.Second) // a failed full sync is retried as one
-			} else {
+			case l.nodeWasAbsent():
+				// The servers register the node from gossip too, maybe
+				// with only their own metadata: look again soon.
+				full = time.After(time.Second)
+			default:
 				full = next()
 			}
 		case <-l.triggerCh:
@@ -80,7 +85,7 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 	var extraServices, extraChecks []string
 	l.mu.Lock()
 	l.nodeDirty = node == nil || !maps.Equal(node.Meta, l.cfg.NodeMeta)
-	l.nodeSeen = node
+	l.nodeSeen, l.nodeAbsent = node, node == nil
 	for id, s := range l.services {
 		s.inSync = !s.deleted && serviceMatches(s.svc, services[id])
 		if !s.inSync {
@@ -125,6 +130,14 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 		}
 	}
 	return l.SyncChanges(ctx, cat)
+}
+
+// nodeWasAbsent reports whether the last full sync found no catalog entry
+// for this node.
+func (l *State) nodeWasAbsent() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.nodeAbsent
 }
 
 // SyncChanges pushes every out-of-sync entry to the catalog: deletions
