@@ -177,8 +177,8 @@ func TestAgentServiceContentHash(t *testing.T) {
 
 // TestNodeMetaInCatalog: node_meta, with consul-version and
 // consul-network-segment, is on the node in the catalog and in
-// /v1/agent/self's Meta, and ?node-meta filters nodes, service instances,
-// health entries and checks.
+// /v1/agent/self's Meta, and ?node-meta filters nodes, services, service
+// instances, health entries and checks.
 func TestNodeMetaInCatalog(t *testing.T) {
 	t.Parallel()
 	ta := testutil.StartAgent(t, "", devConfig(func(c *config.Config) {
@@ -226,6 +226,10 @@ func TestNodeMetaInCatalog(t *testing.T) {
 		nodes, _, err := c.Catalog().Nodes(q)
 		if err != nil || len(nodes) != tc.want {
 			t.Errorf("Catalog.Nodes(node-meta=%s) = %d nodes, %v; want %d", tc.meta, len(nodes), err, tc.want)
+		}
+		names, _, err := c.Catalog().Services(q)
+		if _, ok := names["web"]; err != nil || ok != (tc.want == 1) {
+			t.Errorf("Catalog.Services(node-meta=%s) = %v, %v; want web listed: %v", tc.meta, names, err, tc.want == 1)
 		}
 		svcs, _, err := c.Catalog().Service("web", "", q)
 		if err != nil || len(svcs) != tc.want {

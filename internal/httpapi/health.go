@@ -136,8 +136,66 @@ func (h *Handler) catalogDatacenters(_ http.ResponseWriter, _ *http.Request) (an
 // catalogServices serves GET /v1/catalog/services: name → tags.
 func (h *Handler) catalogServices(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
-		return readCall(ctx, h, call.CatalogServices, call.ServicesArgs{Query: query(q)})
+		out, m, err := readCall(ctx, h, call.CatalogServices, call.ServicesArgs{Query: query(q)})
+		if err == nil {
+			out, err = h.servicesOnMetaNodes(ctx, r, q, out)
+		}
+		return out, m, err
 	})
+}
+
+// servicesOnMetaNodes keeps, with ?node-meta, the services that have an
+// instance on a node carrying every pair, with the tags of those instances.
+// The name → tags map says nothing of nodes, so the matching nodes and
+// their services are read right after it, without blocking again.
+func (h *Handler) servicesOnMetaNodes(ctx context.Context, r *http.Request, q *api.QueryOptions, services map[string][]string) (map[string][]string, error) {
+	nodes, nq, err := h.metaNodes(ctx, r, q)
+	if err != nil || nodes == nil {
+		return services, err
+	}
+	out := map[string][]string{}
+	for _, n := range nodes {
+		cn, _, err := readCall(ctx, h, call.CatalogNode, call.NodeArgs{Query: query(nq), Node: n.Node})
+		if err != nil {
+			return nil, err
+		}
+		if cn == nil {
+			continue // deregistered meanwhile
+		}
+		for _, svc := range cn.Services {
+			if _, ok := services[svc.Service]; !ok {
+				continue
+			}
+			tags := out[svc.Service]
+			if tags == nil {
+				tags = []string{}
+			}
+			for _, t := range svc.Tags {
+				if !slices.Contains(tags, t) {
+					tags = append(tags, t)
+				}
+			}
+			out[svc.Service] = tags
+		}
+	}
+	return out, nil
+}
+
+// metaNodes returns, with ?node-meta, the nodes carrying every pair (not
+// nil, maybe empty) and the non-blocking query it read them with; without
+// ?node-meta, nil.
+func (h *Handler) metaNodes(ctx context.Context, r *http.Request, q *api.QueryOptions) ([]*api.Node, *api.QueryOptions, error) {
+	meta, err := parseNodeMeta(r)
+	if err != nil || len(meta) == 0 {
+		return nil, nil, err
+	}
+	nq := *q
+	nq.MinQueryIndex, nq.MaxQueryTime = 0, 0
+	nodes, _, err := readCall(ctx, h, call.CatalogNodes, call.NodesArgs{Query: query(&nq)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return filterNodeMeta(nodes, meta), &nq, nil
 }
 
 // catalogService serves GET /v1/catalog/service/<name>?tag=..&tag=..
@@ -220,18 +278,12 @@ func (h *Handler) healthChecks(w http.ResponseWriter, r *http.Request) (any, err
 // ?node-meta. Checks do not carry their node's metadata, so the nodes are
 // read too, right after the checks and without blocking again.
 func (h *Handler) checksOnMetaNodes(ctx context.Context, r *http.Request, q *api.QueryOptions, checks []*api.HealthCheck) ([]*api.HealthCheck, error) {
-	meta, err := parseNodeMeta(r)
-	if err != nil || len(meta) == 0 {
+	nodes, _, err := h.metaNodes(ctx, r, q)
+	if err != nil || nodes == nil {
 		return checks, err
 	}
-	nq := *q
-	nq.MinQueryIndex, nq.MaxQueryTime = 0, 0
-	nodes, _, err := readCall(ctx, h, call.CatalogNodes, call.NodesArgs{Query: query(&nq)})
-	if err != nil {
-		return nil, err
-	}
 	names := map[string]bool{}
-	for _, n := range filterNodeMeta(nodes, meta) {
+	for _, n := range nodes {
 		names[n.Node] = true
 	}
 	return keep(checks, func(c *api.HealthCheck) bool { return names[c.Node] }), nil
