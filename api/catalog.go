@@ -7,11 +7,6 @@ const (
 	HealthCritical = "critical"
 )
 
-// ServerServiceID is the service servers register themselves as by
-// default (server_service_name). The agent's anti-entropy leaves it alone:
-// the servers own it.
-const ServerServiceID = "consul"
-
 // Node is a catalog node.
 type Node struct {
 	ID              string

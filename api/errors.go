@@ -7,9 +7,6 @@ import "errors"
 var (
 	// ErrNoLeader is returned when no leader is known (HTTP 500).
 	ErrNoLeader = errors.New("No cluster leader")
-	// ErrNotLeader is returned by a server asked for a leader-only operation
-	// while it is not the leader (HTTP 500).
-	ErrNotLeader = errors.New("node is not the leader")
 	// ErrUnknownDC is returned for a datacenter this agent cannot reach
 	// (HTTP 500, Consul's text).
 	ErrUnknownDC = errors.New("No path to datacenter")

@@ -522,9 +522,10 @@ func listWithin(ctx context.Context, c *Client, prefix string, q *QueryOptions) 
 	return c.WithContext(ctx).KV().List(prefix, q)
 }
 
-// requestTimeout is how long a read with q may take before it is given up.
+// requestTimeout is how long a read with q may take before it is given up:
+// its wait, the up to 1/16 more that servers add as jitter, and a margin.
 func requestTimeout(q *QueryOptions) time.Duration {
-	return q.MaxQueryTime + q.MaxQueryTime/JitterFraction + 10*time.Second
+	return q.MaxQueryTime + q.MaxQueryTime/16 + 10*time.Second
 }
 
 // retryable reports whether a monitor should retry after err: server

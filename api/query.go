@@ -20,12 +20,3 @@ type QueryMeta struct {
 	KnownLeader bool          // X-Consul-KnownLeader
 	Consistency string        // X-Consul-Effective-Consistency: leader|stale|consistent
 }
-
-// Blocking query bounds, Consul's defaults.
-const (
-	DefaultQueryTime = 5 * time.Minute
-	MaxQueryTime     = 10 * time.Minute
-	// JitterFraction: a blocking query waits up to wait/JitterFraction more, so
-	// that many watchers do not all return at once.
-	JitterFraction = 16
-)

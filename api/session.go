@@ -49,18 +49,11 @@ const (
 
 // Session limits and defaults (Consul's).
 const (
-	DefaultLockDelay     = 15 * time.Second
-	MaxLockDelay         = 60 * time.Second
-	DefaultSessionTTLMin = 10 * time.Second
-	MaxSessionTTL        = 24 * time.Hour
-	// SessionTTLMultiplier: a TTL session is invalidated once it has gone
-	// unrenewed for this many TTLs (clients renew every TTL/2).
-	SessionTTLMultiplier = 2
+	DefaultLockDelay = 15 * time.Second
+	MaxLockDelay     = 60 * time.Second
+	MaxSessionTTL    = 24 * time.Hour
 )
 
 // SerfCheckID is the node's gossip health check, which sessions are bound
 // to by default.
-const (
-	SerfCheckID   = "serfHealth"
-	SerfCheckName = "Serf Health Status"
-)
+const SerfCheckID = "serfHealth"

@@ -12,11 +12,5 @@ type StreamMessage struct {
 	Value []byte
 }
 
-// Stream retention defaults: the oldest messages of a topic are dropped
-// beyond this many, or once older than this.
-const (
-	DefaultStreamMaxMessages = 10000
-	DefaultStreamMaxAge      = 24 * time.Hour
-	// MaxStreamRead is the most messages one read returns.
-	MaxStreamRead = 1000
-)
+// MaxStreamRead is the most messages one stream read returns.
+const MaxStreamRead = 1000

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/events"
 	"github.com/google/uuid"
 	"github.com/hashicorp/serf/serf"
@@ -64,10 +65,10 @@ func (a *Agent) EventList(ctx context.Context, q *api.QueryOptions, name string)
 	if q.MinQueryIndex > 0 {
 		wait := q.MaxQueryTime
 		if wait <= 0 {
-			wait = api.DefaultQueryTime
+			wait = call.DefaultQueryTime
 		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, min(wait, api.MaxQueryTime))
+		ctx, cancel = context.WithTimeout(ctx, min(wait, call.MaxQueryTime))
 		defer cancel()
 	}
 	list, idx := a.events.List(ctx, name, q.MinQueryIndex)

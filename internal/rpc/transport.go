@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -243,7 +244,7 @@ func toWire(err error) *wireError {
 
 var sentinels = map[string]error{
 	"no-leader":     api.ErrNoLeader,
-	"not-leader":    api.ErrNotLeader,
+	"not-leader":    call.ErrNotLeader,
 	"unknown-dc":    api.ErrUnknownDC,
 	"shutting-down": api.ErrShuttingDown,
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/hashicorp/raft"
 )
 
@@ -43,5 +44,5 @@ func (s *Server) noLeaderError() error {
 	if s.Leader() == "" {
 		return api.ErrNoLeader
 	}
-	return api.ErrNotLeader
+	return call.ErrNotLeader
 }

@@ -242,7 +242,7 @@ func (s *Server) registerMember(m Member, status, output string) error {
 		TaggedAddresses: map[string]string{"lan": m.Addr, "lan_ipv4": m.Addr, "wan": m.Addr, "wan_ipv4": m.Addr},
 		NodeMeta:        map[string]string{"consul-network-segment": ""},
 		Check: &api.HealthCheck{
-			Node: m.Name, CheckID: api.SerfCheckID, Name: api.SerfCheckName, Status: status, Output: output,
+			Node: m.Name, CheckID: api.SerfCheckID, Name: SerfCheckName, Status: status, Output: output,
 		},
 	}
 	if node != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/state"
 	"github.com/hashicorp/go-memdb"
 	"github.com/hashicorp/raft"
@@ -100,10 +101,10 @@ func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.
 // started together do not all return together.
 func blockingWait(wait time.Duration) time.Duration {
 	if wait <= 0 {
-		wait = api.DefaultQueryTime
+		wait = call.DefaultQueryTime
 	}
-	wait = min(wait, api.MaxQueryTime)
-	if j := int64(wait / api.JitterFraction); j > 0 {
+	wait = min(wait, call.MaxQueryTime)
+	if j := int64(wait / jitterFraction); j > 0 {
 		wait += time.Duration(rand.Int64N(j))
 	}
 	return wait

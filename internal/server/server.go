@@ -65,15 +65,15 @@ type Config struct {
 	LogStore string
 
 	// ServiceName is the catalog service this server registers itself as
-	// (api.ServerServiceID when empty).
+	// (ServerServiceID when empty).
 	ServiceName string
 
 	// SessionTTLMin is the shortest session TTL accepted
-	// (api.DefaultSessionTTLMin when 0).
+	// (DefaultSessionTTLMin when 0).
 	SessionTTLMin time.Duration
 
 	// StreamMaxMessages and StreamMaxAge bound each stream topic
-	// (api.DefaultStreamMaxMessages / DefaultStreamMaxAge when 0).
+	// (DefaultStreamMaxMessages / DefaultStreamMaxAge when 0).
 	StreamMaxMessages int
 	StreamMaxAge      time.Duration
 

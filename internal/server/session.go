@@ -58,7 +58,7 @@ func (s *Server) sessionTTL(ttl string) (time.Duration, error) {
 	d, err := time.ParseDuration(ttl)
 	lo := s.cfg.SessionTTLMin
 	if lo <= 0 {
-		lo = api.DefaultSessionTTLMin
+		lo = DefaultSessionTTLMin
 	}
 	if err != nil || d != 0 && (d < lo || d > api.MaxSessionTTL) {
 		return 0, api.BadRequestError{Reason: fmt.Sprintf(
@@ -131,7 +131,7 @@ func (s *Server) registerSelf() error {
 		// consul.service.consul finds them, as tools written for Consul expect.
 		Service: &api.NodeService{ID: s.serviceName(), Service: s.serviceName(), Port: port},
 		Check: &api.HealthCheck{
-			CheckID: api.SerfCheckID, Name: api.SerfCheckName, Status: api.HealthPassing,
+			CheckID: api.SerfCheckID, Name: SerfCheckName, Status: api.HealthPassing,
 			Output: "Agent alive and reachable",
 		},
 	}, time.Now()))
@@ -143,5 +143,5 @@ func (s *Server) serviceName() string {
 	if s.cfg.ServiceName != "" {
 		return s.cfg.ServiceName
 	}
-	return api.ServerServiceID
+	return ServerServiceID
 }

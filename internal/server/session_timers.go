@@ -32,7 +32,7 @@ func (st *sessionTimers) reset(id string, ttl time.Duration) {
 	// current one: a renew that raced with the firing has replaced it.
 	// It takes mu, which reset holds until t is stored.
 	var t *time.Timer
-	t = time.AfterFunc(ttl*api.SessionTTLMultiplier, func() {
+	t = time.AfterFunc(ttl*SessionTTLMultiplier, func() {
 		st.mu.Lock()
 		current := st.timers[id] == t
 		if current {

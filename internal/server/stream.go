@@ -16,10 +16,10 @@ import (
 func (s *Server) StreamAppend(_ context.Context, topic string, value []byte) (uint64, error) {
 	maxMessages, maxAge := s.cfg.StreamMaxMessages, s.cfg.StreamMaxAge
 	if maxMessages <= 0 {
-		maxMessages = api.DefaultStreamMaxMessages
+		maxMessages = DefaultStreamMaxMessages
 	}
 	if maxAge <= 0 {
-		maxAge = api.DefaultStreamMaxAge
+		maxAge = DefaultStreamMaxAge
 	}
 	req := &fsm.StreamAppend{Topic: topic, Value: value, MaxMessages: maxMessages, MaxAge: maxAge}
 	_, idx, err := s.raftApplyIndex(fsm.EncodeStreamAppend(req, time.Now()))

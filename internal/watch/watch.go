@@ -154,7 +154,7 @@ type Handler func(ctx context.Context, index uint64, data []byte) error
 
 // Options tune Run; zero fields take the defaults.
 type Options struct {
-	Wait     time.Duration // how long one blocking query waits (api.DefaultQueryTime)
+	Wait     time.Duration // how long one blocking query waits (DefaultWait)
 	RetryMin time.Duration // the pause after a failed query (1s), doubled on each failure in a row
 	RetryMax time.Duration // up to this (30s)
 
@@ -165,6 +165,7 @@ type Options struct {
 
 // Default timings of Options.
 const (
+	DefaultWait     = 5 * time.Minute // the servers' default (Consul's)
 	DefaultRetryMin = time.Second
 	DefaultRetryMax = 30 * time.Second
 )
@@ -252,7 +253,7 @@ func (p *Plan) Run(ctx context.Context, c *api.Client, h Handler, o Options) {
 
 func (o Options) withDefaults() Options {
 	if o.Wait <= 0 {
-		o.Wait = api.DefaultQueryTime
+		o.Wait = DefaultWait
 	}
 	if o.RetryMin <= 0 {
 		o.RetryMin = DefaultRetryMin
