@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"internal/state":     {"api"},
 	"internal/fsm":       {"api", "internal/state"},
 	"internal/call":      {"api"},
+	"internal/acl":       {"api", "internal/call"},
 	"internal/rpc":       {"api", "internal/call"},
 	"internal/gossip":    {},
 	"internal/events":    {"api"},
