@@ -16,8 +16,8 @@ var ErrNoServers = errors.New("No known Consul servers")
 
 // Router is a client agent's Caller: it sticks to one server and moves to
 // another when that one cannot be reached. Reads that fail on the way are
-// retried on the next server; writes are not, since the first server may
-// have applied them.
+// retried on the next server; writes only when they were certainly never
+// sent (NotSent), since otherwise the first server may have applied them.
 type Router struct {
 	pool    *Pool
 	servers func() []string // the live servers' RPC addresses

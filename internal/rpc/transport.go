@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -131,6 +132,7 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: 2 * time.Second,
 		}),
+		grpc.WithStatsHandler(sendTracker{}),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			d := net.Dialer{LocalAddr: sourceAddr(p.source)}
 			return d.DialContext(ctx, "tcp", a)
@@ -155,11 +157,12 @@ func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) err
 		return fmt.Errorf("rpc: cannot encode arguments of %s: %w", method, err)
 	}
 	var rep reply
-	if err := c.Invoke(ctx, fullMethod, &request{Method: method, Args: data}, &rep); err != nil {
+	sent := new(atomic.Bool)
+	if err := c.Invoke(context.WithValue(ctx, sentKey{}, sent), fullMethod, &request{Method: method, Args: data}, &rep); err != nil {
 		// The next call dials at once rather than fail fast until the
 		// backoff ends: the server may be back already (a restart).
 		c.ResetConnectBackoff()
-		return transportError{addr: addr, err: err}
+		return transportError{addr: addr, err: err, sent: sent.Load()}
 	}
 	if rep.Err != nil {
 		return rep.Err.toError()
@@ -183,26 +186,47 @@ func (p *Pool) Close() error {
 	return errors.Join(errs...)
 }
 
-// transportError is a call that failed on the way: the server may or may
-// not have run it.
+// transportError is a call that failed on the way. Unless sent is false,
+// the server may or may not have run it.
 type transportError struct {
 	addr string
 	err  error
+	sent bool // gRPC handed the call to a connection (see sendTracker)
 }
 
 func (e transportError) Error() string { return fmt.Sprintf("rpc error with %s: %v", e.addr, e.err) }
 func (e transportError) Unwrap() error { return e.err }
 
 // NotSent reports whether a failed call certainly never reached the
-// server (its connection could not even be dialed), so that even a write
-// may be tried elsewhere.
+// server, so that even a write may be tried elsewhere: gRPC never handed
+// it to a connection (none could be dialed, or the connection was failing
+// and the call failed fast, or the context ended while it waited for one).
 func NotSent(err error) bool {
 	var te transportError
-	if !errors.As(err, &te) {
-		return false
+	return errors.As(err, &te) && !te.sent
+}
+
+// sentKey is the context key of a call's sent flag, which sendTracker sets.
+type sentKey struct{}
+
+// sendTracker is the stats handler the pool installs on its connections.
+// gRPC reports stats.OutHeader to it (on the calling goroutine) once a
+// call's headers are queued on a connection, before any of the call can be
+// written; it then sets the call's sent flag. A call whose flag is still
+// false when it fails was never sent.
+type sendTracker struct{}
+
+func (sendTracker) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (sendTracker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (sendTracker) HandleConn(context.Context, stats.ConnStats)                       {}
+
+func (sendTracker) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if _, ok := s.(*stats.OutHeader); !ok {
+		return
 	}
-	st, ok := status.FromError(te.err)
-	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), "while dialing")
+	if sent, ok := ctx.Value(sentKey{}).(*atomic.Bool); ok {
+		sent.Store(true)
+	}
 }
 
 // IsTransport reports whether err is a failure to reach a server (rather
@@ -214,7 +238,7 @@ func IsTransport(err error) bool {
 }
 
 // wireError carries an error and its kind, so that the HTTP layer answers
-// a forwarded call with the same status as a local one.
+// a forwarded call with the same status and text as a local one.
 type wireError struct {
 	Kind    string
 	Message string
@@ -228,11 +252,11 @@ func toWire(err error) *wireError {
 	)
 	switch {
 	case errors.As(err, &bad):
-		return &wireError{"bad-request", bad.Reason}
+		return &wireError{"bad-request", err.Error()}
 	case errors.As(err, &large):
-		return &wireError{"too-large", large.Reason}
+		return &wireError{"too-large", err.Error()}
 	case errors.As(err, &notFound):
-		return &wireError{"not-found", notFound.Reason}
+		return &wireError{"not-found", err.Error()}
 	}
 	for kind, sentinel := range sentinels {
 		if errors.Is(err, sentinel) {
@@ -259,10 +283,23 @@ func (e *wireError) toError() error {
 		return api.NotFoundError{Reason: e.Message}
 	}
 	if s, ok := sentinels[e.Kind]; ok {
-		return s
+		if e.Message == s.Error() {
+			return s
+		}
+		return kindError{msg: e.Message, kind: s}
 	}
 	return errors.New(e.Message)
 }
+
+// kindError is a sentinel that the server wrapped with more text: the text
+// is kept, and errors.Is still finds the sentinel.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e kindError) Error() string { return e.msg }
+func (e kindError) Unwrap() error { return e.kind }
 
 // Reachable is false when the connection to addr is known to be failing,
 // so a call there would not even be sent.
