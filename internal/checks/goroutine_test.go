@@ -12,6 +12,7 @@ import (
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/checks"
+	"github.com/concordhq/concord/internal/testutil"
 )
 
 // These tests count goroutines, so they do not run in parallel: the
@@ -23,7 +24,7 @@ func oneOfEachKind(t *testing.T) (map[string]*api.AgentServiceCheck, func(*check
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
-	hs, grpcAddr := startGRPCHealth(t, false)
+	hs, grpcAddr := testutil.GRPCHealthServer(t, false)
 	hs.SetServingStatus("svc", healthpb.HealthCheckResponse_SERVING)
 	alias := &mockAliasSource{AliasStatusFunc: func(ctx context.Context, node, serviceID string, waitIndex uint64) (string, uint64, error) {
 		if waitIndex == 0 {
@@ -35,7 +36,7 @@ func oneOfEachKind(t *testing.T) (map[string]*api.AgentServiceCheck, func(*check
 	defs := map[string]*api.AgentServiceCheck{
 		"http":   {HTTP: srv.URL, Interval: "1s"},
 		"tcp":    {TCP: listenTCP(t).Addr().String(), Interval: "1s"},
-		"udp":    {UDP: listenUDP(t, false).LocalAddr().String(), Interval: "1s"}, // blocks reading
+		"udp":    {UDP: testutil.UDPServer(t, false), Interval: "1s"}, // blocks reading
 		"grpc":   {GRPC: grpcAddr + "/svc", Interval: "1s"},
 		"script": {Args: []string{"sh", "-c", "sleep 30"}, Interval: "1s"},
 		"ttl":    {TTL: "1m"},

@@ -18,8 +18,6 @@ import (
 	"time"
 
 	consulapi "github.com/hashicorp/consul/api"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/concordhq/concord/api"
@@ -877,9 +875,10 @@ func TestAgentCheckTypes(t *testing.T) {
 	t.Cleanup(web.Close)
 	tcpOpen := listenAndAccept(t)
 	tcpClosed := closedPort(t)
-	grpcAddr := startGRPCHealth(t)
-	udpEcho := listenUDPEcho(t, true)
-	udpSilent := listenUDPEcho(t, false)
+	hs, grpcAddr := testutil.GRPCHealthServer(t, false)
+	hs.SetServingStatus("down", healthpb.HealthCheckResponse_NOT_SERVING)
+	udpEcho := testutil.UDPServer(t, true)
+	udpSilent := testutil.UDPServer(t, false)
 
 	tests := []struct {
 		id     string
@@ -947,47 +946,6 @@ func listenAndAccept(t *testing.T) string {
 func closedPort(t *testing.T) string {
 	t.Helper()
 	return "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
-}
-
-// startGRPCHealth starts a gRPC server with the standard health service:
-// the server as a whole is SERVING, the service "down" NOT_SERVING.
-func startGRPCHealth(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	hs := health.NewServer()
-	hs.SetServingStatus("down", healthpb.HealthCheckResponse_NOT_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
-	go srv.Serve(ln)
-	t.Cleanup(srv.Stop)
-	return ln.Addr().String()
-}
-
-// listenUDPEcho returns the address of a UDP socket that answers every
-// datagram when echo is set, and reads nothing otherwise.
-func listenUDPEcho(t *testing.T, echo bool) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	if echo {
-		go func() {
-			buf := make([]byte, 1500)
-			for {
-				n, from, err := pc.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				pc.WriteTo(buf[:n], from)
-			}
-		}()
-	}
-	return pc.LocalAddr().String()
 }
 
 // TestAgentMaintenanceSurvivesRestart: Consul documents maintenance mode
