@@ -8,49 +8,59 @@ import (
 	consulapi "github.com/hashicorp/consul/api"
 )
 
-// getResult is what a blocking Get run in a goroutine hands back.
-type getResult struct {
-	pair    *consulapi.KVPair
-	meta    *consulapi.QueryMeta
-	err     error
-	elapsed time.Duration
-}
+// kvRead is a KV read that a test blocks on, its result rendered as text:
+// a value ("<nil>" for a missing key) or keys joined by commas.
+type kvRead func(c *consulapi.Client, q *consulapi.QueryOptions) (string, *consulapi.QueryMeta, error)
 
-// blockingGet starts a blocking Get of key in a goroutine, waits until the
-// request has reached the server, and returns a channel with its result.
-func blockingGet(t *testing.T, addr, key string, q *consulapi.QueryOptions) <-chan getResult {
-	t.Helper()
-	hc, wrote := signalOnWrite()
-	c := newConsulClient(t, addr, hc)
-	out := make(chan getResult, 1)
-	go func() {
-		start := time.Now()
+func getValue(key string) kvRead {
+	return func(c *consulapi.Client, q *consulapi.QueryOptions) (string, *consulapi.QueryMeta, error) {
 		p, meta, err := c.KV().Get(key, q)
-		out <- getResult{p, meta, err, time.Since(start)}
-	}()
-	waitSignal(t, wrote, "the blocking Get to be sent")
-	return out
+		if p == nil {
+			return "<nil>", meta, err
+		}
+		return string(p.Value), meta, err
+	}
 }
 
-// listResult is what a blocking List run in a goroutine hands back.
-type listResult struct {
-	pairs   consulapi.KVPairs
+func listKeys(prefix string) kvRead {
+	return func(c *consulapi.Client, q *consulapi.QueryOptions) (string, *consulapi.QueryMeta, error) {
+		pairs, meta, err := c.KV().List(prefix, q)
+		var keys []string
+		for _, p := range pairs {
+			keys = append(keys, p.Key)
+		}
+		return strings.Join(keys, ","), meta, err
+	}
+}
+
+func keysOnly(prefix, sep string) kvRead {
+	return func(c *consulapi.Client, q *consulapi.QueryOptions) (string, *consulapi.QueryMeta, error) {
+		keys, meta, err := c.KV().Keys(prefix, sep, q)
+		return strings.Join(keys, ","), meta, err
+	}
+}
+
+// readResult is what a blocking read run in a goroutine hands back.
+type readResult struct {
+	got     string
 	meta    *consulapi.QueryMeta
 	err     error
 	elapsed time.Duration
 }
 
-func blockingList(t *testing.T, addr, prefix string, q *consulapi.QueryOptions) <-chan listResult {
+// blockingRead starts read with q in a goroutine, waits until the request
+// has reached the server, and returns a channel with its result.
+func blockingRead(t *testing.T, addr string, read kvRead, q *consulapi.QueryOptions) <-chan readResult {
 	t.Helper()
 	hc, wrote := signalOnWrite()
 	c := newConsulClient(t, addr, hc)
-	out := make(chan listResult, 1)
+	out := make(chan readResult, 1)
 	go func() {
 		start := time.Now()
-		pairs, meta, err := c.KV().List(prefix, q)
-		out <- listResult{pairs, meta, err, time.Since(start)}
+		got, meta, err := read(c, q)
+		out <- readResult{got, meta, err, time.Since(start)}
 	}()
-	waitSignal(t, wrote, "the blocking List to be sent")
+	waitSignal(t, wrote, "the blocking read to be sent")
 	return out
 }
 
@@ -66,232 +76,94 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-func TestBlockingGetWakesOnWrite(t *testing.T) {
+// TestBlockingKV blocks a KV read on the index it last returned, changes
+// the store, and checks that the read returns at once with a higher index
+// when the change touches what it reads, and runs out its wait with the
+// index unchanged when it does not.
+func TestBlockingKV(t *testing.T) {
 	t.Parallel()
-	ta, c := startDevAgent(t)
-	mustPut(t, c, "k", "old")
-	_, meta, err := c.KV().Get("k", nil)
-	if err != nil {
-		t.Fatalf("Get(k): %v", err)
+	put := func(kv ...string) func(*testing.T, *consulapi.Client) {
+		return func(t *testing.T, c *consulapi.Client) {
+			for i := 0; i < len(kv); i += 2 {
+				mustPut(t, c, kv[i], kv[i+1])
+			}
+		}
 	}
-	const wait = 5 * time.Second
-	res := blockingGet(t, ta.HTTPAddr(), "k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
-	mustPut(t, c, "k", "new")
+	tests := []struct {
+		name   string
+		keys   []string // put with value "v" before the first read
+		read   kvRead
+		change func(*testing.T, *consulapi.Client) // made while the read blocks; nil for none
+		woken  bool                                // the change ends the read (else it runs out its wait)
+		want   string                              // what the blocking read returns
+	}{
+		{"get wakes on a write", []string{"k"}, getValue("k"), put("k", "new"), true, "new"},
+		{"get times out", []string{"k"}, getValue("k"), nil, false, "v"},
+		// k2 is a sibling of k in the same radix node.
+		{"get ignores other keys", []string{"k", "k2"}, getValue("k"), put("k2", "changed", "k/child", "new", "other", "new"), false, "v"},
+		{"get wakes on a delete", []string{"k"}, getValue("k"), func(t *testing.T, c *consulapi.Client) {
+			if _, err := c.KV().Delete("k", nil); err != nil {
+				t.Fatalf("Delete(k): %v", err)
+			}
+		}, true, "<nil>"},
+		{"get of a missing key wakes on its create", []string{"unrelated"}, getValue("later"), put("later", "here"), true, "here"},
+		// outside raises the table index above the prefix's.
+		{"list wakes on a delete", []string{"dir/a", "dir/b", "dir/c", "outside"}, listKeys("dir/"), func(t *testing.T, c *consulapi.Client) {
+			if _, err := c.KV().Delete("dir/b", nil); err != nil {
+				t.Fatalf("Delete(dir/b): %v", err)
+			}
+		}, true, "dir/a,dir/c"},
+		// The index must grow although nothing is left under the prefix.
+		{"list wakes on a delete of the tree", []string{"dir/a"}, listKeys("dir/"), func(t *testing.T, c *consulapi.Client) {
+			if _, err := c.KV().DeleteTree("dir/", nil); err != nil {
+				t.Fatalf("DeleteTree(dir/): %v", err)
+			}
+		}, true, ""},
+		{"keys wake on a put", []string{"svc/a"}, keysOnly("svc/", "/"), put("svc/b/c", "v"), true, "svc/a,svc/b/"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ta, c := startDevAgent(t)
+			for _, k := range tc.keys {
+				mustPut(t, c, k, "v")
+			}
+			_, meta, err := tc.read(c, nil)
+			if err != nil {
+				t.Fatalf("first read: %v", err)
+			}
+			wait := 5 * time.Second // a change must end the read well before
+			if !tc.woken {
+				wait = 400 * time.Millisecond
+			}
+			res := blockingRead(t, ta.HTTPAddr(), tc.read, &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
+			if tc.change != nil {
+				tc.change(t, c)
+			}
 
-	got := receive(t, res, "blocking Get(k)")
-	if got.err != nil {
-		t.Fatalf("blocking Get(k): %v", got.err)
-	}
-	if got.pair == nil || string(got.pair.Value) != "new" {
-		t.Errorf("blocking Get(k) = %v, want value %q", got.pair, "new")
-	}
-	if got.meta.LastIndex <= meta.LastIndex {
-		t.Errorf("blocking Get(k) LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
-	}
-	if got.elapsed > wait/2 {
-		t.Errorf("blocking Get(k) took %v after a write, want well under the %v wait", got.elapsed, wait)
-	}
-}
-
-func TestBlockingGetTimesOut(t *testing.T) {
-	t.Parallel()
-	_, c := startDevAgent(t)
-	mustPut(t, c, "k", "v")
-	_, meta, err := c.KV().Get("k", nil)
-	if err != nil {
-		t.Fatalf("Get(k): %v", err)
-	}
-	const wait = 300 * time.Millisecond
-	start := time.Now()
-	p, meta2, err := c.KV().Get("k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
-	elapsed := time.Since(start)
-	if err != nil {
-		t.Fatalf("blocking Get(k): %v", err)
-	}
-	if elapsed < wait {
-		t.Errorf("blocking Get(k) returned after %v, want >= %v", elapsed, wait)
-	}
-	if elapsed > wait+2*time.Second {
-		t.Errorf("blocking Get(k) returned after %v, want about %v", elapsed, wait)
-	}
-	if meta2.LastIndex != meta.LastIndex {
-		t.Errorf("blocking Get(k) LastIndex = %d, want unchanged %d", meta2.LastIndex, meta.LastIndex)
-	}
-	if p == nil || string(p.Value) != "v" {
-		t.Errorf("blocking Get(k) = %v, want value v", p)
-	}
-}
-
-// TestBlockingGetIgnoresOtherKeys checks that writes elsewhere do not end a
-// blocking read of a key that did not change.
-func TestBlockingGetIgnoresOtherKeys(t *testing.T) {
-	t.Parallel()
-	ta, c := startDevAgent(t)
-	mustPut(t, c, "k", "v")
-	mustPut(t, c, "k2", "v") // a sibling in the same radix node
-	_, meta, err := c.KV().Get("k", nil)
-	if err != nil {
-		t.Fatalf("Get(k): %v", err)
-	}
-	const wait = 400 * time.Millisecond
-	res := blockingGet(t, ta.HTTPAddr(), "k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
-	mustPut(t, c, "k2", "changed")
-	mustPut(t, c, "k/child", "new")
-	mustPut(t, c, "other", "new")
-	got := receive(t, res, "blocking Get(k)")
-	if got.err != nil {
-		t.Fatalf("blocking Get(k): %v", got.err)
-	}
-	if got.elapsed < wait {
-		t.Errorf("blocking Get(k) returned after %v on writes to other keys, want >= %v", got.elapsed, wait)
-	}
-	if got.meta.LastIndex != meta.LastIndex {
-		t.Errorf("blocking Get(k) LastIndex = %d, want unchanged %d", got.meta.LastIndex, meta.LastIndex)
-	}
-}
-
-func TestBlockingGetWakesOnDelete(t *testing.T) {
-	t.Parallel()
-	ta, c := startDevAgent(t)
-	mustPut(t, c, "k", "v")
-	_, meta, err := c.KV().Get("k", nil)
-	if err != nil {
-		t.Fatalf("Get(k): %v", err)
-	}
-	res := blockingGet(t, ta.HTTPAddr(), "k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 5 * time.Second})
-	if _, err := c.KV().Delete("k", nil); err != nil {
-		t.Fatalf("Delete(k): %v", err)
-	}
-	got := receive(t, res, "blocking Get(k)")
-	if got.err != nil {
-		t.Fatalf("blocking Get(k): %v", got.err)
-	}
-	if got.pair != nil {
-		t.Errorf("blocking Get(k) after Delete = %q, want nil", got.pair.Value)
-	}
-	if got.meta.LastIndex <= meta.LastIndex {
-		t.Errorf("blocking Get(k) after Delete LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
-	}
-}
-
-func TestBlockingListWakesOnDelete(t *testing.T) {
-	t.Parallel()
-	ta, c := startDevAgent(t)
-	for _, k := range []string{"dir/a", "dir/b", "dir/c"} {
-		mustPut(t, c, k, "v")
-	}
-	mustPut(t, c, "outside", "v") // raises the table index above the prefix's
-	_, meta, err := c.KV().List("dir/", nil)
-	if err != nil {
-		t.Fatalf("List(dir/): %v", err)
-	}
-	const wait = 5 * time.Second
-	res := blockingList(t, ta.HTTPAddr(), "dir/", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
-	if _, err := c.KV().Delete("dir/b", nil); err != nil {
-		t.Fatalf("Delete(dir/b): %v", err)
-	}
-	got := receive(t, res, "blocking List(dir/)")
-	if got.err != nil {
-		t.Fatalf("blocking List(dir/): %v", got.err)
-	}
-	if got.meta.LastIndex <= meta.LastIndex {
-		t.Errorf("blocking List(dir/) LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
-	}
-	var keys []string
-	for _, p := range got.pairs {
-		keys = append(keys, p.Key)
-	}
-	if strings.Join(keys, ",") != "dir/a,dir/c" {
-		t.Errorf("blocking List(dir/) keys = %q, want [dir/a dir/c]", keys)
-	}
-	if got.elapsed > wait/2 {
-		t.Errorf("blocking List(dir/) took %v after a delete, want well under %v", got.elapsed, wait)
-	}
-}
-
-// TestBlockingListWakesOnDeleteTree covers deleting the whole prefix: the
-// index must still grow although nothing is left under it.
-func TestBlockingListWakesOnDeleteTree(t *testing.T) {
-	t.Parallel()
-	ta, c := startDevAgent(t)
-	mustPut(t, c, "dir/a", "v")
-	_, meta, err := c.KV().List("dir/", nil)
-	if err != nil {
-		t.Fatalf("List(dir/): %v", err)
-	}
-	res := blockingList(t, ta.HTTPAddr(), "dir/", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 5 * time.Second})
-	if _, err := c.KV().DeleteTree("dir/", nil); err != nil {
-		t.Fatalf("DeleteTree(dir/): %v", err)
-	}
-	got := receive(t, res, "blocking List(dir/)")
-	if got.err != nil {
-		t.Fatalf("blocking List(dir/): %v", got.err)
-	}
-	if len(got.pairs) != 0 {
-		t.Errorf("blocking List(dir/) = %d pairs after DeleteTree, want none", len(got.pairs))
-	}
-	if got.meta.LastIndex <= meta.LastIndex {
-		t.Errorf("blocking List(dir/) LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
-	}
-}
-
-func TestBlockingGetMissingKeyWakesOnCreate(t *testing.T) {
-	t.Parallel()
-	ta, c := startDevAgent(t)
-	mustPut(t, c, "unrelated", "v")
-	p, meta, err := c.KV().Get("later", nil)
-	if err != nil || p != nil {
-		t.Fatalf("Get(later) = %v, %v; want nil, nil", p, err)
-	}
-	const wait = 5 * time.Second
-	res := blockingGet(t, ta.HTTPAddr(), "later", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
-	mustPut(t, c, "later", "here")
-	got := receive(t, res, "blocking Get(later)")
-	if got.err != nil {
-		t.Fatalf("blocking Get(later): %v", got.err)
-	}
-	if got.pair == nil || string(got.pair.Value) != "here" {
-		t.Errorf("blocking Get(later) = %v, want value %q", got.pair, "here")
-	}
-	if got.meta.LastIndex <= meta.LastIndex {
-		t.Errorf("blocking Get(later) LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
-	}
-	if got.elapsed > wait/2 {
-		t.Errorf("blocking Get(later) took %v after the create, want well under %v", got.elapsed, wait)
-	}
-}
-
-func TestBlockingKeysWakesOnPut(t *testing.T) {
-	t.Parallel()
-	ta, c := startDevAgent(t)
-	mustPut(t, c, "svc/a", "v")
-	_, meta, err := c.KV().Keys("svc/", "/", nil)
-	if err != nil {
-		t.Fatalf("Keys(svc/): %v", err)
-	}
-	hc, wrote := signalOnWrite()
-	bc := newConsulClient(t, ta.HTTPAddr(), hc)
-	type keysResult struct {
-		keys []string
-		meta *consulapi.QueryMeta
-		err  error
-	}
-	out := make(chan keysResult, 1)
-	go func() {
-		keys, m, err := bc.KV().Keys("svc/", "/", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 5 * time.Second})
-		out <- keysResult{keys, m, err}
-	}()
-	waitSignal(t, wrote, "the blocking Keys to be sent")
-	mustPut(t, c, "svc/b/c", "v")
-	got := receive(t, out, "blocking Keys(svc/)")
-	if got.err != nil {
-		t.Fatalf("blocking Keys(svc/): %v", got.err)
-	}
-	if strings.Join(got.keys, ",") != "svc/a,svc/b/" {
-		t.Errorf("blocking Keys(svc/, /) = %q, want [svc/a svc/b/]", got.keys)
-	}
-	if got.meta.LastIndex <= meta.LastIndex {
-		t.Errorf("blocking Keys(svc/) LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
+			got := receive(t, res, "blocking read")
+			if got.err != nil {
+				t.Fatalf("blocking read: %v", got.err)
+			}
+			if got.got != tc.want {
+				t.Errorf("blocking read = %q, want %q", got.got, tc.want)
+			}
+			if tc.woken {
+				if got.meta.LastIndex <= meta.LastIndex {
+					t.Errorf("blocking read LastIndex = %d, want > %d", got.meta.LastIndex, meta.LastIndex)
+				}
+				if got.elapsed > wait/2 {
+					t.Errorf("blocking read took %v after the change, want well under the %v wait", got.elapsed, wait)
+				}
+				return
+			}
+			if got.meta.LastIndex != meta.LastIndex {
+				t.Errorf("blocking read LastIndex = %d, want unchanged %d", got.meta.LastIndex, meta.LastIndex)
+			}
+			if got.elapsed < wait || got.elapsed > wait+2*time.Second {
+				t.Errorf("blocking read returned after %v, want its %v wait", got.elapsed, wait)
+			}
+		})
 	}
 }
 
@@ -337,7 +209,7 @@ func TestShutdownEndsBlockingQueries(t *testing.T) {
 		t.Fatalf("Get(k): %v", err)
 	}
 	const wait = time.Minute
-	res := blockingGet(t, ta.HTTPAddr(), "k", &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
+	res := blockingRead(t, ta.HTTPAddr(), getValue("k"), &consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: wait})
 	start := time.Now()
 	ta.Stop(t)
 	if d := time.Since(start); d > 5*time.Second {
