@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,12 +40,17 @@ func TestEveryCallNamesItsResource(t *testing.T) {
 }
 
 func TestTxnResourcesAndReadOnly(t *testing.T) {
-	a := &TxnArgs{Ops: []api.KVTxnOp{{Verb: api.KVGet, Key: "a"}, {Verb: api.KVSet, Key: "b"}}}
+	a := &TxnArgs{Ops: []api.KVTxnOp{{Verb: api.KVGet, Key: "a"}, {Verb: api.KVSet, Key: "b"},
+		{Verb: api.KVDeleteTree, Key: "c/"}, {Verb: api.KVGetTree, Key: "d/"}}}
 	rs := Txn.Resources(a)
-	want := []Resource{{key, "a", read}, {key, "b", write}}
-	if len(rs) != 2 || rs[0] != want[0] || rs[1] != want[1] {
+	want := []Resource{{key, "a", read}, {key, "b", write}, {keyPre, "c/", write}, {keyPre, "d/", read}}
+	if !slices.Equal(rs, want) {
 		t.Fatalf("Txn resources = %+v, want %+v", rs, want)
 	}
+	if got := KVApply.Resources(&KVApplyArgs{Op: &api.KVTxnOp{Verb: api.KVDeleteTree, Key: "x/"}}); !slices.Equal(got, []Resource{{keyPre, "x/", write}}) {
+		t.Fatalf("KVApply delete-tree resources = %+v", got)
+	}
+	a = &TxnArgs{Ops: a.Ops[:2]}
 	if Txn.IsRead(a) {
 		t.Errorf("a txn with a set is not a read")
 	}

@@ -56,7 +56,7 @@ func (a *TxnArgs) ReadOnly() bool {
 
 var (
 	KVApply = declare[KVApplyArgs, bool]("KVApply", Write,
-		func(a *KVApplyArgs) []Resource { return one(key, opKey(a.Op), write) })
+		func(a *KVApplyArgs) []Resource { return []Resource{opResource(a.Op)} })
 	KVGet = declare[KVGetArgs, Result[*api.KVPair]]("KVGet", Read,
 		func(a *KVGetArgs) []Resource { return one(key, a.Key, read) })
 	KVList = declare[KVListArgs, Result[[]*api.KVPair]]("KVList", Read,
@@ -66,11 +66,20 @@ var (
 	Txn = declare[TxnArgs, Result[*api.TxnResponse]]("Txn", Write, txnResources)
 )
 
-func opKey(op *api.KVTxnOp) string {
-	if op == nil {
-		return ""
+// opResource is what one KV operation touches: a tree operation the
+// prefix, a read the key for reading, any other the key for writing.
+func opResource(op *api.KVTxnOp) Resource {
+	switch {
+	case op == nil:
+		return Resource{Kind: key, Access: write}
+	case op.Verb == api.KVDeleteTree:
+		return Resource{Kind: keyPre, Name: op.Key, Access: write}
+	case op.Verb == api.KVGetTree:
+		return Resource{Kind: keyPre, Name: op.Key, Access: read}
+	case op.Verb.IsRead():
+		return Resource{Kind: key, Name: op.Key, Access: read}
 	}
-	return op.Key
+	return Resource{Kind: key, Name: op.Key, Access: write}
 }
 
 // txnResources is one resource per operation: a transaction any of whose
@@ -78,11 +87,7 @@ func opKey(op *api.KVTxnOp) string {
 func txnResources(a *TxnArgs) []Resource {
 	out := make([]Resource, 0, len(a.Ops))
 	for i := range a.Ops {
-		access := write
-		if a.Ops[i].Verb.IsRead() {
-			access = read
-		}
-		out = append(out, Resource{Kind: key, Name: a.Ops[i].Key, Access: access})
+		out = append(out, opResource(&a.Ops[i]))
 	}
 	if len(out) == 0 {
 		out = one(key, "", read)
