@@ -31,8 +31,13 @@ func (s *Server) runLeaderTasks(stopCh <-chan struct{}) {
 		select {
 		case <-stopCh:
 			return
-		case now := <-tick.C:
-			marks = append(marks, mark{at: now, idx: s.fsm.State().MaxIndex()})
+		case <-tick.C:
+			// The index is read before the clock, so every tombstone at or
+			// below it was made no later than at (a tick's own time can be
+			// older, when it waited in the channel).
+			idx := s.fsm.State().MaxIndex()
+			now := time.Now()
+			marks = append(marks, mark{at: now, idx: idx})
 			var upTo uint64
 			for len(marks) > 0 && now.Sub(marks[0].at) >= ttl {
 				upTo = marks[0].idx
