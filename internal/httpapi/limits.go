@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -89,8 +90,13 @@ func remoteIP(c net.Conn) string {
 }
 
 // reject answers c 429 with why, lets the client read it, and closes c.
+// It waits for the request first (up to rejectLinger): a client that gets
+// a response before it has sent a request takes the connection for broken
+// (Go's transport fails the call) rather than reading the 429.
 func reject(c net.Conn, why string) {
 	defer c.Close()
+	c.SetDeadline(time.Now().Add(rejectLinger))
+	_, _ = http.ReadRequest(bufio.NewReader(io.LimitReader(c, 64<<10)))
 	c.SetDeadline(time.Now().Add(rejectLinger))
 	body := why + "\n"
 	if _, err := io.WriteString(c, "HTTP/1.1 429 Too Many Requests\r\n"+
