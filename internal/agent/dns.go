@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
@@ -30,7 +31,7 @@ func (a *Agent) startDNS() error {
 		RecursorTimeout:    c.RecursorTimeout,
 		QueryRatePerSource: c.QueryRatePerSource,
 		Logger:             a.logger.With("component", "dns"),
-	}, dnsCatalog{calls: a.calls, stale: c.AllowStale})
+	}, dnsCatalog{calls: a.calls, stale: c.AllowStale, maxStale: c.MaxStale})
 	if err != nil {
 		return err
 	}
@@ -51,11 +52,18 @@ func (a *Agent) DNSAddr() string {
 // dns_config.allow_stale, on by default) any server answers without
 // asking the leader, which keeps DNS fast.
 type dnsCatalog struct {
-	calls call.Caller
-	stale bool
+	calls    call.Caller
+	stale    bool
+	maxStale time.Duration // a server further behind the leader asks it (dns_config.max_stale)
 }
 
-func (c dnsCatalog) query() call.Query { return call.Query{Q: &api.QueryOptions{AllowStale: c.stale}} }
+func (c dnsCatalog) query() call.Query {
+	q := &api.QueryOptions{AllowStale: c.stale}
+	if c.stale {
+		q.MaxStale = c.maxStale
+	}
+	return call.Query{Q: q}
+}
 
 func (c dnsCatalog) ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
 	res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})

@@ -53,6 +53,7 @@ type DNS struct {
 	AltDomain       string        // alt_domain
 	Recursors       []string      // recursors: resolvers for names outside the domains
 	AllowStale      bool          // dns_config.allow_stale (true)
+	MaxStale        time.Duration // dns_config.max_stale (87600h): past it, a server asks the leader
 	NodeTTL         time.Duration // dns_config.node_ttl (0)
 	ServiceTTL      time.Duration // dns_config.service_ttl."*" (0)
 	OnlyPassing     bool          // dns_config.only_passing
@@ -262,7 +263,7 @@ func Default() Config {
 			HTTPReadHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute,
 		},
 		DNS: DNS{
-			Domain: "consul.", AllowStale: true, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
+			Domain: "consul.", AllowStale: true, MaxStale: 87600 * time.Hour, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,
 		},
 	}
 }

@@ -77,6 +77,8 @@ func TestHCLOneLiners(t *testing.T) {
 		{`ports { http = 8501 dns = 8601 }`, func(c config.Config) any { return [2]int{c.Ports.HTTP, c.Ports.DNS} }, [2]int{8501, 8601}},
 		{`dns_config { allow_stale = true max_stale = "87600h" node_ttl = "10s" }`,
 			func(c config.Config) any { return c.DNS.NodeTTL }, 10 * time.Second},
+		{`dns_config { max_stale = "5s" }`, func(c config.Config) any { return c.DNS.MaxStale }, 5 * time.Second},
+		{`node_name = "n"`, func(c config.Config) any { return c.DNS.MaxStale }, 87600 * time.Hour},
 		{`telemetry { prometheus_retention_time = "24h" disable_hostname = true }`,
 			func(c config.Config) any { return c.Telemetry.DisableHostname }, true},
 		{`node_meta { rack = "r1" }`, func(c config.Config) any { return c.NodeMeta }, map[string]string{"rack": "r1"}},

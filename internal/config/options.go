@@ -87,7 +87,7 @@ var options = []option{
 	{key: "dns_config.enable_truncate", kind: kindBool,
 		set: func(c *Config, v any) { c.DNS.EnableTruncate = v.(bool) }},
 	{key: "dns_config.max_stale", kind: kindDuration,
-		set: func(*Config, any) {}}, // accepted: reads are always served from this server's state
+		set: func(c *Config, v any) { c.DNS.MaxStale = v.(time.Duration) }},
 	{key: "dns_config.node_ttl", kind: kindDuration,
 		set: func(c *Config, v any) { c.DNS.NodeTTL = v.(time.Duration) }},
 	{key: "dns_config.only_passing", kind: kindBool,
