@@ -35,7 +35,7 @@ type testServer struct {
 	once sync.Once
 }
 
-func (s *testServer) stop(t *testing.T) {
+func (s *testServer) stop(t testing.TB) {
 	t.Helper()
 	s.once.Do(func() {
 		if err := s.Shutdown(); err != nil {
@@ -46,7 +46,7 @@ func (s *testServer) stop(t *testing.T) {
 
 // startServer starts a server and waits until it leads and answers a
 // default-mode read, which needs the leader's barrier to be through.
-func startServer(t *testing.T, cfg server.Config) *testServer {
+func startServer(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
 	srv, err := server.New(cfg)
 	if err != nil {
