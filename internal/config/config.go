@@ -67,13 +67,16 @@ type DNS struct {
 	QueryRatePerSource int
 }
 
-// Limits bounds the HTTP API's connections (the limits block). 0 turns a
-// limit or timeout off.
+// Limits bounds the HTTP API's and the server port's connections (the
+// limits block). 0 turns a limit or timeout off.
 type Limits struct {
 	// HTTPMaxConnsPerClient is how many connections one client IP may
 	// hold to the HTTP API; past it, 429 and close
 	// (limits.http_max_conns_per_client, 200 as Consul).
 	HTTPMaxConnsPerClient int
+	// RPCMaxConnsPerClient is the same for the server port: past it a new
+	// connection is closed (limits.rpc_max_conns_per_client, 100 as Consul).
+	RPCMaxConnsPerClient int
 	// HTTPMaxConns caps the HTTP API's connections in all, the same way
 	// (limits.http_max_conns, Concord's: 4096).
 	HTTPMaxConns int
@@ -259,7 +262,7 @@ func Default() Config {
 		ServerServiceName:  "consul",
 		Telemetry:          Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		Limits: Limits{
-			HTTPMaxConnsPerClient: 200, HTTPMaxConns: 4096,
+			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,
 			HTTPReadHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute,
 		},
 		DNS: DNS{

@@ -46,9 +46,9 @@ var families = []family{
 		ca_file ca_path cert_file key_file tls_cipher_suites tls_min_version tls_prefer_server_cipher_suites
 		verify_incoming verify_incoming_https verify_incoming_rpc verify_outgoing verify_server_hostname
 		enable_agent_tls_for_checks`)...)},
-	{why: "Concord's RPC, request and size limits are fixed for now (the server port takes 100 connections per client IP)", keys: words(`
+	{why: "Concord's RPC rate, request and size limits are fixed for now", keys: words(`
 		limits.https_handshake_timeout limits.rpc_client_timeout
-		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_max_conns_per_client limits.rpc_rate
+		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_rate
 		limits.kv_max_value_size limits.txn_max_req_len
 		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
 	{why: "Concord's autopilot only removes dead servers (autopilot.cleanup_dead_servers)", keys: words(`

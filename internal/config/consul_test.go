@@ -90,6 +90,9 @@ func TestHCLOneLiners(t *testing.T) {
 		{`acl { enabled = true default_policy = "allow" tokens { default = "x" } }`,
 			func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`limits { http_max_conns_per_client = 400 rpc_rate = 100 }`, func(c config.Config) any { return len(c.Warnings) }, 1},
+		{`limits { rpc_max_conns_per_client = 7 }`, func(c config.Config) any { return c.Limits.RPCMaxConnsPerClient }, 7},
+		{`limits { rpc_max_conns_per_client = 7 }`, func(c config.Config) any { return len(c.Warnings) }, 0},
+		{`node_name = "n"`, func(c config.Config) any { return c.Limits.RPCMaxConnsPerClient }, 100},
 		{`retry_join = ["10.0.0.1"] retry_interval = "1s"`, func(c config.Config) any { return c.RetryInterval }, time.Second},
 	}
 	for _, tc := range tests {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -175,4 +177,24 @@ func TestHTTPTimeouts(t *testing.T) {
 		}
 		wantClosed(t, c, "keep-alive connection left idle")
 	})
+}
+
+// TestRPCConnsPerClient checks limits.rpc_max_conns_per_client on the
+// server port: with a limit of 3, a client IP's fourth connection is
+// closed at once, while the agent goes on serving.
+func TestRPCConnsPerClient(t *testing.T) {
+	t.Parallel()
+	const src, limit = "127.0.0.2", 3
+	ta := testutil.StartAgent(t, "", devConfig(func(c *config.Config) { c.Limits.RPCMaxConnsPerClient = limit }))
+	addr := net.JoinHostPort(ta.Config.BindAddr, strconv.Itoa(ta.Config.Ports.Server))
+	for i := range limit {
+		c := dialFrom(t, src, addr)
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("connection %d: read = %v, want it held open (a timeout)", i+1, err)
+		}
+	}
+	wantClosed(t, dialFrom(t, src, addr), "server-port connection past the limit")
+	mustPut(t, newConsulClient(t, ta.HTTPAddr(), nil), "rpc/k", "the agent still serves")
 }

@@ -14,11 +14,12 @@ import (
 // byte, so idle connections cannot pile up unclassified.
 const sniffTimeout = 10 * time.Second
 
-// MaxConnsPerClient is how many connections one client IP may hold to
-// the server port, Raft and RPC together (Consul's rpc_max_conns_per_client
-// default). Past it a new connection is closed at once. Each peer server
-// holds a few Raft connections, each client agent one RPC connection.
-const MaxConnsPerClient = 100
+// DefaultMaxConnsPerClient is how many connections one client IP may
+// hold to the server port, Raft, RPC and probes together, unless told
+// otherwise (Consul's rpc_max_conns_per_client default). Past it a new
+// connection is closed at once. Each peer server holds a few Raft
+// connections, each client agent one RPC connection.
+const DefaultMaxConnsPerClient = 100
 
 // Mux splits one listener into Raft, RPC and probe connections. An RPC
 // connection is HTTP/2, whose preface starts with 'P'; a probe connection
@@ -32,6 +33,8 @@ type Mux struct {
 	rpc       *muxListener
 	probe     *muxListener
 
+	perClient int // connections one client IP may hold; 0 for no limit
+
 	mu    sync.Mutex
 	conns map[string]int // open connections by client IP; guarded by mu
 }
@@ -39,9 +42,10 @@ type Mux struct {
 // NewMux starts sorting ln's connections; advertise is the address the
 // listeners report, which peers dial. Outgoing Raft connections are made
 // from source (the bind address), so a peer, or a proxy in a fault test,
-// can tell who is calling.
-func NewMux(ln net.Listener, advertise net.Addr, source net.IP) *Mux {
-	m := &Mux{ln: ln, advertise: advertise, source: source,
+// can tell who is calling. One client IP may hold perClient connections
+// (0: no limit).
+func NewMux(ln net.Listener, advertise net.Addr, source net.IP, perClient int) *Mux {
+	m := &Mux{ln: ln, advertise: advertise, source: source, perClient: perClient,
 		raft: newMuxListener(advertise), rpc: newMuxListener(advertise), probe: newMuxListener(advertise),
 		conns: make(map[string]int)}
 	go m.serve()
@@ -85,11 +89,11 @@ func (m *Mux) serve() {
 }
 
 // admit counts a new connection from ip, unless ip holds
-// MaxConnsPerClient already.
+// its limit already.
 func (m *Mux) admit(ip string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.conns[ip] >= MaxConnsPerClient {
+	if m.perClient > 0 && m.conns[ip] >= m.perClient {
 		return false
 	}
 	m.conns[ip]++

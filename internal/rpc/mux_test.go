@@ -12,14 +12,14 @@ import (
 )
 
 // TestMuxConnsPerClient checks that the server port takes at most
-// MaxConnsPerClient connections from one client IP, closing the next one
+// DefaultMaxConnsPerClient connections from one client IP, closing the next one
 // at once, and takes one again once one of them is closed.
 func TestMuxConnsPerClient(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := rpc.NewMux(ln, ln.Addr(), nil)
+	m := rpc.NewMux(ln, ln.Addr(), nil, rpc.DefaultMaxConnsPerClient)
 	t.Cleanup(func() { m.Close() })
 
 	// dial opens an RPC connection (HTTP/2's preface starts with 'P')
@@ -40,7 +40,7 @@ func TestMuxConnsPerClient(t *testing.T) {
 		}
 		return c
 	}
-	accepted := make(chan net.Conn, rpc.MaxConnsPerClient+1)
+	accepted := make(chan net.Conn, rpc.DefaultMaxConnsPerClient+1)
 	go func() {
 		for {
 			c, err := m.RPCListener().Accept()
@@ -62,7 +62,7 @@ func TestMuxConnsPerClient(t *testing.T) {
 	}
 
 	var first net.Conn
-	for i := range rpc.MaxConnsPerClient {
+	for i := range rpc.DefaultMaxConnsPerClient {
 		dial()
 		c := wantAccepted("connection within the limit")
 		if i == 0 {
@@ -72,11 +72,11 @@ func TestMuxConnsPerClient(t *testing.T) {
 	extra := dial()
 	extra.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if n, err := extra.Read(make([]byte, 1)); n != 0 || !(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
-		t.Fatalf("connection %d: read = %d, %v; want it closed", rpc.MaxConnsPerClient+1, n, err)
+		t.Fatalf("connection %d: read = %d, %v; want it closed", rpc.DefaultMaxConnsPerClient+1, n, err)
 	}
 	select {
 	case <-accepted:
-		t.Fatalf("connection %d was accepted", rpc.MaxConnsPerClient+1)
+		t.Fatalf("connection %d was accepted", rpc.DefaultMaxConnsPerClient+1)
 	default:
 	}
 

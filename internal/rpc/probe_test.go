@@ -16,7 +16,7 @@ func probeServer(t *testing.T, h ProbeHandler) (string, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewMux(ln, ln.Addr(), net.ParseIP("127.0.0.1"))
+	m := NewMux(ln, ln.Addr(), net.ParseIP("127.0.0.1"), DefaultMaxConnsPerClient)
 	go ServeProbes(m.ProbeListener(), h)
 	return ln.Addr().String(), func() { m.Close() }
 }

@@ -84,6 +84,11 @@ type Config struct {
 	// Fast selects short Raft timers for a single in-memory dev server.
 	Fast bool
 
+	// RPCMaxConnsPerClient is how many connections one client IP may hold
+	// to the server port (0: no limit; the agent's default is
+	// rpc.DefaultMaxConnsPerClient, Consul's limits.rpc_max_conns_per_client).
+	RPCMaxConnsPerClient int
+
 	// Hooks see every call this server receives, before it is answered or
 	// forwarded (access control and datacenter routing hang here).
 	Hooks call.Hooks
@@ -244,7 +249,7 @@ func (s *Server) startRaft() error {
 		advertise.Port = s.cfg.AdvertisePort
 	}
 	bindIP := ln.Addr().(*net.TCPAddr).IP
-	s.mux = rpc.NewMux(ln, advertise, bindIP)
+	s.mux = rpc.NewMux(ln, advertise, bindIP, s.cfg.RPCMaxConnsPerClient)
 	s.pool.SetSourceIP(bindIP)
 	s.prober = rpc.NewProber(bindIP)
 	s.closers = append(s.closers, s.mux.Close)
