@@ -42,19 +42,8 @@ build() {
 	fi
 }
 
-# free_port: a loopback port below the ephemeral range, not used before.
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 22000))
-		grep -qx "$p" "$TMP/ports" 2>/dev/null && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p" >>"$TMP/ports"
-			echo "$p"
-			return
-		fi
-	done
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # start_cluster BIN: three durable servers; sets ADDRS and LEADER.
 start_cluster() {

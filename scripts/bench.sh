@@ -44,22 +44,8 @@ trap 'exit 130' INT TERM
 
 log() { printf '%s\n' "$*" >&2; }
 
-# free_port prints a loopback TCP port nothing listens on, below Linux's
-# ephemeral range (32768+: the bench clients' own connections use those)
-# and not handed out before in this run (recorded in $TMP/ports, since
-# callers run it in a subshell).
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 22000))
-		grep -qx "$p" "$TMP/ports" 2>/dev/null && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p" >>"$TMP/ports"
-			echo "$p"
-			return
-		fi
-	done
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # start_server DATA_DIR: starts a durable single server on fresh ports and
 # waits for its leader. Sets SERVER_PID, HTTP and DNS.

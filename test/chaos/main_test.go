@@ -116,14 +116,7 @@ func leaderNow(c *testutil.ProxiedCluster) *testutil.Node {
 		if n.Proc.Exited() {
 			continue
 		}
-		resp, err := hc.Get("http://" + n.HTTPAddr + "/v1/status/leader")
-		if err != nil {
-			continue
-		}
-		var addr string
-		err = json.NewDecoder(resp.Body).Decode(&addr)
-		resp.Body.Close()
-		if err == nil && addr != "" {
+		if addr := leaderSeenBy(hc, n); addr != "" {
 			votes[addr]++
 		}
 	}
@@ -134,6 +127,21 @@ func leaderNow(c *testutil.ProxiedCluster) *testutil.Node {
 		}
 	}
 	return best
+}
+
+// leaderSeenBy returns the leader's Raft address as n reports it, "" when
+// n names none or does not answer.
+func leaderSeenBy(hc *http.Client, n *testutil.Node) string {
+	resp, err := hc.Get("http://" + n.HTTPAddr + "/v1/status/leader")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var addr string
+	if json.NewDecoder(resp.Body).Decode(&addr) != nil {
+		return ""
+	}
+	return addr
 }
 
 // listConsistent lists prefix with a ?consistent read through cl, trying

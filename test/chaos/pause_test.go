@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -203,16 +202,7 @@ func leaderExcept(c *testutil.ProxiedCluster, old *testutil.Node) *testutil.Node
 		if n == old || n.Proc.Exited() {
 			continue
 		}
-		resp, err := hc.Get("http://" + n.HTTPAddr + "/v1/status/leader")
-		if err != nil {
-			continue
-		}
-		var addr string
-		err = json.NewDecoder(resp.Body).Decode(&addr)
-		resp.Body.Close()
-		if err != nil {
-			continue
-		}
+		addr := leaderSeenBy(hc, n)
 		for _, s := range c.Servers() {
 			if s != old && s.RaftAddr == addr {
 				return s

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -42,20 +43,26 @@ func TestMaxStale(t *testing.T) {
 
 	c.Isolate(cut, testutil.Blackhole)
 	defer c.Heal()
-	time.Sleep(1500 * time.Millisecond) // the cut follower stops hearing from the leader
-
-	h, err := staleGet(cut, "stale/k?stale")
+	// Wait until the cut follower has not heard from the leader for a
+	// second; ?stale keeps being answered from its store meanwhile.
+	err := retryFor(20*time.Second, func() error {
+		h, err := staleGet(cut, "stale/k?stale")
+		if err != nil {
+			return err
+		}
+		if ms, _ := strconv.Atoi(h.Get("X-Consul-LastContact")); ms < 1000 {
+			return fmt.Errorf("X-Consul-LastContact = %q, want at least 1000 ms", h.Get("X-Consul-LastContact"))
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatalf("?stale on the cut-off follower: %v", err)
-	}
-	if ms, _ := strconv.Atoi(h.Get("X-Consul-LastContact")); ms < 1000 {
-		t.Errorf("?stale on the cut-off follower: X-Consul-LastContact = %q, want at least 1000 ms", h.Get("X-Consul-LastContact"))
 	}
 	if _, err := staleGet(cut, "stale/k?stale&max_stale=500ms"); err == nil {
 		t.Errorf("?max_stale=500ms on a follower that last heard from the leader over a second ago was answered from its store")
 	}
 
-	h, err = staleGet(linked, "stale/k?max_stale=10s")
+	h, err := staleGet(linked, "stale/k?max_stale=10s")
 	if err != nil {
 		t.Fatalf("?max_stale on the connected follower: %v", err)
 	}

@@ -1,0 +1,19 @@
+# lib.sh: helpers the benchmark scripts share; source it after setting TMP
+# (a scratch directory the caller removes).
+
+# free_port prints a loopback TCP port nothing listens on, below Linux's
+# ephemeral range (32768+: the bench clients' own connections use those)
+# and not handed out before in this run (recorded in $TMP/ports, since
+# callers run it in a subshell).
+free_port() {
+	local p
+	while :; do
+		p=$((10000 + RANDOM % 22000))
+		grep -qx "$p" "$TMP/ports" 2>/dev/null && continue
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p" >>"$TMP/ports"
+			echo "$p"
+			return
+		fi
+	done
+}
