@@ -35,6 +35,7 @@ type command struct {
 
 // commands is what Main dispatches on, in the order usage lists them.
 var commands = []command{
+	{name: "acl", synopsis: "Interact with Concord's ACLs", run: runACL},
 	{name: "agent", synopsis: "Runs a Concord agent", run: withExitCode(runAgent)},
 	{name: "bench", synopsis: "Benchmarks a Concord or Consul agent over HTTP and DNS", run: runBench},
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
@@ -42,6 +43,8 @@ var commands = []command{
 	{name: "exec", synopsis: "Runs a command on Concord nodes (if their agents allow it)", run: runExec},
 	{name: "force-leave", synopsis: "Forces a member of the cluster to enter the \"left\" state", run: runForceLeave},
 	{name: "info", synopsis: "Provides debugging information for operators", run: runInfo},
+	{name: "keygen", synopsis: "Generates a new encryption key", run: runKeygen},
+	{name: "keyring", synopsis: "Manages gossip layer encryption keys", run: runKeyring},
 	{name: "join", synopsis: "Tells the agent to join the cluster", run: runJoin},
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
 	{name: "leave", synopsis: "Gracefully leaves the cluster and shuts down", run: runLeave},
@@ -51,8 +54,11 @@ var commands = []command{
 	{name: "operator", synopsis: "Provides cluster-level tools for operators", run: runOperator},
 	{name: "reload", synopsis: "Reloads the agent's service and check definitions", run: runReload},
 	{name: "maint", synopsis: "Controls node or service maintenance mode", run: runMaint},
+	{name: "rtt", synopsis: "Estimates network round trip time between nodes", run: runRTT},
 	{name: "services", synopsis: "Interact with services", run: runServices},
+	{name: "snapshot", synopsis: "Saves, restores and inspects snapshots of Concord server state", run: runSnapshot},
 	{name: "stream", synopsis: "Publishes to or subscribes to a durable stream", run: runStream},
+	{name: "tls", synopsis: "Builtin helpers for creating CAs and certificates", run: runTLS},
 	{name: "validate", synopsis: "Validate config files/directories", run: withExitCode(runValidate)},
 	{name: "configtest", synopsis: "Validate config files/directories", run: withExitCode(runValidate), hidden: true},
 	{name: "version", synopsis: "Prints the Concord version", run: runVersion},

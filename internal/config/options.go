@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,8 +40,13 @@ type option struct {
 	check func(v any) error
 }
 
-// options lists every key Concord accepts. Keep it sorted by key.
-var options = []option{
+// options lists every key Concord accepts: the core keys below and those of
+// the features that keep their keys in files of their own (acl.go, tls.go,
+// autopilot.go).
+var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions)
+
+// coreOptions are the core keys. Keep it sorted by key.
+var coreOptions = []option{
 	{key: "advertise_addr", flag: "advertise", kind: kindString,
 		usage: "`IP` address advertised to other nodes (default: the bind address)",
 		set:   func(c *Config, v any) { c.AdvertiseAddr = v.(string) },

@@ -30,6 +30,18 @@ const (
 	DeregisterType MessageType = 6
 	// StreamAppendType appends a message to a durable stream (JSON body).
 	StreamAppendType MessageType = 7
+	// ACLType writes or deletes an ACL token, policy or role, or
+	// bootstraps ACLs (JSON body; see acl.go).
+	ACLType MessageType = 8
+	// PreparedQueryType creates, updates or deletes a prepared query (JSON
+	// body; see query.go).
+	PreparedQueryType MessageType = 9
+	// CoordinateType is a batch of network coordinate updates (JSON body;
+	// see coordinate.go).
+	CoordinateType MessageType = 10
+	// OperatorType changes operator settings such as the autopilot
+	// configuration (JSON body; see operator.go).
+	OperatorType MessageType = 11
 )
 
 // StreamAppend is the body of a StreamAppendType command. The retention

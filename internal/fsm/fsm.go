@@ -140,6 +140,14 @@ func (f *FSM) applyWrite(tx *state.Txn, idx uint64, now time.Time, typ MessageTy
 		var req StreamAppend
 		decodeJSON(idx, body, &req)
 		return tx.StreamAppend(idx, now, req.Topic, req.Value, req.MaxMessages, req.MaxAge)
+	case ACLType:
+		return applyACL(tx, idx, now, body)
+	case PreparedQueryType:
+		return applyPreparedQuery(tx, idx, now, body)
+	case CoordinateType:
+		return applyCoordinates(tx, idx, now, body)
+	case OperatorType:
+		return applyOperator(tx, idx, now, body)
 	}
 	if ignorable {
 		f.logger.Warn("skipping unknown command", "type", uint8(typ), "index", idx)

@@ -30,6 +30,7 @@ const (
 	recordCheck     byte = 5 // JSON api.HealthCheck
 	recordSession   byte = 6 // JSON api.SessionEntry
 	recordStream    byte = 7 // JSON api.StreamMessage
+	recordObject    byte = 8 // table name, then the row's JSON (state.objectTable)
 )
 
 // serviceRecord is a service instance with its node, in snapshots.
@@ -113,6 +114,18 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 		return err
 	}
 	err = s.snap.Stream(func(m *api.StreamMessage) error { return jsonRecord(recordStream, m) })
+	if err != nil {
+		return err
+	}
+	err = s.snap.Objects(func(table string, row any) error {
+		data, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		e := encoder{}
+		e.string(table)
+		return record(recordObject, append(e.buf, data...))
+	})
 	if err != nil {
 		return err
 	}
@@ -251,6 +264,12 @@ func readRecords(br *bufio.Reader, restore *state.Restorer) error {
 			if err = json.Unmarshal(payload, &m); err == nil {
 				err = restore.StreamMessage(&m)
 			}
+		case recordObject:
+			table := d.string()
+			if d.err != nil {
+				return fmt.Errorf("fsm: bad snapshot object record: %w", d.err)
+			}
+			err = restore.Object(table, d.buf)
 		default:
 			return fmt.Errorf("fsm: unknown snapshot record kind %d", kind)
 		}

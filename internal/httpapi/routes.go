@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +19,15 @@ type route struct {
 	fn      handlerFunc
 }
 
-// routes is the whole API, in one place.
+// allRoutes is the whole API: the core routes below, then those of the
+// features that keep their routes beside their handlers.
+func allRoutes() []route {
+	return slices.Concat(routes, aclRoutes, queryRoutes, coordinateRoutes, snapshotRoutes, autopilotRoutes,
+		keyringRoutes)
+}
+
+// routes are the core routes: KV, txn, sessions, catalog, health, streams,
+// events, status, agent and Raft operator endpoints.
 var routes = []route{
 	{"GET", "/v1/kv/{key...}", (*Handler).kvGet},
 	{"PUT", "/v1/kv/{key...}", (*Handler).kvPut},
@@ -82,7 +91,7 @@ var routes = []route{
 func (h *Handler) register() {
 	byPath := map[string]map[string]handlerFunc{}
 	var order []string
-	for _, rt := range routes {
+	for _, rt := range allRoutes() {
 		if byPath[rt.pattern] == nil {
 			byPath[rt.pattern] = map[string]handlerFunc{}
 			order = append(order, rt.pattern)

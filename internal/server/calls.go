@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
@@ -10,7 +11,14 @@ import (
 // newTable pairs every declared call with the Server method that answers
 // it. call.NewTable refuses a table that misses one.
 func (s *Server) newTable() (*call.Table, error) {
-	return call.NewTable(
+	return call.NewTable(slices.Concat(s.coreImpls(), s.aclImpls(), s.queryImpls(), s.coordinateImpls(),
+		s.operatorImpls(), s.snapshotImpls())...)
+}
+
+// coreImpls answer the calls of KV, sessions, catalog, health, streams and
+// status.
+func (s *Server) coreImpls() []call.Impl {
+	return []call.Impl{
 		call.Implement(call.KVApply, func(ctx context.Context, a *call.KVApplyArgs) (bool, error) {
 			return s.KVApply(ctx, a.Op)
 		}),
@@ -89,7 +97,7 @@ func (s *Server) newTable() (*call.Table, error) {
 		}),
 		call.Implement(call.Leader, func(context.Context, *call.StatusArgs) (string, error) { return s.Leader(), nil }),
 		call.Implement(call.Peers, func(context.Context, *call.StatusArgs) ([]string, error) { return s.Peers() }),
-	)
+	}
 }
 
 // read implements a read from a method of the usual (value, meta, error)

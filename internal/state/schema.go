@@ -43,7 +43,7 @@ type serviceRow struct {
 type tombstone Tombstone
 
 func schema() *memdb.DBSchema {
-	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+	db := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		tableKVs: {
 			Name: tableKVs,
 			Indexes: map[string]*memdb.IndexSchema{
@@ -130,4 +130,8 @@ func schema() *memdb.DBSchema {
 			},
 		},
 	}}
+	for _, t := range objectTables() {
+		db.Tables[t.schema.Name] = t.schema
+	}
+	return db
 }

@@ -168,7 +168,7 @@ func (r *Restorer) insert(table string, obj any) error {
 // exceed every entry's (writes that changed nothing still advance it).
 func (r *Restorer) Commit(index uint64) error {
 	idx := max(r.max, index)
-	for _, table := range []string{tableKVs, tableTombstones, tableNodes, tableServices, tableChecks, tableSessions} {
+	for _, table := range allTables {
 		if err := r.tx.Insert(tableIndex, &indexEntry{Table: table, Value: idx}); err != nil {
 			r.tx.Abort()
 			return fmt.Errorf("cannot restore index: %w", err)

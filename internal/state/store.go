@@ -120,7 +120,8 @@ func (s *Store) MaxIndex() uint64 {
 }
 
 // allTables are the tables whose indexes make up the store's index.
-var allTables = []string{tableKVs, tableTombstones, tableNodes, tableServices, tableChecks, tableSessions}
+var allTables = append([]string{tableKVs, tableTombstones, tableNodes, tableServices, tableChecks, tableSessions},
+	objectTableNames()...)
 
 // ErrMissingKey is returned for a KV write without a key.
 var ErrMissingKey = errors.New("state: missing key name")

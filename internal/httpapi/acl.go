@@ -1,0 +1,4 @@
+package httpapi
+
+// aclRoutes are the acl endpoints.
+var aclRoutes []route

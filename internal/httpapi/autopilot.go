@@ -1,0 +1,4 @@
+package httpapi
+
+// autopilotRoutes are the autopilot endpoints.
+var autopilotRoutes []route

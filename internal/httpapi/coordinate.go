@@ -1,0 +1,4 @@
+package httpapi
+
+// coordinateRoutes are the coordinate endpoints.
+var coordinateRoutes []route

@@ -1,0 +1,4 @@
+package httpapi
+
+// keyringRoutes are the keyring endpoints.
+var keyringRoutes []route

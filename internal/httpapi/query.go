@@ -1,0 +1,4 @@
+package httpapi
+
+// queryRoutes are the query endpoints.
+var queryRoutes []route

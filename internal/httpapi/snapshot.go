@@ -1,0 +1,4 @@
+package httpapi
+
+// snapshotRoutes are the snapshot endpoints.
+var snapshotRoutes []route

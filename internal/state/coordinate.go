@@ -1,0 +1,4 @@
+package state
+
+// coordinateTables are the object tables of this feature.
+func coordinateTables() []objectTable { return nil }
