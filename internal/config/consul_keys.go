@@ -113,6 +113,8 @@ var families = []family{
 	{ignored: true, why: "Concord has no HCP link", keys: words(`cloud.*`)},
 	{ignored: true, why: "it configures Consul Enterprise's snapshot agent, not the agent", keys: words(`snapshot_agent.*`)},
 	{ignored: true, why: "Concord has no experiments to enable", keys: words(`experiments`)},
+	{ignored: true, why: "the version is the binary's, not the config's (Consul's own test harness writes it)",
+		keys: words(`version version_prerelease version_metadata`)},
 }
 
 // words splits a whitespace-separated list.
