@@ -89,6 +89,9 @@ type Config struct {
 	// rpc.DefaultMaxConnsPerClient, Consul's limits.rpc_max_conns_per_client).
 	RPCMaxConnsPerClient int
 
+	// ACL holds the acl block's server settings (see ACLConfig).
+	ACL ACLConfig
+
 	// Hooks see every call this server receives, before it is answered or
 	// forwarded (access control and datacenter routing hang here).
 	Hooks call.Hooks

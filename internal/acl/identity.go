@@ -1,0 +1,20 @@
+package acl
+
+import "errors"
+
+// ErrNotFound is a token secret the servers do not know, or one whose
+// token has expired: Consul answers it with HTTP 403 "ACL not found".
+var ErrNotFound = errors.New("ACL not found")
+
+// ErrDisabled is the answer of the ACL endpoints on an agent whose ACLs
+// are off: Consul answers it with HTTP 401 "ACL support disabled".
+var ErrDisabled = errors.New("ACL support disabled")
+
+// Identity is a resolved token: who it is and what it may do.
+type Identity struct {
+	// AccessorID is the token's public ID, named in denials ("" for a
+	// token that has none, such as an agent's recovery token).
+	AccessorID string
+	// Authorizer decides the token's calls; never nil.
+	Authorizer *Authorizer
+}
