@@ -106,6 +106,7 @@ type Config struct {
 	UI              bool   // ui_config.enabled / ui, -ui
 	AdvertiseAddr   string // advertise_addr, -advertise; empty means BindAddr
 	EncryptKey      string // encrypt, -encrypt: base64 gossip key of 16, 24 or 32 bytes
+	ACL             ACL    // the acl block (acl.go)
 
 	// RetryJoin and StartJoin are addresses to join at start (retry_join,
 	// -retry-join; start_join, -join). Unlike scalars, lists from several
@@ -260,6 +261,7 @@ func Default() Config {
 		CleanupDeadServers: true,
 		DeadServerGrace:    30 * time.Second,
 		ServerServiceName:  "consul",
+		ACL:                defaultACL(),
 		Telemetry:          Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,

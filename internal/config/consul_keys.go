@@ -31,15 +31,8 @@ type family struct {
 // Concord honours are in options; a key in both (its option has notice
 // set) is parsed into Config and warned about.
 var families = []family{
-	{why: "Concord has no ACLs yet, so every request is allowed", keys: words(`
-		acl.enabled acl.default_policy acl.down_policy acl.policy_ttl acl.role_ttl acl.token_ttl
-		acl.enable_key_list_policy acl.enable_token_persistence acl.enable_token_replication
-		acl.tokens.initial_management acl.tokens.master acl.tokens.agent acl.tokens.agent_recovery
-		acl.tokens.agent_master acl.tokens.default acl.tokens.replication acl.tokens.dns
-		acl.tokens.config_file_service_registration
-		acl_agent_master_token acl_agent_token acl_datacenter acl_default_policy acl_down_policy
-		acl_enable_key_list_policy acl_master_token acl_replication_token acl_ttl acl_token
-		enable_acl_replication`)},
+	{why: "Concord has one datacenter, so no ACL replication, and registers services from config files with the agent token", keys: words(`
+		acl.enable_token_replication acl.tokens.config_file_service_registration enable_acl_replication`)},
 	{why: "Concord has no TLS yet: HTTP, DNS, RPC and gossip are plain text (use encrypt for gossip)",
 		keys: append(tlsKeys(), words(`
 		ports.https ports.grpc_tls addresses.https addresses.grpc_tls

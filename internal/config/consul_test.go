@@ -88,7 +88,7 @@ func TestHCLOneLiners(t *testing.T) {
 		{`connect { enabled = false }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`auto_encrypt { allow_tls = false }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`acl { enabled = true default_policy = "allow" tokens { default = "x" } }`,
-			func(c config.Config) any { return len(c.Warnings) }, 1},
+			func(c config.Config) any { return len(c.Warnings) }, 0},
 		{`limits { http_max_conns_per_client = 400 rpc_rate = 100 }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`limits { rpc_max_conns_per_client = 7 }`, func(c config.Config) any { return c.Limits.RPCMaxConnsPerClient }, 7},
 		{`limits { rpc_max_conns_per_client = 7 }`, func(c config.Config) any { return len(c.Warnings) }, 0},
@@ -151,7 +151,7 @@ autopilot { redundancy_zone_tag = "zone" }`,
 // inside their block is still an error.
 func TestPendingFamilies(t *testing.T) {
 	for _, tc := range []struct{ hcl, want string }{
-		{`acl { enabled = true tokens { agent = "t" } }`, "acl.enabled, acl.tokens.agent: accepted but not yet in effect: Concord has no ACLs yet"},
+		{`acl { enable_token_replication = true }`, "acl.enable_token_replication: accepted but not yet in effect: Concord has one datacenter"},
 		{`tls { defaults { verify_incoming = true } }
 verify_outgoing = true`, "tls.defaults.verify_incoming, verify_outgoing: accepted but not yet in effect: Concord has no TLS yet"},
 		{`limits { kv_max_value_size = 1024 }`, "limits.kv_max_value_size: accepted but not yet in effect"},

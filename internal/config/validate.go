@@ -65,6 +65,7 @@ func (c *Config) Validate() error {
 	check("-test-read-fault", c.TestReadFault, checkTestReadFault(c.TestReadFault))
 	check("retry_join", c.RetryJoin, checkJoinList(c.RetryJoin))
 	check("start_join", c.StartJoin, checkJoinList(c.StartJoin))
+	errs = append(errs, c.ACL.finish()...)
 
 	switch {
 	case c.BootstrapExpect < 0:
