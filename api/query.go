@@ -10,6 +10,7 @@ type QueryOptions struct {
 	RequireConsistent bool          // ?consistent: the leader checks it still leads
 	MinQueryIndex     uint64        // ?index: block until the result index passes it
 	MaxQueryTime      time.Duration // ?wait: how long to block at most
+	Near              string        // ?near: sort by estimated round trip time from this node ("_agent" resolved by the agent)
 }
 
 // QueryMeta is what a read returns beside its result, sent as X-Consul-*

@@ -297,6 +297,9 @@ func (t *Txn) deleteNode(idx uint64, now time.Time, node string) error {
 	if err := t.tx.Delete(tableNodes, n); err != nil {
 		return fmt.Errorf("cannot delete node %q: %w", node, err)
 	}
+	if err := t.deleteNodeCoordinates(idx, node); err != nil {
+		return err
+	}
 	t.setIndex(tableServices, idx)
 	t.setIndex(tableNodes, idx)
 	return nil
