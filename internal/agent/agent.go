@@ -110,6 +110,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			AdvertisePort:        cfg.Ports.ServerAdvertise,
 			BootstrapExpect:      max(cfg.BootstrapExpect, boolInt(cfg.DevMode)),
 			LogStore:             cfg.RaftLogStore,
+			WALSegmentSize:       cfg.RaftWALSegmentSizeMB << 20,
 			ServiceName:          cfg.ServerServiceName,
 			StreamMaxMessages:    cfg.StreamMaxMessages,
 			StreamMaxAge:         cfg.StreamMaxAge,

@@ -149,6 +149,10 @@ type Config struct {
 	// RaftLogStore is the Raft log backend: "wal" (default) or "boltdb"
 	// (raft_logstore.backend).
 	RaftLogStore string
+	// RaftWALSegmentSizeMB is the WAL's segment size in MiB
+	// (raft_logstore.wal.segment_size_mb; 64 when 0). The data dir needs
+	// room for about two segments and the snapshots.
+	RaftWALSegmentSizeMB int
 
 	// SessionTTLMin is the smallest session TTL accepted (session_ttl_min,
 	// Consul's default 10s, may be lowered to 1s).

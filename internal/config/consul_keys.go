@@ -47,11 +47,11 @@ var families = []family{
 	{why: "Concord's autopilot only removes dead servers (autopilot.cleanup_dead_servers)", keys: words(`
 		autopilot.last_contact_threshold autopilot.max_trailing_logs autopilot.min_quorum
 		autopilot.server_stabilization_time`)},
-	{why: "Concord tunes Raft by performance.raft_multiplier and raft_logstore.backend only", keys: words(`
+	{why: "Concord tunes Raft by performance.raft_multiplier, raft_logstore.backend and raft_logstore.wal.segment_size_mb only", keys: words(`
 		performance.leave_drain_time performance.rpc_hold_timeout
 		raft_protocol raft_snapshot_threshold raft_snapshot_interval raft_trailing_logs
 		raft_logstore.disable_log_cache raft_logstore.verification.enabled raft_logstore.verification.interval
-		raft_logstore.boltdb.no_freelist_sync raft_logstore.wal.segment_size_mb raft_boltdb.*`)},
+		raft_logstore.boltdb.no_freelist_sync raft_boltdb.*`)},
 	{why: "Concord's DNS interface does not have these settings yet", keys: words(`
 		dns_config.a_record_limit dns_config.disable_compression dns_config.recursor_strategy
 		dns_config.enable_additional_node_meta_txt dns_config.use_cache dns_config.cache_max_age

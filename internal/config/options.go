@@ -213,6 +213,9 @@ var coreOptions = []option{
 			}
 			return nil
 		}},
+	{key: "raft_logstore.wal.segment_size_mb", kind: kindInt,
+		set:   func(c *Config, v any) { c.RaftWALSegmentSizeMB = v.(int) },
+		check: intRange(1, 1024)},
 	{key: "reconnect_timeout", kind: kindDuration,
 		set:   func(c *Config, v any) { c.ReconnectTimeout = v.(time.Duration) },
 		check: positiveDuration},

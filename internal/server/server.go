@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,10 @@ type Config struct {
 	// LogStore selects the Raft log backend: LogStoreWAL (default) or
 	// LogStoreBoltDB, Consul's raft_logstore.backend.
 	LogStore string
+	// WALSegmentSize is the size in bytes of a WAL segment file
+	// (raft_logstore.wal.segment_size_mb; raft-wal's 64 MiB when 0). A
+	// data dir needs room for about two segments.
+	WALSegmentSize int
 
 	// ServiceName is the catalog service this server registers itself as
 	// (ServerServiceID when empty).
@@ -153,6 +158,7 @@ type Server struct {
 	pool      *rpc.Pool      // connections to other servers
 	prober    *rpc.Prober    // lease rounds' probes to other servers
 	closers   []func() error // stores to close after Raft stops
+	logStore  *healingLog    // the WAL log store; nil in dev mode and with bbolt
 
 	// consistentReady is set once this server, as leader, has applied every
 	// entry committed before its term (a barrier), so reads are current.
@@ -313,16 +319,30 @@ func (s *Server) openStores() (raft.LogStore, raft.StableStore, raft.SnapshotSto
 	if err := os.MkdirAll(walDir, 0o700); err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot create WAL directory: %w", err)
 	}
-	// raft-wal's Close leaves its metadata database open (and locked), so
-	// the server owns that store and closes it after the WAL.
-	meta := &metadb.BoltMetaDB{}
-	s.closers = append(s.closers, meta.Close)
-	wal, err := raftwal.Open(walDir, raftwal.WithLogger(raftLogger(s.logger)), raftwal.WithMetaStore(meta))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("cannot open raft WAL in %s: %w", walDir, err)
+	segmentSize := s.cfg.WALSegmentSize
+	if segmentSize == 0 {
+		segmentSize = raftwal.DefaultSegmentSize
 	}
-	s.closers = append(s.closers, wal.Close)
-	return wal, wal, snaps, nil
+	open := func() (*raftwal.WAL, *metadb.BoltMetaDB, error) {
+		// raft-wal's Close leaves its metadata database open (and
+		// locked), so the store closes that itself after the WAL.
+		meta := &metadb.BoltMetaDB{}
+		wal, err := raftwal.Open(walDir, raftwal.WithLogger(raftLogger(s.logger)), raftwal.WithMetaStore(meta),
+			raftwal.WithSegmentSize(segmentSize))
+		if err != nil {
+			meta.Close()
+			return nil, nil, fmt.Errorf("cannot open raft WAL in %s: %w", walDir, err)
+		}
+		return wal, meta, nil
+	}
+	probe := func() error { return probeResources(walDir, uint64(segmentSize)) }
+	logs, err := newHealingLog(open, probe, s.logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s.logStore = logs
+	s.closers = append(s.closers, logs.Close)
+	return logs, logs, snaps, nil
 }
 
 // openBolt opens the bbolt log store, fronted by a cache of recent entries.
@@ -482,5 +502,26 @@ func (s *Server) Peers() ([]string, error) {
 	return peers, nil
 }
 
-// Stats returns Raft's counters for /v1/agent/self.
-func (s *Server) Stats() map[string]string { return s.raft.Stats() }
+// Stats returns Raft's counters and the log store's health (logstore_*)
+// for /v1/agent/self.
+func (s *Server) Stats() map[string]string {
+	st := s.raft.Stats()
+	h := s.LogStoreHealth()
+	st["logstore_healthy"] = strconv.FormatBool(h.Healthy)
+	st["logstore_failures"] = strconv.FormatUint(h.Failures, 10)
+	st["logstore_heals"] = strconv.FormatUint(h.Heals, 10)
+	if !h.Healthy {
+		st["logstore_error"] = h.Error
+		st["logstore_failed_since"] = h.Since.UTC().Format(time.RFC3339Nano)
+	}
+	return st
+}
+
+// LogStoreHealth reports the Raft log store's state: healthy, or what
+// failed and since when (always healthy in dev mode and with bbolt).
+func (s *Server) LogStoreHealth() LogStoreHealth {
+	if s.logStore == nil {
+		return LogStoreHealth{Healthy: true}
+	}
+	return s.logStore.Health()
+}
