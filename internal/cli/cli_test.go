@@ -15,7 +15,7 @@ func TestMain_Dispatch(t *testing.T) {
 		args []string
 		want outcome
 	}{
-		{"no arguments", nil, outcome{1, "", mainUsage + "\n\nAvailable commands are:\n    agent ..."}},
+		{"no arguments", nil, outcome{1, "", mainUsage + "\n\nAvailable commands are:\n    acl ..."}},
 		{"help", []string{"help"}, outcome{0, mainUsage + "\n...", ""}},
 		{"-h", []string{"-h"}, outcome{0, mainUsage + "\n...", ""}},
 		{"--help", []string{"--help"}, outcome{0, mainUsage + "\n...", ""}},

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,60 +23,6 @@ var kvCommands = []command{
 // runKV is `concord kv`: it runs one of kvCommands.
 func runKV(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "Usage: concord kv <subcommand> [options] [args]", kvCommands, args, stdout, stderr)
-}
-
-// httpFlags are the flags of every command that talks to an agent. Their
-// names are consul's; a flag given overrides the environment.
-type httpFlags struct {
-	addr       string
-	token      string
-	datacenter string
-	stale      bool
-}
-
-// register adds the HTTP flags to fs.
-func (f *httpFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addr, "http-addr", "",
-		"Address of the agent (host:port, http://, https:// or unix://). "+
-			"Defaults to CONCORD_HTTP_ADDR, then CONSUL_HTTP_ADDR, then 127.0.0.1:8500.")
-	fs.StringVar(&f.token, "token", "",
-		"ACL token for the request. Defaults to CONCORD_HTTP_TOKEN, then CONSUL_HTTP_TOKEN.")
-	fs.StringVar(&f.datacenter, "datacenter", "",
-		"Datacenter to query. Defaults to the agent's datacenter.")
-	fs.BoolVar(&f.stale, "stale", false,
-		"Let any server answer a read, not only the leader: faster, maybe stale.")
-}
-
-// client returns an API client configured from the environment and the
-// flags, whose requests end with ctx.
-func (f *httpFlags) client(ctx context.Context) (*api.Client, error) {
-	cfg := api.DefaultConfig()
-	if f.addr != "" {
-		cfg.Address = f.addr
-	}
-	if f.token != "" {
-		cfg.Token = f.token
-	}
-	cfg.Datacenter = f.datacenter
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return c.WithContext(ctx), nil
-}
-
-// connect builds the API client of a command that talks to the agent.
-func (f *httpFlags) connect(ctx context.Context) (*api.Client, error) {
-	c, err := f.client(ctx)
-	if err != nil {
-		return nil, verbatimf("Error connecting to agent: %v", err)
-	}
-	return c, nil
-}
-
-// query returns the read options the flags ask for.
-func (f *httpFlags) query() *api.QueryOptions {
-	return &api.QueryOptions{AllowStale: f.stale}
 }
 
 // kvClient builds the KV handle for a command.

@@ -26,7 +26,7 @@ func TestLockUsageErrors(t *testing.T) {
 		{"zero holders", []string{"-n=0", "p", "true"}, "Error! -n must be at least 1, got 0\n"},
 		{"negative retries", []string{"-monitor-retry=-1", "p", "true"}, "Error! -monitor-retry must not be negative, got -1\n"},
 		{"bad address", []string{"-http-addr=ftp://x", "p", "true"},
-			`Error connecting to agent: api: invalid address "ftp://x": unsupported scheme "ftp"` + "\n"},
+			`Error connecting to agent: invalid address "ftp://x": unknown protocol scheme "ftp"` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
