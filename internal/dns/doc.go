@@ -10,6 +10,7 @@
 //	[<tag>.]<service>.service[.<dc>].<domain>   A/AAAA (or CNAME), SRV
 //	_<service>._<tag|tcp|udp>[.service][.<dc>].<domain>   as above (RFC 2782)
 //	<hex-ip>.addr[.<dc>].<domain>               A (8 hex digits), AAAA (32)
+//	<query-id-or-name>.query[.<dc>].<domain>    as a service, from a prepared query
 //	<domain>                                    SOA, NS
 //	<reversed-ip>.in-addr.arpa / ip6.arpa       PTR to <node>.node.<dc>.<domain>
 //

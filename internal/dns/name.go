@@ -12,6 +12,7 @@ const (
 	formNode                // <node>.node[.<dc>]
 	formService             // [<tag>.]<service>.service[.<dc>] and RFC 2782
 	formAddr                // <hex-ip>.addr[.<dc>]
+	formQuery               // <query-id-or-name>.query[.<dc>]
 )
 
 // zone holds the names built from one of our domains, once, so that
@@ -136,6 +137,8 @@ func formOf(label string) form {
 		return formService
 	case "addr":
 		return formAddr
+	case "query":
+		return formQuery
 	}
 	return formUnknown
 }
@@ -147,7 +150,7 @@ func parts(q query, f form, prefix string) query {
 		return q
 	}
 	switch f {
-	case formNode:
+	case formNode, formQuery:
 		q.name = prefix
 	case formAddr:
 		if strings.IndexByte(prefix, '.') >= 0 {

@@ -323,6 +323,8 @@ func (s *Server) serve(ctx context.Context, req *request, pq query, m *mdns.Msg)
 		return s.serveService(ctx, req, pq.name, pq.tag, m)
 	case formAddr:
 		return s.serveAddr(req, pq.name, m)
+	case formQuery:
+		return s.serveQuery(ctx, req, pq.name, m)
 	}
 	return errNoName
 }

@@ -57,8 +57,9 @@ func (t *Txn) SessionCreate(idx uint64, sess *api.SessionEntry) error {
 // SessionDestroy invalidates a session: it is removed, and each key it
 // holds is released (Session cleared, LockIndex kept) or deleted, as its
 // Behavior says. Those keys then refuse new acquires for the session's
-// LockDelay, counted from now (the leader's clock in the command). A
-// missing session is not an error.
+// LockDelay, counted from now (the leader's clock in the command). The
+// prepared queries bound to it are deleted. A missing session is not an
+// error.
 func (t *Txn) SessionDestroy(idx uint64, now time.Time, id string) error {
 	raw, err := t.tx.First(tableSessions, "id", id)
 	if err != nil || raw == nil {
@@ -72,6 +73,9 @@ func (t *Txn) SessionDestroy(idx uint64, now time.Time, id string) error {
 		return fmt.Errorf("cannot unlink session: %w", err)
 	}
 	t.setIndex(tableSessions, idx)
+	if err := t.deleteSessionQueries(idx, id); err != nil {
+		return err
+	}
 
 	it, err := t.tx.Get(tableKVs, "session", id)
 	if err != nil {

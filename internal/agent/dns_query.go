@@ -1,0 +1,23 @@
+package agent
+
+import (
+	"context"
+	"errors"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
+	"github.com/concordhq/concord/internal/dns"
+)
+
+var _ dns.QueryCatalog = dnsCatalog{}
+
+// ExecuteQuery runs a prepared query for DNS, as this agent: a query that
+// does not exist is nil.
+func (c dnsCatalog) ExecuteQuery(ctx context.Context, idOrName string) (*api.PreparedQueryExecuteResponse, error) {
+	res, err := call.QueryExecute.Invoke(ctx, c.calls, call.QueryExecuteArgs{Query: c.query(), IDOrName: idOrName})
+	var notFound api.NotFoundError
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	return res.Value, err
+}
