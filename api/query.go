@@ -20,4 +20,7 @@ type QueryMeta struct {
 	LastContact time.Duration // X-Consul-LastContact: time since the leader was heard
 	KnownLeader bool          // X-Consul-KnownLeader
 	Consistency string        // X-Consul-Effective-Consistency: leader|stale|consistent
+	// ResultsFilteredByACLs is X-Consul-Results-Filtered-By-ACLs: the
+	// token may not read everything the query matched, so some was left out.
+	ResultsFilteredByACLs bool `json:",omitempty"`
 }

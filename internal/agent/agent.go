@@ -63,6 +63,9 @@ type Agent struct {
 	events *events.Buffer // user events received
 	rexec  *rexec.Runner  // runs the remote exec jobs user events announce
 
+	tokens   *agentTokens   // the acl.tokens the agent uses; see acl.go
+	resolved resolvedTokens // a client agent's tokens resolved by servers
+
 	left      atomic.Bool // Leave was called
 	leaveCh   chan struct{}
 	leaveOnce sync.Once
@@ -89,7 +92,8 @@ type Agent struct {
 func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 	logger = slog.New(logstream.NewHandler(logger.Handler())) // also feeds /v1/agent/monitor
 	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{}),
-		events: events.NewBuffer()}
+		events: events.NewBuffer(), tokens: newAgentTokens(cfg),
+		resolved: resolvedTokens{ttl: cfg.ACL.TokenTTL, downPolicy: cfg.ACL.DownPolicy}}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
 	var err error
 	if a.nodeID, err = loadNodeID(cfg); err != nil {
@@ -120,13 +124,18 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			Fast:                 cfg.DevMode,
 			ReadFault:            cfg.TestReadFault,
 			RPCMaxConnsPerClient: cfg.Limits.RPCMaxConnsPerClient,
-			Logger:               logger.With("component", "server"),
+			ACL: server.ACLConfig{
+				Enabled: cfg.ACL.Enabled, DefaultAllow: cfg.ACL.DefaultPolicy != "deny",
+				KeyListPolicy: cfg.ACL.EnableKeyListPolicy, InitialManagement: cfg.ACL.Tokens.InitialManagement,
+				TokenTTL: cfg.ACL.TokenTTL, PolicyTTL: cfg.ACL.PolicyTTL, RoleTTL: cfg.ACL.RoleTTL,
+			},
+			Logger: logger.With("component", "server"),
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	a.calls = a.newCaller()
+	a.calls = tokenCaller{next: a.newCaller(), token: a.tokens.agentToken}
 	a.rexec = rexec.New(a.stopCtx, rexec.Config{NodeName: cfg.NodeName, Disabled: cfg.DisableRemoteExec, Logger: logger}, rexecStore{a.calls})
 	// Each step's undo, run in reverse if a later step fails.
 	var undo []func()
@@ -206,6 +215,8 @@ func (a *Agent) startHTTP() error {
 		Logger:     a.logger.With("component", "http"),
 		Observe:    m.ObserveHTTP,
 		Metrics:    m.Handler(),
+
+		ACLDefaultPolicy: aclDefaultPolicy(a.cfg.ACL),
 	}, backend{Caller: a.calls, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {

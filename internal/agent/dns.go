@@ -31,13 +31,17 @@ func (a *Agent) startDNS() error {
 		RecursorTimeout:    c.RecursorTimeout,
 		QueryRatePerSource: c.QueryRatePerSource,
 		Logger:             a.logger.With("component", "dns"),
-	}, dnsCatalog{calls: a.calls, stale: c.AllowStale, maxStale: c.MaxStale})
+	}, dnsCatalog{calls: tokenCaller{next: a.calls, token: a.dnsToken}, stale: c.AllowStale, maxStale: c.MaxStale})
 	if err != nil {
 		return err
 	}
 	a.dns = srv
 	return nil
 }
+
+// dnsToken is the token DNS reads carry: the servers leave out of their
+// answers what it may not read.
+func (a *Agent) dnsToken() string { return a.tokens.first("dns", "default") }
 
 // DNSAddr is the address the DNS interface listens on (UDP and TCP), ""
 // when it is disabled.

@@ -47,6 +47,11 @@ type Resource struct {
 	Kind   string
 	Name   string
 	Access string
+	// Session, for a call on one session by its ID, names that session:
+	// the server looks it up and names the resource after its node (a
+	// session rule names the node a session belongs to), leaving Name ""
+	// when there is no such session.
+	Session string `json:",omitempty"`
 }
 
 // Desc is a declared call, whatever its types.

@@ -43,11 +43,12 @@ func TestTxnResourcesAndReadOnly(t *testing.T) {
 	a := &TxnArgs{Ops: []api.KVTxnOp{{Verb: api.KVGet, Key: "a"}, {Verb: api.KVSet, Key: "b"},
 		{Verb: api.KVDeleteTree, Key: "c/"}, {Verb: api.KVGetTree, Key: "d/"}}}
 	rs := Txn.Resources(a)
-	want := []Resource{{key, "a", read}, {key, "b", write}, {keyPre, "c/", write}, {keyPre, "d/", read}}
+	want := []Resource{{Kind: key, Name: "a", Access: read}, {Kind: key, Name: "b", Access: write},
+		{Kind: keyPre, Name: "c/", Access: write}, {Kind: keyPre, Name: "d/", Access: read}}
 	if !slices.Equal(rs, want) {
 		t.Fatalf("Txn resources = %+v, want %+v", rs, want)
 	}
-	if got := KVApply.Resources(&KVApplyArgs{Op: &api.KVTxnOp{Verb: api.KVDeleteTree, Key: "x/"}}); !slices.Equal(got, []Resource{{keyPre, "x/", write}}) {
+	if got := KVApply.Resources(&KVApplyArgs{Op: &api.KVTxnOp{Verb: api.KVDeleteTree, Key: "x/"}}); !slices.Equal(got, []Resource{{Kind: keyPre, Name: "x/", Access: write}}) {
 		t.Fatalf("KVApply delete-tree resources = %+v", got)
 	}
 	a = &TxnArgs{Ops: a.Ops[:2]}
@@ -74,16 +75,16 @@ func TestHooksSeeEveryCall(t *testing.T) {
 	var gotRes []Resource
 	h := Hooks{
 		Route: func(_ context.Context, _ *Desc, dc string) error { gotDC = dc; return nil },
-		Authorize: func(_ context.Context, _ *Desc, rs []Resource) error {
-			gotRes = rs
-			return deny
+		Authorize: func(_ context.Context, d *Desc, args any) (Filter, error) {
+			gotRes = d.Resources(args)
+			return nil, deny
 		},
 	}
 	args := &KVGetArgs{Query: Query{Q: &api.QueryOptions{Datacenter: "dc2"}}, Key: "a/b"}
-	if err := h.Check(context.Background(), KVGet.Desc, args); !errors.Is(err, deny) {
+	if _, err := h.Check(context.Background(), KVGet.Desc, args); !errors.Is(err, deny) {
 		t.Fatalf("Check = %v, want the refusal", err)
 	}
-	if gotDC != "dc2" || len(gotRes) != 1 || gotRes[0] != (Resource{key, "a/b", read}) {
+	if gotDC != "dc2" || len(gotRes) != 1 || gotRes[0] != (Resource{Kind: key, Name: "a/b", Access: read}) {
 		t.Fatalf("hooks saw dc %q, resources %+v", gotDC, gotRes)
 	}
 }

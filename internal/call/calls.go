@@ -120,15 +120,20 @@ var (
 			}
 			return one(session, a.Session.Node, write)
 		})
-	SessionDestroy = declare[SessionIDArgs, struct{}]("SessionDestroy", Write,
-		func(a *SessionIDArgs) []Resource { return one(session, "", write) })
-	SessionRenew = declare[SessionIDArgs, *api.SessionEntry]("SessionRenew", Write,
-		func(a *SessionIDArgs) []Resource { return one(session, "", write) })
+	SessionDestroy = declare[SessionIDArgs, struct{}]("SessionDestroy", Write, sessionByID)
+	SessionRenew   = declare[SessionIDArgs, *api.SessionEntry]("SessionRenew", Write, sessionByID)
+	// SessionInfo's result is filtered by the session's node, as lists are.
 	SessionInfo = declare[SessionGetArgs, Result[[]*api.SessionEntry]]("SessionInfo", Read,
 		func(a *SessionGetArgs) []Resource { return one(session, "", read) })
 	SessionList = declare[SessionListArgs, Result[[]*api.SessionEntry]]("SessionList", Read,
 		func(a *SessionListArgs) []Resource { return one(session, a.Node, read) })
 )
+
+// sessionByID is a write on one session: its node's session rule decides,
+// which the server finds from the ID (Resource.Session).
+func sessionByID(a *SessionIDArgs) []Resource {
+	return []Resource{{Kind: session, Access: write, Session: a.ID}}
+}
 
 // Catalog and health.
 
@@ -164,13 +169,7 @@ type (
 )
 
 var (
-	CatalogRegister = declare[RegisterArgs, struct{}]("CatalogRegister", Write,
-		func(a *RegisterArgs) []Resource {
-			if a.Reg == nil {
-				return one(node, "", write)
-			}
-			return one(node, a.Reg.Node, write)
-		})
+	CatalogRegister   = declare[RegisterArgs, struct{}]("CatalogRegister", Write, registerResources)
 	CatalogDeregister = declare[DeregisterArgs, struct{}]("CatalogDeregister", Write,
 		func(a *DeregisterArgs) []Resource {
 			if a.Dereg == nil {
@@ -195,6 +194,38 @@ var (
 	HealthState = declare[HealthStateArgs, Result[[]*api.HealthCheck]]("HealthState", Read,
 		func(*HealthStateArgs) []Resource { return one(node, "", read) })
 )
+
+// registerResources is what a catalog registration writes: its node, its
+// service, and each check — a service's check is a write on that service,
+// a node's check on the node.
+func registerResources(a *RegisterArgs) []Resource {
+	if a.Reg == nil {
+		return one(node, "", write)
+	}
+	r := a.Reg
+	out := one(node, r.Node, write)
+	if r.Service != nil {
+		out = append(out, Resource{Kind: service, Name: r.Service.Service, Access: write})
+	}
+	checks := r.Checks
+	if r.Check != nil {
+		checks = append([]*api.HealthCheck{r.Check}, checks...)
+	}
+	for _, c := range checks {
+		if c == nil {
+			continue
+		}
+		switch {
+		case c.ServiceID == "":
+			// a node check: covered by the node's write
+		case r.Service != nil && (c.ServiceID == r.Service.ID || c.ServiceID == r.Service.Service):
+			// the registered service's check: covered by its write
+		default:
+			out = append(out, Resource{Kind: service, Name: c.ServiceName, Access: write})
+		}
+	}
+	return out
+}
 
 // Streams.
 

@@ -32,26 +32,35 @@ type Hooks struct {
 	// Route is given the call's datacenter ("" for this one) and may
 	// refuse it; the multi-datacenter issue forwards from here.
 	Route func(ctx context.Context, d *Desc, datacenter string) error
-	// Authorize decides whether the call may touch its resources; an
-	// error refuses the whole call. The access-control issue fills it.
-	Authorize func(ctx context.Context, d *Desc, rs []Resource) error
+	// Authorize decides whether the token the call carries (TokenFrom)
+	// may make the call d with args (its *A) on the resources d declares;
+	// an error refuses the whole call. For reads whose results must be
+	// filtered (lists of nodes, services, sessions, keys) it returns a
+	// Filter, else nil.
+	Authorize func(ctx context.Context, d *Desc, args any) (Filter, error)
 }
 
-// Check runs the hooks for the call d with args.
-func (h Hooks) Check(ctx context.Context, d *Desc, args any) error {
+// Filter runs on a call's result (its *R) before it is answered: it
+// leaves out what the token may not read, and may refuse the result
+// instead (a token deleted while a blocking read waited).
+type Filter func(ctx context.Context, out any) error
+
+// Check runs the hooks for the call d with args. The Filter it returns,
+// if not nil, must run on the result.
+func (h Hooks) Check(ctx context.Context, d *Desc, args any) (Filter, error) {
 	if h.Route != nil {
 		dc := ""
 		if q, ok := args.(Queried); ok {
 			dc = q.Options().Datacenter
 		}
 		if err := h.Route(ctx, d, dc); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if h.Authorize != nil {
-		return h.Authorize(ctx, d, d.Resources(args))
+		return h.Authorize(ctx, d, args)
 	}
-	return nil
+	return nil, nil
 }
 
 // Table answers declared calls on a server, in process: each is run by

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/acl"
 )
 
 // rawBody is a reply sent as is rather than as JSON (?raw, GET /).
@@ -37,6 +38,7 @@ var errNotFound = errors.New("not found")
 
 // serve runs fn and writes its result or error.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
+	r = h.withToken(r)
 	out, err := fn(h, w, r)
 	if err != nil {
 		h.writeErr(w, r, err)
@@ -87,6 +89,10 @@ func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var maxBytes *http.MaxBytesError
 	var notFound api.NotFoundError
 	switch {
+	case isACLError(err):
+		writeError(w, http.StatusForbidden, err.Error())
+	case errors.Is(err, acl.ErrDisabled):
+		writeError(w, http.StatusUnauthorized, err.Error())
 	case errors.As(err, &notFound):
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, errNotFound):
@@ -123,5 +129,8 @@ func setMeta(w http.ResponseWriter, m *api.QueryMeta) {
 	hdr.Set("X-Consul-Lastcontact", strconv.FormatInt(m.LastContact.Milliseconds(), 10))
 	if m.Consistency != "" {
 		hdr.Set("X-Consul-Effective-Consistency", m.Consistency)
+	}
+	if m.ResultsFilteredByACLs {
+		hdr.Set("X-Consul-Results-Filtered-By-ACLs", "true")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // Agent endpoints act on this agent's own state; they take no consistency
@@ -79,6 +80,9 @@ func (h *Handler) agentService(w http.ResponseWriter, r *http.Request) (any, err
 func (h *Handler) agentServiceRegister(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var reg api.AgentServiceRegistration
 	if err := decodeAgentBody(r, &reg); err != nil {
+		return nil, err
+	}
+	if err := h.allow(r, call.Resource{Kind: "service", Name: reg.Name, Access: "write"}); err != nil {
 		return nil, err
 	}
 	replace := false
@@ -212,6 +216,9 @@ func (h *Handler) agentChecks(_ http.ResponseWriter, r *http.Request) (any, erro
 func (h *Handler) agentCheckRegister(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var reg api.AgentCheckRegistration
 	if err := decodeAgentBody(r, &reg); err != nil {
+		return nil, err
+	}
+	if err := h.allow(r, h.checkResources(reg.ServiceID)...); err != nil {
 		return nil, err
 	}
 	return empty, h.backend.AgentCheckRegister(&reg)

@@ -71,6 +71,7 @@ type Backend interface {
 	AgentCheckBackend
 	ClusterBackend
 	EventBackend
+	ACLBackend
 }
 
 // EventBackend fires user events into gossip and lists those this agent
@@ -91,6 +92,9 @@ type Config struct {
 	Observe func(method, route string, code int, d time.Duration)
 	// Metrics, if set, serves GET /v1/agent/metrics.
 	Metrics http.Handler
+	// ACLDefaultPolicy is acl.default_policy, sent in every reply's
+	// X-Consul-Default-Acl-Policy ("allow" when empty).
+	ACLDefaultPolicy string
 }
 
 // Handler is the /v1 HTTP API.
@@ -109,6 +113,10 @@ func New(cfg Config, backend Backend) *Handler {
 
 // ServeHTTP serves one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Consul-Default-Acl-Policy", "allow")
+	policy := h.cfg.ACLDefaultPolicy
+	if policy == "" {
+		policy = "allow"
+	}
+	w.Header().Set("X-Consul-Default-Acl-Policy", policy)
 	h.mux.ServeHTTP(w, r)
 }

@@ -22,7 +22,7 @@ type route struct {
 // allRoutes is the whole API: the core routes below, then those of the
 // features that keep their routes beside their handlers.
 func allRoutes() []route {
-	return slices.Concat(routes, aclRoutes, queryRoutes, coordinateRoutes, snapshotRoutes, autopilotRoutes,
+	return slices.Concat(routes, agentTokenRoutes, aclRoutes, queryRoutes, coordinateRoutes, snapshotRoutes, autopilotRoutes,
 		keyringRoutes)
 }
 
@@ -96,7 +96,11 @@ func (h *Handler) register() {
 			byPath[rt.pattern] = map[string]handlerFunc{}
 			order = append(order, rt.pattern)
 		}
-		byPath[rt.pattern][rt.method] = rt.fn
+		fn := rt.fn
+		if g, ok := agentGuards[rt.method+" "+rt.pattern]; ok {
+			fn = g.guarded(fn)
+		}
+		byPath[rt.pattern][rt.method] = fn
 	}
 	for _, pattern := range order {
 		methods := byPath[pattern]

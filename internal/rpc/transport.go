@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/acl"
 	"github.com/concordhq/concord/internal/call"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
@@ -28,10 +29,15 @@ const maxMessage = 256 << 20
 
 const fullMethod = "/concord.RPC/Call"
 
-// request is what travels for every call.
+// request is what travels for every call: the call's name, its
+// arguments, and the ACL token it is made with (call.TokenFrom; "" for the
+// anonymous token), which the receiving server resolves and checks. The
+// token is never trusted from the connection: a call without one is the
+// anonymous token's.
 type request struct {
 	Method string
 	Args   json.RawMessage
+	Token  string `json:",omitempty"`
 }
 
 // reply carries the method's result, or an error that keeps its kind.
@@ -48,7 +54,8 @@ func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(dat
 func (jsonCodec) Name() string                       { return "json" }
 
 // Dispatch runs one call received over the wire: the method's name and
-// its JSON arguments; it returns the result to encode.
+// its JSON arguments, with the call's token in ctx (call.TokenFrom); it
+// returns the result to encode.
 type Dispatch func(ctx context.Context, method string, args json.RawMessage) (any, error)
 
 // Server answers RPC calls through a Dispatch.
@@ -85,7 +92,7 @@ func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.
 	if err := dec(&req); err != nil {
 		return nil, err
 	}
-	out, err := s.dispatch(ctx, req.Method, req.Args)
+	out, err := s.dispatch(call.WithToken(ctx, req.Token), req.Method, req.Args)
 	if err != nil {
 		return &reply{Err: toWire(err)}, nil
 	}
@@ -146,7 +153,8 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 }
 
 // Call runs method on the server at addr with args and decodes the result
-// into out (which may be nil).
+// into out (which may be nil). The token ctx carries (call.TokenFrom) goes
+// with it.
 func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) error {
 	c, err := p.conn(addr)
 	if err != nil {
@@ -158,7 +166,9 @@ func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) err
 	}
 	var rep reply
 	sent := new(atomic.Bool)
-	if err := c.Invoke(context.WithValue(ctx, sentKey{}, sent), fullMethod, &request{Method: method, Args: data}, &rep); err != nil {
+	token, _ := call.TokenFrom(ctx)
+	req := &request{Method: method, Args: data, Token: token}
+	if err := c.Invoke(context.WithValue(ctx, sentKey{}, sent), fullMethod, req, &rep); err != nil {
 		// The next call dials at once rather than fail fast until the
 		// backoff ends: the server may be back already (a restart).
 		c.ResetConnectBackoff()
@@ -271,6 +281,10 @@ var sentinels = map[string]error{
 	"not-leader":    call.ErrNotLeader,
 	"unknown-dc":    api.ErrUnknownDC,
 	"shutting-down": api.ErrShuttingDown,
+	// A denial keeps its own text (it names the token and the rule).
+	"permission-denied": acl.ErrPermissionDenied,
+	"acl-not-found":     acl.ErrNotFound,
+	"acl-disabled":      acl.ErrDisabled,
 }
 
 func (e *wireError) toError() error {

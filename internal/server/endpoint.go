@@ -29,10 +29,21 @@ type endpoint struct{ s *Server }
 var _ call.Caller = endpoint{}
 
 // Call runs the call d with args (its *A) into out (its *R).
+// The hooks (access control: see acl_enforce.go) decide first, and
+// their filter runs on the result before it is answered.
 func (e endpoint) Call(ctx context.Context, d *call.Desc, args, out any) error {
-	if err := e.s.cfg.Hooks.Check(ctx, d, args); err != nil {
+	filter, err := e.s.hooks().Check(ctx, d, args)
+	if err != nil {
 		return err
 	}
+	if err := e.call(ctx, d, args, out); err != nil || filter == nil {
+		return err
+	}
+	return filter(ctx, out)
+}
+
+// call answers the call here or at the leader.
+func (e endpoint) call(ctx context.Context, d *call.Desc, args, out any) error {
 	if d.Kind == call.Local {
 		return e.s.table.Call(ctx, d, args, out)
 	}
