@@ -54,7 +54,7 @@ func TestServing(t *testing.T) {
 		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
 			t.Errorf("Content-Security-Policy = %q; want scripts from the agent only", csp)
 		}
-		for _, name := range []string{"app.js", "api.js", "dom.js", "services.js", "nodes.js", "kv.js", "sessions.js"} {
+		for _, name := range []string{"app.js", "api.js", "dom.js", "services.js", "nodes.js", "kv.js", "sessions.js", "acl.js", "login.js"} {
 			resp, body := fetch(t, "GET", base+"/ui/"+name, nil)
 			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || body == "" {
 				t.Errorf("GET /ui/%s = %d %q; want a JavaScript module", name, resp.StatusCode, resp.Header.Get("Content-Type"))

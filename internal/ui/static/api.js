@@ -18,10 +18,37 @@ export function setDatacenter(dc) {
   datacenter = dc;
 }
 
-// APIError is a failed call, with the agent's own message.
+// The ACL token is kept in the browser's local storage, so that it
+// survives a reload and is shared by the agent's tabs, and is sent as
+// X-Consul-Token on every request. It never goes into a URL, where logs
+// and history would keep it.
+const TOKEN_KEY = 'concord.token';
+
+// token returns the stored ACL token, or '' when the user gave none.
+export function token() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return ''; // storage disabled: requests go without a token
+  }
+}
+
+// setToken stores the token, or forgets it when it is empty.
+export function setToken(value) {
+  if (value) localStorage.setItem(TOKEN_KEY, value);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+// APIError is a failed call, with the agent's own message. A 403 says
+// "permission denied", so that a denial reads as one and not as a fault.
 export class APIError extends Error {
   constructor(method, path, status, message) {
-    super(status ? `${method} ${path}: ${status} ${message}` : `${method} ${path}: ${message}`);
+    let text = status ? `${method} ${path}: ${status} ${message}` : `${method} ${path}: ${message}`;
+    if (status === 403) {
+      text = `Permission denied: ${method} ${path} (${message}). ` +
+        (token() ? 'The token in use does not allow this.' : 'Log in with a token that allows this.');
+    }
+    super(text);
     this.name = 'APIError';
     this.status = status;
   }
@@ -55,7 +82,9 @@ function buildURL(path, params) {
 export async function request(method, path, { params, body, signal, allow404 } = {}) {
   let res;
   try {
-    res = await fetch(buildURL(path, params), { method, body, signal, cache: 'no-store' });
+    const secret = token();
+    const headers = secret ? { 'X-Consul-Token': secret } : {};
+    res = await fetch(buildURL(path, params), { method, body, signal, headers, cache: 'no-store' });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new APIError(method, path, 0, `cannot reach the agent (${err.message})`);

@@ -9,6 +9,8 @@ import { serviceList, serviceDetail } from './services.js';
 import { nodeList, nodeDetail } from './nodes.js';
 import { kvView } from './kv.js';
 import { sessionList } from './sessions.js';
+import { tokenList, tokenDetail, policyList, policyDetail } from './acl.js';
+import { setupLogin } from './login.js';
 
 // routes maps the part of the hash after the datacenter to a view; the
 // captured groups, URI-decoded, are passed to it.
@@ -20,6 +22,10 @@ const routes = [
   [/^kv\/(.*)$/, kvView, 'kv'],
   [/^sessions$/, sessionList, 'sessions'],
   [/^sessions\/([^/]+)$/, sessionList, 'sessions'],
+  [/^acl\/tokens$/, tokenList, 'tokens'],
+  [/^acl\/tokens\/([^/]+)$/, tokenDetail, 'tokens'],
+  [/^acl\/policies$/, policyList, 'policies'],
+  [/^acl\/policies\/([^/]+)$/, policyDetail, 'policies'],
 ];
 
 const main = document.getElementById('main');
@@ -41,8 +47,9 @@ function report(err, key = 'action') {
     return;
   }
   const text = err.message ?? String(err);
-  const msg = h('p', { class: 'error' }, text);
+  const msg = h('p', { class: err.status === 403 ? 'error denied' : 'error' }, text);
   msg.dataset.key = key;
+  if (err.status) msg.dataset.status = err.status;
   if (old) old.replaceWith(msg);
   else errors.append(msg);
 }
@@ -143,6 +150,16 @@ dcSelect.addEventListener('change', () => {
 });
 
 async function start() {
+  setupLogin({
+    report,
+    notify,
+    // Redraw the view with the new token (its watches restart with it),
+    // keeping the login message.
+    changed: () => {
+      keepStatus = true;
+      route();
+    },
+  });
   try {
     datacenters = await api.get('/v1/catalog/datacenters');
   } catch (err) {

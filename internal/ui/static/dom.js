@@ -28,6 +28,10 @@ export const href = {
   node: (dc, name) => `#/${enc(dc)}/nodes/${enc(name)}`,
   kv: (dc, key = '') => `#/${enc(dc)}/kv/${key.split('/').map(enc).join('/')}`,
   sessions: (dc, node) => `#/${enc(dc)}/sessions` + (node ? `/${enc(node)}` : ''),
+  tokens: (dc) => `#/${enc(dc)}/acl/tokens`,
+  token: (dc, accessor) => `#/${enc(dc)}/acl/tokens/${enc(accessor)}`,
+  policies: (dc) => `#/${enc(dc)}/acl/policies`,
+  policy: (dc, id) => `#/${enc(dc)}/acl/policies/${enc(id)}`,
 };
 
 function enc(s) {
@@ -142,7 +146,7 @@ export function filteredTable(main, { title, filterID, placeholder, noun, header
     const total = plural(rows.length, noun);
     summary.textContent = filter ? `${shown.length} of ${total}` : total;
     list.replaceChildren(table(title, headers, shown.map(toRow),
-      rows.length ? `No ${noun} matches the filter.` : `No ${noun}s are registered.`));
+      rows.length ? `No ${noun} matches the filter.` : `No ${plurals(noun)} are registered.`));
   }
   return (next) => {
     rows = next;
@@ -172,7 +176,12 @@ export function checkTable(caption, checks, withService) {
   }), 'No checks.');
 }
 
-// plural writes "1 node", "2 nodes".
+// plural writes "1 node", "2 nodes", "2 policies".
 export function plural(n, word) {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${n} ${n === 1 ? word : plurals(word)}`;
+}
+
+// plurals is the plural of a noun of the UI.
+function plurals(word) {
+  return word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`;
 }
