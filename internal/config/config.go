@@ -44,6 +44,7 @@ type Ports struct {
 	SerfLAN         int // ports.serf_lan, -serf-lan-port (8301)
 	SerfWAN         int // ports.serf_wan, -serf-wan-port (8302)
 	GRPC            int // ports.grpc, -grpc-port (-1; 8502 in dev mode)
+	HTTPS           int // ports.https, -https-port (-1: off; 8501 by convention)
 }
 
 // DNS is the DNS interface's settings (domain, alt_domain, recursors and
@@ -107,6 +108,7 @@ type Config struct {
 	AdvertiseAddr   string // advertise_addr, -advertise; empty means BindAddr
 	EncryptKey      string // encrypt, -encrypt: base64 gossip key of 16, 24 or 32 bytes
 	ACL             ACL    // the acl block (acl.go)
+	TLS             TLS    // the tls block and its older top-level keys (tls.go)
 
 	// RetryJoin and StartJoin are addresses to join at start (retry_join,
 	// -retry-join; start_join, -join). Unlike scalars, lists from several
@@ -255,6 +257,7 @@ func Default() Config {
 			SerfLAN: 8301,
 			SerfWAN: 8302,
 			GRPC:    -1,
+			HTTPS:   -1,
 		},
 		LogLevel:           "info",
 		DisableRemoteExec:  true,

@@ -41,7 +41,7 @@ func expand(args []string, dir string) []string {
 
 func TestDefault(t *testing.T) {
 	c := config.Default()
-	want := config.Ports{HTTP: 8500, DNS: 8600, Server: 8300, SerfLAN: 8301, SerfWAN: 8302, GRPC: -1}
+	want := config.Ports{HTTP: 8500, DNS: 8600, Server: 8300, SerfLAN: 8301, SerfWAN: 8302, GRPC: -1, HTTPS: -1}
 	if c.Ports != want {
 		t.Errorf("Default().Ports = %+v, want %+v", c.Ports, want)
 	}
@@ -125,9 +125,9 @@ func TestParseFiles(t *testing.T) {
 		want    any
 	}{
 		{"hcl ports block", "a.hcl", "ports {\n  http = 8080\n  dns = -1\n}",
-			func(c config.Config) any { return c.Ports }, config.Ports{HTTP: 8080, DNS: -1, Server: 8300, SerfLAN: 8301, SerfWAN: 8302, GRPC: -1}},
+			func(c config.Config) any { return c.Ports }, config.Ports{HTTP: 8080, DNS: -1, Server: 8300, SerfLAN: 8301, SerfWAN: 8302, GRPC: -1, HTTPS: -1}},
 		{"hcl ports attribute", "a.hcl", "ports = {\n  http = 8080\n  grpc = 8502\n}",
-			func(c config.Config) any { return c.Ports }, config.Ports{HTTP: 8080, DNS: 8600, Server: 8300, SerfLAN: 8301, SerfWAN: 8302, GRPC: 8502}},
+			func(c config.Config) any { return c.Ports }, config.Ports{HTTP: 8080, DNS: 8600, Server: 8300, SerfLAN: 8301, SerfWAN: 8302, GRPC: 8502, HTTPS: -1}},
 		{"hcl repeated ports blocks", "a.hcl", "ports {\n http = 1\n}\nports {\n dns = 2\n}",
 			func(c config.Config) any { return [2]int{c.Ports.HTTP, c.Ports.DNS} }, [2]int{1, 2}},
 		{"json ports", "a.json", `{"ports": {"http": 8080, "serf_lan": 9301}}`,

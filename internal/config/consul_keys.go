@@ -33,12 +33,9 @@ type family struct {
 var families = []family{
 	{why: "Concord has one datacenter, so no ACL replication, and registers services from config files with the agent token", keys: words(`
 		acl.enable_token_replication acl.tokens.config_file_service_registration enable_acl_replication`)},
-	{why: "Concord has no TLS yet: HTTP, DNS, RPC and gossip are plain text (use encrypt for gossip)",
-		keys: append(tlsKeys(), words(`
-		ports.https ports.grpc_tls addresses.https addresses.grpc_tls
-		ca_file ca_path cert_file key_file tls_cipher_suites tls_min_version tls_prefer_server_cipher_suites
-		verify_incoming verify_incoming_https verify_incoming_rpc verify_outgoing verify_server_hostname
-		enable_agent_tls_for_checks`)...)},
+	{why: "Concord's gRPC port has no TLS yet, and checks do not use the agent's certificate",
+		keys: append(tlsPendingKeys(), words(`
+		ports.grpc_tls addresses.grpc_tls tls_prefer_server_cipher_suites enable_agent_tls_for_checks`)...)},
 	{why: "Concord's RPC rate, request and size limits are fixed for now", keys: words(`
 		limits.https_handshake_timeout limits.rpc_client_timeout
 		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_rate
@@ -113,14 +110,17 @@ var families = []family{
 // words splits a whitespace-separated list.
 func words(s string) []string { return strings.Fields(s) }
 
-// tlsKeys lists the keys of the tls block: the same settings under each
-// of its four sections.
-func tlsKeys() []string {
+// tlsPendingKeys lists the keys of the tls block that Concord does not
+// honour (tls.go has those it does): all of tls.grpc, and use_auto_cert
+// and verify_server_hostname where Consul has them outside internal_rpc.
+func tlsPendingKeys() []string {
 	var keys []string
 	for _, section := range words("defaults internal_rpc https grpc") {
 		for _, k := range words(`ca_file ca_path cert_file key_file tls_min_version tls_cipher_suites
 			verify_incoming verify_outgoing verify_server_hostname use_auto_cert`) {
-			keys = append(keys, "tls."+section+"."+k)
+			if key := "tls." + section + "." + k; lookupKey(key) == nil {
+				keys = append(keys, key)
+			}
 		}
 	}
 	return keys

@@ -50,6 +50,7 @@ func (c *Config) Validate() error {
 		{"ports.serf_lan", c.Ports.SerfLAN, true},
 		{"ports.serf_wan", c.Ports.SerfWAN, false},
 		{"ports.grpc", c.Ports.GRPC, false},
+		{"ports.https", c.Ports.HTTPS, false},
 	} {
 		check(p.key, p.port, checkPort(p.port, p.allowZero))
 	}

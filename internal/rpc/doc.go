@@ -8,4 +8,14 @@
 // the one method /concord.RPC/Call carrying a call's name and its JSON
 // arguments; the calls themselves are declared in package call, and a
 // Router is a client agent's call.Caller.
+//
+// TLS (tls.go) is a connection-layer matter: a dialer sends tlsByte and
+// runs the handshake before anything else, and the Mux, seeing tlsByte,
+// runs the server side and sorts what follows as it sorts plain
+// connections. With verify_incoming plain connections are refused; with
+// verify_server_hostname too, Raft and probe connections (which only
+// servers open) need a server certificate, so a client agent's
+// certificate can make RPC calls but never join Raft or pose as a server
+// (agents dialing servers check server.<datacenter>.<domain>). Without TLS
+// settings nothing of this runs: connections are sorted as before.
 package rpc

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -24,7 +25,9 @@ const DefaultMaxConnsPerClient = 100
 // Mux splits one listener into Raft, RPC and probe connections. An RPC
 // connection is HTTP/2, whose preface starts with 'P'; a probe connection
 // starts with probeByte ('L'); Raft's network transport starts every
-// connection with a message type byte (0–4).
+// connection with a message type byte (0–4). With TLS (NewMuxTLS), a
+// connection may start with tlsByte ('T'): the handshake follows, then
+// one of the bytes above inside TLS.
 type Mux struct {
 	ln        net.Listener
 	advertise net.Addr
@@ -34,6 +37,7 @@ type Mux struct {
 	probe     *muxListener
 
 	perClient int // connections one client IP may hold; 0 for no limit
+	tls       TLS // nil: every connection is plain
 
 	mu    sync.Mutex
 	conns map[string]int // open connections by client IP; guarded by mu
@@ -45,7 +49,15 @@ type Mux struct {
 // can tell who is calling. One client IP may hold perClient connections
 // (0: no limit).
 func NewMux(ln net.Listener, advertise net.Addr, source net.IP, perClient int) *Mux {
-	m := &Mux{ln: ln, advertise: advertise, source: source, perClient: perClient,
+	return NewMuxTLS(ln, advertise, source, perClient, nil)
+}
+
+// NewMuxTLS is NewMux with TLS on the server port (see TLS): connections
+// may announce TLS with tlsByte, plain ones are refused if t requires
+// TLS, and Raft and probe connections must pass t.AuthorizeServer. The
+// Raft layer dials with t's client configuration.
+func NewMuxTLS(ln net.Listener, advertise net.Addr, source net.IP, perClient int, t TLS) *Mux {
+	m := &Mux{ln: ln, advertise: advertise, source: source, perClient: perClient, tls: t,
 		raft: newMuxListener(advertise), rpc: newMuxListener(advertise), probe: newMuxListener(advertise),
 		conns: make(map[string]int)}
 	go m.serve()
@@ -59,7 +71,7 @@ func (m *Mux) RPCListener() net.Listener { return m.rpc }
 func (m *Mux) ProbeListener() net.Listener { return m.probe }
 
 // RaftLayer is a raft.StreamLayer over the Raft connections.
-func (m *Mux) RaftLayer() raft.StreamLayer { return raftLayer{m.raft, m.source} }
+func (m *Mux) RaftLayer() raft.StreamLayer { return raftLayer{m.raft, m.source, m.tls} }
 
 // Close stops accepting; both listeners then return errors.
 func (m *Mux) Close() error {
@@ -109,8 +121,8 @@ func (m *Mux) leave(ip string) {
 	}
 }
 
-// sort hands conn, from ip, to the Raft or the RPC listener by its first
-// byte.
+// sort hands conn, from ip, to the Raft, RPC or probe listener by its
+// first byte; with TLS on, after the handshake, by the first byte inside.
 func (m *Mux) sort(conn net.Conn, ip string) {
 	conn.SetReadDeadline(time.Now().Add(sniffTimeout))
 	br := bufio.NewReader(conn)
@@ -118,6 +130,10 @@ func (m *Mux) sort(conn net.Conn, ip string) {
 	if err != nil {
 		conn.Close()
 		m.leave(ip)
+		return
+	}
+	if m.tls != nil {
+		m.sortTLS(conn, ip, br, first[0])
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
@@ -128,6 +144,57 @@ func (m *Mux) sort(conn net.Conn, ip string) {
 	case probeByte:
 		m.probe.deliver(pc)
 	default:
+		m.raft.deliver(pc)
+	}
+}
+
+// sortTLS is sort when the server port has TLS settings: a connection
+// announcing TLS is handshaken and sorted by its inner first byte; a
+// plain one is refused when TLS is required. Raft and probe connections,
+// which only servers open, must also pass AuthorizeServer.
+func (m *Mux) sortTLS(conn net.Conn, ip string, br *bufio.Reader, first byte) {
+	refuse := func() {
+		conn.Close()
+		m.leave(ip)
+	}
+	var inner net.Conn = conn
+	var cs *tls.ConnectionState
+	switch {
+	case first == tlsByte:
+		br.Discard(1)
+		tc, tbr, err := m.acceptTLS(conn, br)
+		if err != nil {
+			refuse()
+			return
+		}
+		b, err := tbr.Peek(1)
+		if err != nil {
+			refuse()
+			return
+		}
+		state := tc.ConnectionState()
+		inner, br, first, cs = tc, tbr, b[0], &state
+	case m.tls.RequireTLS():
+		refuse()
+		return
+	}
+	conn.SetReadDeadline(time.Time{})
+	pc := &peekedConn{Conn: inner, r: br, leave: func() { m.leave(ip) }}
+	switch first {
+	case 'P':
+		m.rpc.deliver(pc)
+		return
+	case tlsByte: // TLS inside TLS
+		pc.Close()
+		return
+	}
+	if err := m.tls.AuthorizeServer(cs); err != nil {
+		pc.Close()
+		return
+	}
+	if first == probeByte {
+		m.probe.deliver(pc)
+	} else {
 		m.raft.deliver(pc)
 	}
 }
@@ -182,13 +249,18 @@ func (l *muxListener) close() { l.once.Do(func() { close(l.done) }) }
 func (l *muxListener) Close() error   { l.close(); return nil }
 func (l *muxListener) Addr() net.Addr { return l.addr }
 
-// raftLayer dials peers directly and accepts what the Mux sorted as Raft.
+// raftLayer dials peers directly (over TLS when tls says so) and accepts
+// what the Mux sorted as Raft.
 type raftLayer struct {
 	*muxListener
 	source net.IP
+	tls    TLS // or nil
 }
 
 func (l raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	if l.tls != nil {
+		return dialTimeout(string(addr), timeout, l.source, l.tls)
+	}
 	d := net.Dialer{Timeout: timeout, LocalAddr: sourceAddr(l.source)}
 	return d.Dial("tcp", string(addr))
 }

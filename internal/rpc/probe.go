@@ -85,6 +85,7 @@ type probeAnswer struct {
 // Prober asks questions of other servers, one connection per server.
 type Prober struct {
 	source net.IP // dial from this address (see Pool.SetSourceIP)
+	tls    TLS    // or nil for plain connections
 
 	mu     sync.Mutex
 	conns  map[string]*probeConn // by address; guarded by mu
@@ -95,6 +96,10 @@ type Prober struct {
 func NewProber(source net.IP) *Prober {
 	return &Prober{source: source, conns: map[string]*probeConn{}}
 }
+
+// SetTLS makes the prober dial with t's client configuration (see TLS).
+// Call it before the first probe.
+func (p *Prober) SetTLS(t TLS) { p.tls = t }
 
 // errProberClosed is returned once the prober is closed.
 var errProberClosed = errors.New("rpc: prober closed")
@@ -126,8 +131,7 @@ func (p *Prober) conn(ctx context.Context, addr string) (*probeConn, error) {
 		return c, nil
 	}
 	p.mu.Unlock()
-	d := net.Dialer{LocalAddr: sourceAddr(p.source)}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := dial(ctx, addr, p.source, p.tls)
 	if err != nil {
 		return nil, err
 	}

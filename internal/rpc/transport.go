@@ -106,6 +106,7 @@ func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.
 // Pool keeps one connection per server address and makes calls on it.
 type Pool struct {
 	source net.IP // dial from this address; set before the first call
+	tls    TLS    // or nil for plain connections; set before the first call
 
 	mu     sync.Mutex
 	conns  map[string]*grpc.ClientConn // by address; guarded by mu
@@ -118,6 +119,10 @@ func NewPool() *Pool { return &Pool{conns: map[string]*grpc.ClientConn{}} }
 // SetSourceIP makes the pool dial from ip (see NewMux). Call it before
 // any call.
 func (p *Pool) SetSourceIP(ip net.IP) { p.source = ip }
+
+// SetTLS makes the pool dial servers with t's client configuration (see
+// TLS). Call it before any call.
+func (p *Pool) SetTLS(t TLS) { p.tls = t }
 
 func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 	p.mu.Lock()
@@ -141,8 +146,7 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 		}),
 		grpc.WithStatsHandler(sendTracker{}),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
-			d := net.Dialer{LocalAddr: sourceAddr(p.source)}
-			return d.DialContext(ctx, "tcp", a)
+			return dial(ctx, a, p.source, p.tls)
 		}),
 	)
 	if err != nil {
