@@ -45,7 +45,10 @@ export class APIError extends Error {
   constructor(method, path, status, message) {
     let text = status ? `${method} ${path}: ${status} ${message}` : `${method} ${path}: ${message}`;
     if (status === 403) {
-      text = `Permission denied: ${method} ${path} (${message}). ` +
+      // The agent says "Permission denied: token with AccessorID ... lacks
+      // permission ...", or "ACL not found" for a token it does not know.
+      const why = message.replace(/^Permission denied:?\s*/i, '');
+      text = `Permission denied: ${method} ${path}${why ? `: ${why}` : ''}. ` +
         (token() ? 'The token in use does not allow this.' : 'Log in with a token that allows this.');
     }
     super(text);
