@@ -31,7 +31,8 @@ func (a *Agent) startDNS() error {
 		RecursorTimeout:    c.RecursorTimeout,
 		QueryRatePerSource: c.QueryRatePerSource,
 		Logger:             a.logger.With("component", "dns"),
-	}, dnsCatalog{calls: tokenCaller{next: a.calls, token: a.dnsToken}, stale: c.AllowStale, maxStale: c.MaxStale})
+	}, dnsCatalog{calls: tokenCaller{next: a.calls, token: a.dnsToken}, stale: c.AllowStale, maxStale: c.MaxStale,
+		node: a.cfg.NodeName})
 	if err != nil {
 		return err
 	}
@@ -59,6 +60,7 @@ type dnsCatalog struct {
 	calls    call.Caller
 	stale    bool
 	maxStale time.Duration // a server further behind the leader asks it (dns_config.max_stale)
+	node     string        // this agent's node: "_agent" in a prepared query's Near
 }
 
 func (c dnsCatalog) query() call.Query {

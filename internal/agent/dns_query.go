@@ -14,7 +14,7 @@ var _ dns.QueryCatalog = dnsCatalog{}
 // ExecuteQuery runs a prepared query for DNS, as this agent: a query that
 // does not exist is nil.
 func (c dnsCatalog) ExecuteQuery(ctx context.Context, idOrName string) (*api.PreparedQueryExecuteResponse, error) {
-	res, err := call.QueryExecute.Invoke(ctx, c.calls, call.QueryExecuteArgs{Query: c.query(), IDOrName: idOrName})
+	res, err := call.QueryExecute.Invoke(ctx, c.calls, call.QueryExecuteArgs{Query: c.query(), IDOrName: idOrName, Agent: c.node})
 	var notFound api.NotFoundError
 	if errors.As(err, &notFound) {
 		return nil, nil

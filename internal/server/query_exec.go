@@ -38,11 +38,10 @@ func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*a
 		if near == nearAgent {
 			near = a.Agent
 		}
-		if near == "" {
-			rand.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
-		}
-		// With a node to sort near, the instances stay in the catalog's
-		// order until network coordinates can sort them (sortNear).
+		// Shuffled, then sorted near: instances without a coordinate, or
+		// all of them when the near node has none, stay shuffled.
+		rand.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+		sortNear(st, near, nodes, func(e *api.ServiceEntry) string { return e.Node.Node })
 		if a.Limit > 0 && len(nodes) > a.Limit {
 			nodes = nodes[:a.Limit]
 		}
