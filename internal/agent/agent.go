@@ -354,6 +354,9 @@ func (a *Agent) NodeName() string { return a.cfg.NodeName }
 // loadNodeID returns the node's stable ID: read from data_dir/node-id, or
 // made and saved there on first start; dev mode makes a fresh one.
 func loadNodeID(cfg config.Config) (string, error) {
+	if cfg.NodeID != "" {
+		return cfg.NodeID, nil
+	}
 	if cfg.DevMode {
 		return uuid.NewString(), nil
 	}
