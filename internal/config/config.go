@@ -95,7 +95,6 @@ type Config struct {
 	DevMode         bool   // -dev: in-memory single server
 	DataDir         string // data_dir, -data-dir; required unless DevMode
 	NodeName        string // node_name, -node; defaults to the short hostname
-	NodeID          string // node_id, -node-id: a UUID; "" to generate one and keep it in the data dir
 	Datacenter      string // datacenter, -datacenter (dc1)
 	Server          bool   // server, -server
 	BootstrapExpect int    // bootstrap_expect, -bootstrap-expect

@@ -163,10 +163,6 @@ var coreOptions = []option{
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
 		check: func(v any) error { return checkLogLevel(v.(string)) }},
-	{key: "node_id", flag: "node-id", kind: kindString,
-		usage: "the node's unique `UUID` (default: generated once and kept in the data dir)",
-		set:   func(c *Config, v any) { c.NodeID = strings.ToLower(v.(string)) },
-		check: checkNodeID},
 	{key: "node_meta", kind: kindMap,
 		set: func(c *Config, v any) {
 			m := make(map[string]string, len(c.NodeMeta))

@@ -159,7 +159,6 @@ func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 		}
 	}
 	l.dirtyServices, l.dirtyChecks = map[string]bool{}, map[string]bool{}
-	upTo := l.changes
 	nodeDirty, nodeSeen := l.nodeDirty, l.nodeSeen
 	l.nodeDirty, l.nodeSeen = false, nil
 	l.mu.Unlock()
@@ -186,12 +185,8 @@ func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 			l.dirtyChecks[id] = true
 		}
 		l.mu.Unlock()
-		return err
 	}
-	l.mu.Lock()
-	l.pushedLocked(upTo)
-	l.mu.Unlock()
-	return nil
+	return err
 }
 
 // push sends the out-of-sync entries among services and checks.
