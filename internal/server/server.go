@@ -172,6 +172,8 @@ type Server struct {
 
 	timers sessionTimers // the leader's session TTL timers
 
+	coords coordinateBatch // the leader's queue of coordinate updates
+
 	members      membership  // gossip's view, for the leader's reconcile
 	bootstrapped atomic.Bool // Raft has a configuration: never bootstrap again
 	bootstrapMu  sync.Mutex  // one bootstrap attempt at a time
@@ -411,6 +413,7 @@ func (s *Server) monitorLeadership() {
 			go s.lease.keep(stopLeader)
 			go s.runLeaderTasks(stopLeader)
 			go s.runReconcile(stopLeader)
+			go s.runCoordinateBatches(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
 		}
 	}
