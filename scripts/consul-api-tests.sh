@@ -3,6 +3,8 @@
 # official Go client, the version in go.mod) against Concord, through
 # scripts/consul-shim/consul, and prints pass/fail/skip counts by group
 # (TestAPI_<Group>...). Usage: scripts/consul-api-tests.sh [-run REGEX]
+# CONSUL_API_RESULTS names the per-test result file, CONSUL_API_LOGS a
+# directory for the last lines of each failing test.
 #
 # One change is made to Consul's harness (sdk/testutil), none to the tests:
 # with Connect enabled (the harness always enables it) the harness waits for
@@ -31,23 +33,36 @@ awk '/^func \(s \*TestServer\) WaitForActiveCARoot\(t testing.TB\) \{$/ {
 	"$server" >"$work/server.go" && mv "$work/server.go" "$server"
 grep -q 'Concord: no Connect CA' "$server" || { echo "cannot patch $server" >&2; exit 1; }
 
-PATH="$root/scripts/consul-shim:$PATH" CONCORD="$work/bin/concord" \
-	go test -count=1 -p 1 -timeout 60m -json -run "$run" . >"$work/out.json" 2>&1 || true
-cp "$work/out.json" "${CONSUL_API_JSON:-/tmp/consul-api-tests.json}"
+# One process per test: a test that panics (several Connect tests do
+# against an agent without Connect) takes only itself down.
+go test -c -o "$work/api.test" . >/dev/null
+export PATH="$root/scripts/consul-shim:$PATH" CONCORD="$work/bin/concord"
+results=${CONSUL_API_RESULTS:-/tmp/consul-api-tests.txt}
+: >"$results"
+"$work/api.test" -test.list "$run" | grep '^Test' | while read -r name; do
+	if out=$(timeout 300 "$work/api.test" -test.run "^$name\$" -test.v -test.timeout 280s 2>&1); then
+		if echo "$out" | grep -q "^--- SKIP: $name"; then r=skip; else r=pass; fi
+	else
+		r=fail
+		# The test's own lines (file_test.go:N: ...), not the agent's log.
+		echo "$out" | grep -E '^\s+[a-z_]+\.go:[0-9]+:|^--- |^panic:|^\s+Error' | grep -Ev 'CONFIG JSON|test cmd args' |
+			cut -c1-400 | head -40 >"$work/$name.log"
+	fi
+	echo "$r $name" >>"$results"
+done
 
-# Per group: a group is the word after TestAPI_ (or Test) up to the next _ or
-# capital run, e.g. TestAPI_AgentServices -> Agent, TestAPI_ACLToken_List -> ACL.
-grep '"Action":"\(pass\|fail\|skip\)"' "$work/out.json" | grep '"Test":"[^"/]*"' |
-	sed 's/.*"Action":"\([a-z]*\)".*"Test":"\([^"]*\)".*/\1 \2/' |
-	awk '{
-		name = $2; sub(/^Test(API_)?/, "", name)
-		if (match(name, /^[A-Z]+[a-z]*/)) g = substr(name, 1, RLENGTH); else g = name
-		if (g ~ /^ACL/) g = "ACL"
-		count[g, $1]++; groups[g] = 1; total[$1]++
-	}
-	END {
-		printf "%-16s %5s %5s %5s\n", "group", "pass", "fail", "skip"
-		for (g in groups) printf "%-16s %5d %5d %5d\n", g, count[g, "pass"], count[g, "fail"], count[g, "skip"]
-		printf "%-16s %5d %5d %5d\n", "TOTAL", total["pass"], total["fail"], total["skip"]
-	}'
-echo "failures:"; grep '"Action":"fail"' "$work/out.json" | grep '"Test":"[^"/]*"' | sed 's/.*"Test":"\([^"]*\)".*/  \1/' | sort
+printf "%-16s %5s %5s %5s\n" group pass fail skip
+# A group is the word after TestAPI_ (or Test): TestAPI_AgentServices is
+# Agent, TestAPI_ACLToken_List is ACL.
+awk '{
+	name = $2; sub(/^Test(API_)?/, "", name)
+	if (match(name, /^[A-Z]+[a-z]*/)) g = substr(name, 1, RLENGTH); else g = name
+	if (g ~ /^ACL/) g = "ACL"
+	count[g, $1]++; groups[g] = 1; total[$1]++
+}
+END {
+	for (g in groups) printf "%-16s %5d %5d %5d\n", g, count[g, "pass"], count[g, "fail"], count[g, "skip"]
+	printf "%-16s %5d %5d %5d\n", "TOTAL", total["pass"], total["fail"], total["skip"]
+}' "$results" | sort
+echo "results per test: $results"
+if [ -n "${CONSUL_API_LOGS:-}" ]; then mkdir -p "$CONSUL_API_LOGS" && cp "$work"/*.log "$CONSUL_API_LOGS"/ 2>/dev/null || true; fi

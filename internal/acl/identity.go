@@ -18,3 +18,24 @@ type Identity struct {
 	// Authorizer decides the token's calls; never nil.
 	Authorizer *Authorizer
 }
+
+// ServiceIdentityPolicy is the policy of a service identity, as Consul
+// documents it: write on the service and its sidecar proxy, read on every
+// service and node (for discovery).
+func ServiceIdentityPolicy(service string) *Policy {
+	return &Policy{Rules: []Rule{
+		{Kind: Service, Name: service, Access: Write},
+		{Kind: Service, Name: service + "-sidecar-proxy", Access: Write},
+		{Kind: Service, Prefix: true, Access: Read},
+		{Kind: Node, Prefix: true, Access: Read},
+	}}
+}
+
+// NodeIdentityPolicy is the policy of a node identity, as Consul
+// documents it: write on the node, read on every service.
+func NodeIdentityPolicy(node string) *Policy {
+	return &Policy{Rules: []Rule{
+		{Kind: Node, Name: node, Access: Write},
+		{Kind: Service, Prefix: true, Access: Read},
+	}}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
@@ -58,7 +59,29 @@ func contentHash(svc *api.AgentService) string {
 // replaceChecks drops the service's checks that the registration does not
 // name (?replace-existing-checks).
 func (a *Agent) AgentServiceRegister(reg *api.AgentServiceRegistration, replaceChecks bool) error {
-	return a.registerService(reg, replaceChecks, false)
+	return a.synced(a.registerService(reg, replaceChecks, false))
+}
+
+// registrationSyncWait bounds how long a registration through the API
+// waits for the catalog to have it. Consul answers at once and syncs in
+// the background, so that a catalog read right after the answer may miss
+// the change; here it is there unless the servers are slow to take it
+// (no leader), when the answer comes after this wait and anti-entropy
+// keeps trying.
+const registrationSyncWait = time.Second
+
+// synced waits, after a local change that err did not refuse, until the
+// catalog has it (or registrationSyncWait passes), and returns err.
+func (a *Agent) synced(err error) error {
+	if err != nil {
+		return err
+	}
+	n := a.local.Changes()
+	a.local.Trigger()
+	ctx, cancel := context.WithTimeout(context.Background(), registrationSyncWait)
+	defer cancel()
+	a.local.WaitPushed(ctx, n)
+	return nil
 }
 
 func (a *Agent) registerService(reg *api.AgentServiceRegistration, replaceChecks, fromFile bool) error {
@@ -169,7 +192,7 @@ func (a *Agent) AgentServiceDeregister(id string) error {
 	if err := a.local.RemoveService(id); err != nil {
 		return api.NotFoundError{Reason: fmt.Sprintf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id)}
 	}
-	return nil
+	return a.synced(nil)
 }
 
 // AgentChecks lists the checks registered on this agent.
@@ -208,7 +231,7 @@ func (a *Agent) AgentCheckRegister(reg *api.AgentCheckRegistration) error {
 	if err := a.validateCheck(reg, false); err != nil {
 		return err
 	}
-	return a.addCheck(reg, false)
+	return a.synced(a.addCheck(reg, false))
 }
 
 // AgentCheckDeregister removes a local check.
@@ -216,7 +239,7 @@ func (a *Agent) AgentCheckDeregister(id string) error {
 	if err := a.removeCheck(id); err != nil {
 		return api.NotFoundError{Reason: fmt.Sprintf("Unknown check ID %q. Ensure that the check ID is passed, not the check name.", id)}
 	}
-	return nil
+	return a.synced(nil)
 }
 
 // AgentCheckUpdate sets the status of a TTL check (pass/warn/fail/update).

@@ -31,6 +31,10 @@ type ACL struct {
 	EnableTokenPersistence bool
 	// Tokens are the tokens the agent holds (acl.tokens).
 	Tokens ACLTokens
+	// TokenMinExpirationTTL lowers the shortest ExpirationTTL a token may
+	// have (1m, as Consul, when 0). No config key sets it: Consul has
+	// none; tests of token expiry set it in code.
+	TokenMinExpirationTTL time.Duration
 
 	enabledSet bool // acl.enabled was given: acl_datacenter does not enable
 	legacyDC   bool // acl_datacenter was given

@@ -95,6 +95,7 @@ type Config struct {
 	DevMode         bool   // -dev: in-memory single server
 	DataDir         string // data_dir, -data-dir; required unless DevMode
 	NodeName        string // node_name, -node; defaults to the short hostname
+	NodeID          string // node_id, -node-id: a UUID; "" to generate one and keep it in the data dir
 	Datacenter      string // datacenter, -datacenter (dc1)
 	Server          bool   // server, -server
 	BootstrapExpect int    // bootstrap_expect, -bootstrap-expect
@@ -109,10 +110,6 @@ type Config struct {
 	EncryptKey      string // encrypt, -encrypt: base64 gossip key of 16, 24 or 32 bytes
 	ACL             ACL    // the acl block (acl.go)
 	TLS             TLS    // the tls block and its older top-level keys (tls.go)
-
-	// Coordinates are the network coordinate keys: disable_coordinates and
-	// sync_coordinate_* (coordinate.go).
-	Coordinates Coordinates
 
 	// RetryJoin and StartJoin are addresses to join at start (retry_join,
 	// -retry-join; start_join, -join). Unlike scalars, lists from several
@@ -273,7 +270,6 @@ func Default() Config {
 		DeadServerGrace:    30 * time.Second,
 		ServerServiceName:  "consul",
 		ACL:                defaultACL(),
-		Coordinates:        defaultCoordinates(),
 		Telemetry:          Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,

@@ -43,7 +43,7 @@ type option struct {
 // options lists every key Concord accepts: the core keys below and those of
 // the features that keep their keys in files of their own (acl.go, tls.go,
 // autopilot.go).
-var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions)
+var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions)
 
 // coreOptions are the core keys. Keep it sorted by key.
 var coreOptions = []option{
@@ -163,6 +163,10 @@ var coreOptions = []option{
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
 		check: func(v any) error { return checkLogLevel(v.(string)) }},
+	{key: "node_id", flag: "node-id", kind: kindString,
+		usage: "the node's unique `UUID` (default: generated once and kept in the data dir)",
+		set:   func(c *Config, v any) { c.NodeID = strings.ToLower(v.(string)) },
+		check: checkNodeID},
 	{key: "node_meta", kind: kindMap,
 		set: func(c *Config, v any) {
 			m := make(map[string]string, len(c.NodeMeta))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/google/uuid"
 )
 
 // Validate checks every field against its bounds and the fields against
@@ -98,6 +100,14 @@ func checkPort(p int, allowZero bool) error {
 func checkIP(s string) error {
 	if _, err := netip.ParseAddr(s); err != nil {
 		return errors.New("must be an IP address")
+	}
+	return nil
+}
+
+// checkNodeID accepts a UUID, as Consul's node_id must be.
+func checkNodeID(v any) error {
+	if err := uuid.Validate(v.(string)); err != nil {
+		return fmt.Errorf("must be a UUID such as 8f246b77-f3e1-ff88-5b48-8ec93abf3e05: %v", err)
 	}
 	return nil
 }

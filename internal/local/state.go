@@ -14,6 +14,7 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,6 +99,13 @@ type State struct {
 	servicesCh chan struct{} // guarded by mu; non-nil
 
 	triggerCh chan struct{} // wakes the syncer; buffered 1
+
+	// changes counts local changes to services and checks; pushed is how
+	// many of them a successful sync has sent to the catalog, and pushedCh
+	// is closed, and replaced, when pushed grows (see WaitPushed).
+	changes  uint64        // guarded by mu
+	pushed   uint64        // guarded by mu
+	pushedCh chan struct{} // guarded by mu; non-nil
 }
 
 // New returns an empty local state.
@@ -110,6 +118,7 @@ func New(cfg Config) *State {
 		dirtyChecks:   map[string]bool{},
 		servicesCh:    make(chan struct{}),
 		triggerCh:     make(chan struct{}, 1),
+		pushedCh:      make(chan struct{}),
 	}
 }
 
@@ -127,8 +136,43 @@ func (l *State) servicesChangedLocked() {
 	l.servicesCh = make(chan struct{})
 }
 
-// trigger wakes the syncer without blocking.
-func (l *State) trigger() {
+// Changes is the number of local changes so far: WaitPushed(n) waits
+// until the catalog has the first n.
+func (l *State) Changes() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changes
+}
+
+// WaitPushed waits until a sync has sent the first n local changes to the
+// catalog, or ctx ends, and reports which.
+func (l *State) WaitPushed(ctx context.Context, n uint64) bool {
+	for {
+		l.mu.Lock()
+		pushed, ch := l.pushed, l.pushedCh
+		l.mu.Unlock()
+		if pushed >= n {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// pushedLocked records that a sync sent the first n changes.
+func (l *State) pushedLocked(n uint64) {
+	if n > l.pushed {
+		l.pushed = n
+		close(l.pushedCh)
+		l.pushedCh = make(chan struct{})
+	}
+}
+
+// Trigger wakes the syncer without blocking.
+func (l *State) Trigger() {
 	select {
 	case l.triggerCh <- struct{}{}:
 	default:
@@ -153,6 +197,7 @@ func (l *State) AddService(svc *api.AgentService, persist bool) error {
 	l.mu.Lock()
 	l.services[svc.ID] = &service{svc: svc, persist: persist}
 	l.dirtyServices[svc.ID] = true
+	l.changes++
 	l.servicesChangedLocked()
 	l.mu.Unlock()
 	if persist {
@@ -160,7 +205,7 @@ func (l *State) AddService(svc *api.AgentService, persist bool) error {
 			return err
 		}
 	}
-	l.trigger()
+	l.Trigger()
 	return nil
 }
 
@@ -175,6 +220,7 @@ func (l *State) RemoveService(id string) error {
 	}
 	l.services[id] = &service{svc: s.svc, deleted: true}
 	l.dirtyServices[id] = true
+	l.changes++
 	l.servicesChangedLocked()
 	var checkIDs []string
 	for cid, c := range l.checks {
@@ -189,7 +235,7 @@ func (l *State) RemoveService(id string) error {
 	for _, cid := range checkIDs {
 		l.forgetCheck(cid)
 	}
-	l.trigger()
+	l.Trigger()
 	return nil
 }
 
@@ -217,13 +263,14 @@ func (l *State) AddCheck(chk *api.HealthCheck, def *api.AgentServiceCheck, persi
 	}
 	l.checks[chk.CheckID] = &check{chk: chk, def: def, persist: persist}
 	l.dirtyChecks[chk.CheckID] = true
+	l.changes++
 	l.mu.Unlock()
 	if persist {
 		if err := l.saveCheck(chk, def); err != nil {
 			return err
 		}
 	}
-	l.trigger()
+	l.Trigger()
 	return nil
 }
 
@@ -237,9 +284,10 @@ func (l *State) RemoveCheck(id string) error {
 	}
 	l.checks[id] = &check{chk: c.chk, deleted: true}
 	l.dirtyChecks[id] = true
+	l.changes++
 	l.mu.Unlock()
 	l.forgetCheck(id)
-	l.trigger()
+	l.Trigger()
 	return nil
 }
 
@@ -256,6 +304,7 @@ func (l *State) UpdateCheck(id, status, output string) {
 	updated.Status, updated.Output = status, output
 	l.checks[id] = &check{chk: &updated, def: c.def, persist: c.persist}
 	l.dirtyChecks[id] = true
+	l.changes++
 	l.mu.Unlock()
 	if c.persist && c.def != nil && c.def.TTL != "" {
 		// A TTL check's status is what the application last reported;
@@ -264,7 +313,7 @@ func (l *State) UpdateCheck(id, status, output string) {
 			l.cfg.Logger.Warn("cannot save check status", "check", id, "error", err)
 		}
 	}
-	l.trigger()
+	l.Trigger()
 }
 
 // NodeMeta returns a copy of the node's metadata (Config.NodeMeta).

@@ -159,6 +159,7 @@ func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 		}
 	}
 	l.dirtyServices, l.dirtyChecks = map[string]bool{}, map[string]bool{}
+	upTo := l.changes
 	nodeDirty, nodeSeen := l.nodeDirty, l.nodeSeen
 	l.nodeDirty, l.nodeSeen = false, nil
 	l.mu.Unlock()
@@ -185,8 +186,12 @@ func (l *State) SyncChanges(ctx context.Context, cat Catalog) error {
 			l.dirtyChecks[id] = true
 		}
 		l.mu.Unlock()
+		return err
 	}
-	return err
+	l.mu.Lock()
+	l.pushedLocked(upTo)
+	l.mu.Unlock()
+	return nil
 }
 
 // push sends the out-of-sync entries among services and checks.

@@ -218,6 +218,14 @@ func (h *healingLog) Close() error {
 	return errors.Join(h.wal.Close(), h.meta.Close())
 }
 
+// IsMonotonic tells Raft, as the WAL underneath does, that the log takes
+// no gaps: after installing a snapshot past the log's end (a follower
+// catching up, a user restore), Raft must drop the old entries before it
+// appends, or the next append fails as non-monotonic.
+func (h *healingLog) IsMonotonic() bool { return true }
+
+var _ raft.MonotonicLogStore = (*healingLog)(nil)
+
 func (h *healingLog) FirstIndex() (idx uint64, err error) {
 	err = h.read(func(w *raftwal.WAL) (e error) { idx, e = w.FirstIndex(); return })
 	return

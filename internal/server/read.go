@@ -73,6 +73,7 @@ func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.
 		wait, cancel = context.WithTimeout(ctx, blockingWait(q.MaxQueryTime))
 		defer cancel()
 	}
+	var prev *state.Store // the store the last run read
 	for woken := false; ; woken = true {
 		st := s.fsm.State()
 		var ws memdb.WatchSet // nil, which ignores Adds, unless the read blocks
@@ -82,7 +83,12 @@ func (s *Server) blockingQuery(ctx context.Context, q *api.QueryOptions, m *api.
 		}
 		idx, err := fn(ws, st)
 		m.LastIndex = max(idx, 1) // never 0, so clients cannot spin
-		done := err != nil || q.MinQueryIndex == 0 || m.LastIndex > q.MinQueryIndex
+		// A snapshot restore replaced the store: answer at once, even when
+		// the restored index is lower (clients reset theirs then, as with
+		// Consul), rather than sleep on data that has changed.
+		restored := prev != nil && st != prev
+		prev = st
+		done := err != nil || q.MinQueryIndex == 0 || m.LastIndex > q.MinQueryIndex || restored
 		if !done && ws.WatchCtx(wait) == nil {
 			continue
 		}

@@ -94,10 +94,6 @@ type Config struct {
 	// rpc.DefaultMaxConnsPerClient, Consul's limits.rpc_max_conns_per_client).
 	RPCMaxConnsPerClient int
 
-	// TLS secures the server port, incoming and outgoing (see rpc.TLS);
-	// nil keeps it plain.
-	TLS rpc.TLS
-
 	// ACL holds the acl block's server settings (see ACLConfig).
 	ACL ACLConfig
 
@@ -172,7 +168,7 @@ type Server struct {
 
 	timers sessionTimers // the leader's session TTL timers
 
-	coords coordinateBatch // the leader's queue of coordinate updates
+	acl aclResolver // token resolution; see acl_resolve.go
 
 	members      membership  // gossip's view, for the leader's reconcile
 	bootstrapped atomic.Bool // Raft has a configuration: never bootstrap again
@@ -264,11 +260,9 @@ func (s *Server) startRaft() error {
 		advertise.Port = s.cfg.AdvertisePort
 	}
 	bindIP := ln.Addr().(*net.TCPAddr).IP
-	s.mux = rpc.NewMuxTLS(ln, advertise, bindIP, s.cfg.RPCMaxConnsPerClient, s.cfg.TLS)
+	s.mux = rpc.NewMux(ln, advertise, bindIP, s.cfg.RPCMaxConnsPerClient)
 	s.pool.SetSourceIP(bindIP)
-	s.pool.SetTLS(s.cfg.TLS)
 	s.prober = rpc.NewProber(bindIP)
-	s.prober.SetTLS(s.cfg.TLS)
 	s.closers = append(s.closers, s.mux.Close)
 	s.transport = raft.NewNetworkTransportWithLogger(s.mux.RaftLayer(), 3, 10*time.Second, raftLogger(s.logger))
 	s.closers = append(s.closers, s.transport.Close)
@@ -413,7 +407,7 @@ func (s *Server) monitorLeadership() {
 			go s.lease.keep(stopLeader)
 			go s.runLeaderTasks(stopLeader)
 			go s.runReconcile(stopLeader)
-			go s.runCoordinateBatches(stopLeader)
+			go s.runACLLeader(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
 		}
 	}

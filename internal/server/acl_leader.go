@@ -1,0 +1,149 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/fsm"
+	"github.com/google/uuid"
+)
+
+// managementRules are the global-management policy's rules: every rule
+// kind at write. The policy's ID makes a token management, not these
+// rules; they say what it grants to whoever reads it.
+const managementRules = `acl = "write"
+agent_prefix "" {
+  policy = "write"
+}
+event_prefix "" {
+  policy = "write"
+}
+key_prefix "" {
+  policy = "write"
+}
+keyring = "write"
+node_prefix "" {
+  policy = "write"
+}
+operator = "write"
+query_prefix "" {
+  policy = "write"
+}
+service_prefix "" {
+  policy = "write"
+  intentions = "write"
+}
+session_prefix "" {
+  policy = "write"
+}
+`
+
+// aclReapBatch bounds the tokens one reap command deletes.
+const aclReapBatch = 128
+
+// runACLLeader makes the built-in ACL objects when this server gains
+// leadership, then deletes expired tokens until stopCh closes.
+func (s *Server) runACLLeader(stopCh <-chan struct{}) {
+	if !s.ACLEnabled() {
+		return
+	}
+	for {
+		err := s.initACLs()
+		if err == nil {
+			break
+		}
+		s.logger.Warn("cannot create the built-in ACL objects; retrying", "error", err)
+		select {
+		case <-stopCh:
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	tick := time.NewTicker(s.cfg.ACL.reapInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-stopCh:
+			return
+		case <-tick.C:
+			s.reapTokens()
+		}
+	}
+}
+
+// initACLs creates what a cluster with ACLs needs, as Consul's leader
+// does: the global-management policy, the anonymous token and, when the
+// config names one, the initial management token (which bootstraps ACLs
+// if nobody has).
+func (s *Server) initACLs() error {
+	s.acl.initMu.Lock()
+	defer s.acl.initMu.Unlock()
+	st := s.fsm.State()
+	now := time.Now()
+	if _, p, err := st.ACLPolicyGet(nil, api.ACLManagementPolicyID); err != nil {
+		return err
+	} else if p == nil {
+		mgmt := &api.ACLPolicy{ID: api.ACLManagementPolicyID, Name: api.ACLManagementPolicyName,
+			Description: "Builtin Policy that grants unlimited access", Rules: managementRules}
+		mgmt.Hash = policyHash(mgmt)
+		if _, err := s.raftApply(fsm.EncodeACL(&fsm.ACLOp{Op: fsm.ACLPolicySet, Policy: mgmt, Create: true}, now)); err != nil {
+			return fmt.Errorf("cannot create the global-management policy: %w", err)
+		}
+	}
+	if _, tok, err := st.ACLTokenGet(nil, api.ACLAnonymousTokenID); err != nil {
+		return err
+	} else if tok == nil {
+		anon := &api.ACLToken{AccessorID: api.ACLAnonymousTokenID, SecretID: api.ACLAnonymousTokenSecret,
+			Description: "Anonymous Token", CreateTime: now}
+		anon.Hash = tokenHash(anon)
+		if _, err := s.raftApply(fsm.EncodeACL(&fsm.ACLOp{Op: fsm.ACLTokenSet, Token: anon, Create: true}, now)); err != nil {
+			return fmt.Errorf("cannot create the anonymous token: %w", err)
+		}
+	}
+	return s.initManagementToken(now)
+}
+
+// initManagementToken creates the token of acl.tokens.initial_management
+// unless a token has its secret. If ACLs were never bootstrapped, it is
+// the bootstrap, so /v1/acl/bootstrap then refuses.
+func (s *Server) initManagementToken(now time.Time) error {
+	secret := s.cfg.ACL.InitialManagement
+	if secret == "" {
+		return nil
+	}
+	st := s.fsm.State()
+	if _, tok, err := st.ACLTokenBySecret(nil, secret); err != nil || tok != nil {
+		return err
+	}
+	if _, err := uuid.Parse(secret); err != nil {
+		s.logger.Warn("acl.tokens.initial_management is not a UUID; Consul's tools may refuse it")
+	}
+	tok := &api.ACLToken{AccessorID: uuid.NewString(), SecretID: secret, Description: "Initial Management Token",
+		Policies: []*api.ACLLink{{ID: api.ACLManagementPolicyID, Name: api.ACLManagementPolicyName}}, CreateTime: now}
+	tok.Hash = tokenHash(tok)
+	op := &fsm.ACLOp{Op: fsm.ACLTokenSet, Token: tok, Create: true}
+	if done, _, err := st.ACLBootstrapped(); err != nil {
+		return err
+	} else if !done {
+		op.Op = fsm.ACLBootstrap
+	}
+	if _, err := s.raftApply(fsm.EncodeACL(op, now)); err != nil {
+		return fmt.Errorf("cannot create the initial management token: %w", err)
+	}
+	s.logger.Info("created the initial management token", "accessor_id", tok.AccessorID)
+	return nil
+}
+
+// reapTokens deletes tokens that have expired, a batch at a time.
+func (s *Server) reapTokens() {
+	ids := s.fsm.State().ACLTokensExpired(time.Now(), aclReapBatch)
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := s.raftApply(fsm.EncodeACL(&fsm.ACLOp{Op: fsm.ACLTokenDelete, IDs: ids}, time.Now())); err != nil {
+		s.logger.Warn("cannot delete expired ACL tokens", "count", len(ids), "error", err)
+		return
+	}
+	s.logger.Debug("deleted expired ACL tokens", "count", len(ids))
+}
