@@ -3,9 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -21,7 +24,9 @@ Usage: concord snapshot inspect FILE
 
   Checks the snapshot archive in FILE and prints its Raft metadata — ID,
   size of the state, index, term, format version — then how many records
-  of each type the state holds and their size.
+  of each type the state holds and their size. A FILE named state.bin is
+  read as a server's own Raft snapshot (data-dir/raft/snapshots/<id>/),
+  with the meta.json beside it.
 `
 
 // runSnapshotInspect is `concord snapshot inspect`.
@@ -31,15 +36,9 @@ func runSnapshotInspect(_ context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	f, err := openSnapshot(file)
+	meta, state, err := readSnapshotFile(file)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	var state bytes.Buffer
-	meta, err := snapshot.Read(f, &state)
-	if err != nil {
-		return verbatimf("Error verifying snapshot: %v", err)
 	}
 	writeTable(stdout, 2, [][]string{
 		{" ID", meta.ID},
@@ -48,7 +47,7 @@ func runSnapshotInspect(_ context.Context, args []string, stdout, stderr io.Writ
 		{" Term", strconv.FormatUint(meta.Term, 10)},
 		{" Version", strconv.Itoa(int(meta.Version))},
 	})
-	info, err := snapshot.ReadState(&state)
+	info, err := snapshot.ReadState(state)
 	if errors.Is(err, snapshot.ErrNotState) {
 		fmt.Fprintln(stdout, "\n The state is not in Concord's format: its records are not listed.")
 		return nil
@@ -64,6 +63,52 @@ func runSnapshotInspect(_ context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintln(stdout)
 	writeTable(stdout, 2, rows)
 	return nil
+}
+
+// readSnapshotFile reads and verifies the archive at path. A file named
+// state.bin is taken, as Consul's inspect takes it, for a server's own
+// Raft snapshot (data-dir/raft/snapshots/<id>/), with its metadata in the
+// meta.json beside it.
+func readSnapshotFile(path string) (*snapshotMeta, io.Reader, error) {
+	if filepath.Base(path) == "state.bin" {
+		return readRaftSnapshot(path)
+	}
+	f, err := openSnapshot(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var state bytes.Buffer
+	meta, err := snapshot.Read(f, &state)
+	if err != nil {
+		return nil, nil, verbatimf("Error verifying snapshot: %v", err)
+	}
+	return meta, &state, nil
+}
+
+// readRaftSnapshot reads a Raft snapshot directory's state.bin at path and
+// its meta.json (Raft's file store writes the metadata's fields there,
+// with a CRC of the state that is checked when Raft opens it).
+func readRaftSnapshot(path string) (*snapshotMeta, io.Reader, error) {
+	metaPath := filepath.Join(filepath.Dir(path), "meta.json")
+	data, err := os.ReadFile(metaPath)
+	if err != nil {
+		return nil, nil, verbatimf("Error opening snapshot metadata: %v", err)
+	}
+	meta := new(snapshotMeta)
+	if err := json.Unmarshal(data, meta); err != nil {
+		return nil, nil, verbatimf("Error reading snapshot metadata %s: %v", metaPath, err)
+	}
+	f, err := openSnapshot(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	state, err := io.ReadAll(io.LimitReader(f, snapshot.MaxStateSize+1))
+	if err != nil {
+		return nil, nil, verbatimf("Error reading snapshot file: %v", err)
+	}
+	return meta, bytes.NewReader(state), nil
 }
 
 // byteSize writes n as Consul's inspect does: 344B, 1.7KB, 5KB, 2.1MB.

@@ -1,6 +1,9 @@
 package cli_test
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,6 +43,12 @@ func TestSnapshotSaveInspectRestore(t *testing.T) {
 		}
 	}
 
+	// A server's own Raft snapshot (state.bin with meta.json beside it)
+	// inspects alike.
+	raw := filepath.Join(dir, "raw")
+	untar(t, file, raw)
+	concord(t, "snapshot", "inspect", filepath.Join(raw, "state.bin")).want(t, "snapshot inspect state.bin", 0, res.stdout, "")
+
 	kv(t, a.Addr, "put", "snap/a", "changed").want(t, "kv put", 0, "Success! Data written to: snap/a\n", "")
 	kv(t, a.Addr, "delete", "snap/b").want(t, "kv delete", 0, "Success! Deleted key: snap/b\n", "")
 
@@ -70,4 +79,38 @@ func TestSnapshotSaveInspectRestore(t *testing.T) {
 	concord(t, "snapshot", "restore", "a", "b").want(t, "snapshot restore a b", 1, "", "Too many arguments (expected 1, got 2)\n")
 	concord(t, "snapshot", "inspect", filepath.Join(dir, "missing.snap")).want(t, "snapshot inspect missing", 1, "",
 		"Error opening snapshot file: open "+filepath.Join(dir, "missing.snap")+": no such file or directory\n")
+}
+
+// untar extracts the snapshot archive at path into dir.
+func untar(t *testing.T, path, dir string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(hdr.Name)), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
