@@ -280,6 +280,7 @@ func (a *Agent) startLocal() error {
 	}
 	go a.local.Run(a.stopCtx, catalog{a}, local.DefaultSyncInterval)
 	go a.reapCriticalServices(a.stopCtx, reapInterval)
+	go a.sendCoordinates(a.stopCtx)
 	return nil
 }
 

@@ -168,6 +168,8 @@ type Server struct {
 
 	timers sessionTimers // the leader's session TTL timers
 
+	coords coordinateBatch // the leader's queue of coordinate updates
+
 	acl aclResolver // token resolution; see acl_resolve.go
 
 	members      membership  // gossip's view, for the leader's reconcile
@@ -407,6 +409,7 @@ func (s *Server) monitorLeadership() {
 			go s.lease.keep(stopLeader)
 			go s.runLeaderTasks(stopLeader)
 			go s.runReconcile(stopLeader)
+			go s.runCoordinateBatches(stopLeader)
 			go s.runACLLeader(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
 		}
