@@ -166,6 +166,8 @@ type Server struct {
 
 	lease readLease // the leader's read lease; see lease.go
 
+	identities identityCache // tokens resolved for calls; see acl_identities.go
+
 	timers sessionTimers // the leader's session TTL timers
 
 	coords coordinateBatch // the leader's queue of coordinate updates
