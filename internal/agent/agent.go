@@ -100,10 +100,6 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	if cfg.Server {
-		grace := cfg.DeadServerGrace
-		if !cfg.CleanupDeadServers {
-			grace = -1
-		}
 		a.server, err = server.New(server.Config{
 			NodeID:               a.nodeID,
 			NodeName:             cfg.NodeName,
@@ -120,7 +116,8 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			StreamMaxAge:         cfg.StreamMaxAge,
 			SessionTTLMin:        cfg.SessionTTLMin,
 			RaftMultiplier:       cfg.RaftMultiplier,
-			DeadServerGrace:      grace,
+			DeadServerGrace:      cfg.Autopilot.DeadServerGrace,
+			Autopilot:            autopilotSeed(cfg.Autopilot),
 			Fast:                 cfg.DevMode,
 			ReadFault:            cfg.TestReadFault,
 			RPCMaxConnsPerClient: cfg.Limits.RPCMaxConnsPerClient,
@@ -280,7 +277,6 @@ func (a *Agent) startLocal() error {
 	}
 	go a.local.Run(a.stopCtx, catalog{a}, local.DefaultSyncInterval)
 	go a.reapCriticalServices(a.stopCtx, reapInterval)
-	go a.sendCoordinates(a.stopCtx)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -104,6 +105,7 @@ func toServerMember(m serf.Member) server.Member {
 		Name: m.Name, ID: m.Tags[tagID], Addr: m.Addr.String(), Datacenter: m.Tags[tagDC],
 		Server: m.Tags[tagRole] == "consul",
 	}
+	sm.Version, _, _ = strings.Cut(m.Tags[tagBuild], ":") // "1.22.7:concord-x": the Consul version spoken
 	sm.Port, _ = strconv.Atoi(m.Tags[tagPort])
 	sm.Expect, _ = strconv.Atoi(m.Tags[tagExpect])
 	switch m.Status {

@@ -10,6 +10,7 @@ import (
 
 // operatorCommands are the subcommands of `concord operator`.
 var operatorCommands = []command{
+	{name: "autopilot", synopsis: "Provides tools for modifying Autopilot configuration", run: runOperatorAutopilot},
 	{name: "raft", synopsis: "Inspects and changes the Raft configuration", run: runOperatorRaft},
 }
 
@@ -17,6 +18,7 @@ var operatorCommands = []command{
 var operatorRaftCommands = []command{
 	{name: "list-peers", synopsis: "Displays the current Raft peer configuration", run: runRaftListPeers},
 	{name: "remove-peer", synopsis: "Removes a server from the Raft configuration", run: runRaftRemovePeer},
+	{name: "transfer-leader", synopsis: "Transfers Raft leadership to another server", run: runRaftTransferLeader},
 }
 
 // runOperator is `concord operator`: it runs one of operatorCommands.
@@ -101,5 +103,30 @@ func runRaftRemovePeer(ctx context.Context, args []string, stdout, stderr io.Wri
 		return verbatimf("Error removing peer: %v", err)
 	}
 	fmt.Fprintf(stdout, "Removed peer with %s %q\n", what, value)
+	return nil
+}
+
+const raftTransferLeaderUsage = `
+Usage: concord operator raft transfer-leader [options] [-id=ID]
+
+  Makes the leader hand leadership to the voter with Raft ID ID, or,
+  without -id, to the voter Raft finds most up to date.
+`
+
+// runRaftTransferLeader is `concord operator raft transfer-leader`.
+func runRaftTransferLeader(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(raftTransferLeaderUsage, stderr)
+	var hf httpFlags
+	hf.register(fs)
+	id := fs.String("id", "", "Raft ID of the server to hand leadership to.")
+	c, err := parseAndConnect(ctx, fs, &hf, args)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Operator().RaftLeaderTransfer(*id)
+	if err != nil {
+		return verbatimf("Error transferring leadership: %v", err)
+	}
+	fmt.Fprintf(stdout, "Success: %v\n", resp.Success)
 	return nil
 }

@@ -111,10 +111,6 @@ type Config struct {
 	ACL             ACL    // the acl block (acl.go)
 	TLS             TLS    // the tls block and its older top-level keys (tls.go)
 
-	// Coordinates are the network coordinate keys: disable_coordinates and
-	// sync_coordinate_* (coordinate.go).
-	Coordinates Coordinates
-
 	// RetryJoin and StartJoin are addresses to join at start (retry_join,
 	// -retry-join; start_join, -join). Unlike scalars, lists from several
 	// sources are appended, not replaced, as in Consul.
@@ -180,11 +176,9 @@ type Config struct {
 	// RaftMultiplier scales Raft's timers (performance.raft_multiplier, 1).
 	RaftMultiplier int
 
-	// CleanupDeadServers lets the leader remove servers that stayed failed
-	// for DeadServerGrace (autopilot.cleanup_dead_servers, on; the grace is
-	// Concord's autopilot.dead_server_grace, 30s).
-	CleanupDeadServers bool
-	DeadServerGrace    time.Duration
+	// Autopilot is the autopilot block (autopilot.go): the first leader's
+	// autopilot configuration and the dead-server grace.
+	Autopilot Autopilot
 
 	// TestReadFault is a deliberate read-path fault, for test/chaos only:
 	// "stale-default" answers default reads from the local store as if
@@ -264,18 +258,16 @@ func Default() Config {
 			GRPC:    -1,
 			HTTPS:   -1,
 		},
-		LogLevel:           "info",
-		DisableRemoteExec:  true,
-		SessionTTLMin:      10 * time.Second,
-		RetryInterval:      2 * time.Second,
-		ReconnectTimeout:   72 * time.Hour,
-		RaftMultiplier:     1,
-		CleanupDeadServers: true,
-		DeadServerGrace:    30 * time.Second,
-		ServerServiceName:  "consul",
-		ACL:                defaultACL(),
-		Coordinates:        defaultCoordinates(),
-		Telemetry:          Telemetry{MetricsPrefix: "consul", FilterDefault: true},
+		LogLevel:          "info",
+		DisableRemoteExec: true,
+		SessionTTLMin:     10 * time.Second,
+		RetryInterval:     2 * time.Second,
+		ReconnectTimeout:  72 * time.Hour,
+		RaftMultiplier:    1,
+		Autopilot:         defaultAutopilot(),
+		ServerServiceName: "consul",
+		ACL:               defaultACL(),
+		Telemetry:         Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,
 			HTTPReadHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute,

@@ -41,9 +41,6 @@ var families = []family{
 		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_rate
 		limits.kv_max_value_size limits.txn_max_req_len
 		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
-	{why: "Concord's autopilot only removes dead servers (autopilot.cleanup_dead_servers)", keys: words(`
-		autopilot.last_contact_threshold autopilot.max_trailing_logs autopilot.min_quorum
-		autopilot.server_stabilization_time`)},
 	{why: "Concord tunes Raft by performance.raft_multiplier, raft_logstore.backend and raft_logstore.wal.segment_size_mb only", keys: words(`
 		performance.leave_drain_time performance.rpc_hold_timeout
 		raft_protocol raft_snapshot_threshold raft_snapshot_interval raft_trailing_logs
@@ -77,7 +74,7 @@ var families = []family{
 		check_output_max_size check_update_interval discard_check_output`)},
 	{why: "Concord's agent does not have these settings yet", keys: words(`
 		leave_on_terminate skip_leave_on_interrupt rejoin_after_leave retry_max auto_reload_config
-		disable_host_node_id protocol server_name
+		disable_host_node_id disable_coordinates protocol server_name
 		disable_update_check disable_anonymous_signature`)},
 	{why: "Concord's web UI has no such settings yet", keys: words(`
 		ui_dir ui_content_path ui_config.dir ui_config.content_path ui_config.metrics_provider

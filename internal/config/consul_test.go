@@ -84,7 +84,7 @@ func TestHCLOneLiners(t *testing.T) {
 		{`node_meta { rack = "r1" }`, func(c config.Config) any { return c.NodeMeta }, map[string]string{"rack": "r1"}},
 		{`node_meta { rack = "r1" }`, func(c config.Config) any { return len(c.Warnings) }, 0},
 		{`autopilot { last_contact_threshold = "200ms" cleanup_dead_servers = false }`,
-			func(c config.Config) any { return c.CleanupDeadServers }, false},
+			func(c config.Config) any { return c.Autopilot.CleanupDeadServers }, false},
 		{`connect { enabled = false }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`auto_encrypt { allow_tls = false }`, func(c config.Config) any { return len(c.Warnings) }, 1},
 		{`acl { enabled = true default_policy = "allow" tokens { default = "x" } }`,

@@ -43,7 +43,7 @@ type option struct {
 // options lists every key Concord accepts: the core keys below and those of
 // the features that keep their keys in files of their own (acl.go, tls.go,
 // autopilot.go).
-var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions)
+var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions)
 
 // coreOptions are the core keys. Keep it sorted by key.
 var coreOptions = []option{
@@ -55,11 +55,6 @@ var coreOptions = []option{
 		usage: "a second DNS `domain` answered like domain",
 		set:   func(c *Config, v any) { c.DNS.AltDomain = v.(string) },
 		check: func(v any) error { return checkDomain(v.(string)) }},
-	{key: "autopilot.cleanup_dead_servers", kind: kindBool,
-		set: func(c *Config, v any) { c.CleanupDeadServers = v.(bool) }},
-	{key: "autopilot.dead_server_grace", kind: kindDuration,
-		set:   func(c *Config, v any) { c.DeadServerGrace = v.(time.Duration) },
-		check: positiveDuration},
 	{key: "bind_addr", flag: "bind", kind: kindString,
 		usage: "`IP` address for cluster traffic: Raft, RPC and gossip (default 127.0.0.1)",
 		set:   func(c *Config, v any) { c.BindAddr = v.(string) },

@@ -1,7 +1,8 @@
 // Package gossip runs the LAN gossip pool (serf on memberlist): who is in
-// the cluster, who has failed, and the user events spread to everyone.
-// It hides serf's setup and log format; callers get serf's own Member and
-// event types through two callbacks run in order on one goroutine.
+// the cluster, who has failed, the user events spread to everyone, and the
+// keyring that encrypts it all (keyring.go). It hides serf's setup and log
+// format; callers get serf's own Member and event types through two
+// callbacks run in order on one goroutine.
 package gossip
 
 import (
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
-	"github.com/hashicorp/serf/coordinate"
 	"github.com/hashicorp/serf/serf"
 )
 
@@ -52,7 +52,9 @@ type Config struct {
 	Timing        Timing
 
 	// EncryptKey, when set (16, 24 or 32 bytes), encrypts and
-	// authenticates all gossip: members without the key cannot join.
+	// authenticates all gossip: members without the key cannot join. With
+	// a DataDir it only bootstraps the keyring file (see KeyringFile),
+	// which rules from then on.
 	EncryptKey []byte
 
 	// ReconnectTimeout is how long a failed member is kept (and retried)
@@ -72,6 +74,7 @@ type Pool struct {
 	doneCh   chan struct{}
 	onMember func(serf.MemberEvent)
 	onUser   func(serf.UserEvent)
+	keyring  *memberlist.Keyring // nil without encryption; serf's key manager changes it
 }
 
 // New joins no one yet: it starts this node's member; Join contacts others.
@@ -93,9 +96,11 @@ func New(cfg Config) (*Pool, error) {
 	ml.SuspicionMult, ml.GossipInterval = t.SuspicionMult, t.GossipInterval
 	ml.SuspicionMaxTimeoutMult = 3
 	ml.Logger = logger
-	if len(cfg.EncryptKey) > 0 {
-		ml.SecretKey = cfg.EncryptKey
+	keyring, keyringPath, err := openKeyring(cfg.DataDir, cfg.EncryptKey, cfg.Logger)
+	if err != nil {
+		return nil, err
 	}
+	ml.Keyring = keyring
 
 	sc := serf.DefaultConfig()
 	sc.NodeName = cfg.NodeName
@@ -124,8 +129,11 @@ func New(cfg Config) (*Pool, error) {
 		sc.SnapshotPath = filepath.Join(dir, "local.snapshot")
 		sc.RejoinAfterLeave = true
 	}
+	if keyring != nil {
+		sc.KeyringFile = keyringPath
+	}
 	p := &Pool{eventCh: make(chan serf.Event, 1024), doneCh: make(chan struct{}),
-		onMember: cfg.OnMember, onUser: cfg.OnUserEvent}
+		onMember: cfg.OnMember, onUser: cfg.OnUserEvent, keyring: keyring}
 	sc.EventCh = p.eventCh
 	s, err := serf.Create(sc)
 	if err != nil {
@@ -216,7 +224,3 @@ func (w *logWriter) Write(b []byte) (int, error) {
 }
 
 var _ io.Writer = (*logWriter)(nil)
-
-// Coordinate is this node's network coordinate, as serf's Vivaldi model
-// computes it from the round trip times of gossip probes.
-func (p *Pool) Coordinate() (*coordinate.Coordinate, error) { return p.serf.GetCoordinate() }

@@ -72,6 +72,7 @@ type Backend interface {
 	ClusterBackend
 	EventBackend
 	ACLBackend
+	KeyringBackend
 }
 
 // EventBackend fires user events into gossip and lists those this agent

@@ -40,8 +40,9 @@ type Member struct {
 	Status     string
 	Datacenter string
 	Server     bool
-	Port       int // a server's server port (Raft and RPC)
-	Expect     int // a server's bootstrap_expect
+	Port       int    // a server's server port (Raft and RPC)
+	Expect     int    // a server's bootstrap_expect
+	Version    string // the Consul version a server speaks, for autopilot
 }
 
 // raftAddr is a server member's Raft and RPC address.
@@ -186,7 +187,7 @@ func (s *Server) reconcile(m Member) {
 		s.members.mu.Unlock()
 		err = s.registerMember(m, api.HealthPassing, "Agent alive and reachable")
 		if err == nil && m.Server {
-			err = s.addVoter(m)
+			err = s.addServer(m)
 		}
 	case MemberFailed:
 		if m.Server {
@@ -283,8 +284,11 @@ func (s *Server) reapUnknownNodes(known map[string]bool) {
 	}
 }
 
-// addVoter makes a live server a voter, or fixes its address.
-func (s *Server) addVoter(m Member) error {
+// addServer adds a live server to the Raft configuration, or fixes its
+// address. A new server joins as a non-voter, which autopilot promotes
+// once it has been healthy for the stabilization time (at once when that
+// is 0); a known one keeps its vote, or lack of one.
+func (s *Server) addServer(m Member) error {
 	if !s.bootstrapped.Load() && s.cfg.BootstrapExpect != 1 {
 		// A leader exists, so a configuration does too.
 		s.bootstrapped.Store(true)
@@ -293,13 +297,23 @@ func (s *Server) addVoter(m Member) error {
 	if err := f.Error(); err != nil {
 		return err
 	}
+	id, addr := raft.ServerID(m.ID), raft.ServerAddress(m.raftAddr())
+	voter := s.autopilotConfig().ServerStabilizationTime.Duration() <= 0
 	for _, srv := range f.Configuration().Servers {
-		if srv.ID == raft.ServerID(m.ID) && string(srv.Address) == m.raftAddr() {
+		if srv.ID != id {
+			continue
+		}
+		if srv.Address == addr {
 			return nil
 		}
+		voter = srv.Suffrage == raft.Voter
 	}
-	s.logger.Info("adding server to raft", "server", m.Name, "address", m.raftAddr())
-	return s.raft.AddVoter(raft.ServerID(m.ID), raft.ServerAddress(m.raftAddr()), 0, 0).Error()
+	if voter {
+		s.logger.Info("adding server to raft", "server", m.Name, "address", addr)
+		return s.raft.AddVoter(id, addr, 0, 0).Error()
+	}
+	s.logger.Info("adding server to raft as a non-voter until it is stable", "server", m.Name, "address", addr)
+	return s.raft.AddNonvoter(id, addr, 0, 0).Error()
 }
 
 // removeServer takes a server out of the Raft configuration.
@@ -321,13 +335,16 @@ func (s *Server) removeServer(id, addr string) error {
 }
 
 // removeDeadServers removes servers that have been failed longer than the
-// grace, while the servers still alive stay a majority of what remains.
+// grace, when the autopilot configuration asks for it, while the servers
+// still alive stay a majority of the voters that remain and at least
+// MinQuorum voters remain.
 func (s *Server) removeDeadServers(members []Member) {
 	grace := s.cfg.DeadServerGrace
 	if grace == 0 {
 		grace = DefaultDeadServerGrace
 	}
-	if grace < 0 {
+	cfg := s.autopilotConfig()
+	if grace < 0 || !cfg.CleanupDeadServers {
 		return
 	}
 	f := s.raft.GetConfiguration()
@@ -356,18 +373,27 @@ func (s *Server) removeDeadServers(members []Member) {
 		if !failed[string(srv.ID)] {
 			continue
 		}
-		// Removing one failed voter keeps quorum only if the live voters
-		// are a majority of the configuration after the removal.
-		if alive <= (voters-1)/2 {
-			s.logger.Warn("not removing a dead server: too few servers would remain", "id", srv.ID)
-			return
+		if srv.Suffrage == raft.Voter {
+			// Removing one failed voter keeps quorum only if the live voters
+			// are a majority of the configuration after the removal.
+			if alive <= (voters-1)/2 {
+				s.logger.Warn("not removing a dead server: too few servers would remain", "id", srv.ID)
+				return
+			}
+			if voters-1 < int(cfg.MinQuorum) {
+				s.logger.Warn("not removing a dead server: autopilot's min_quorum would not be met",
+					"id", srv.ID, "min_quorum", cfg.MinQuorum)
+				return
+			}
 		}
 		s.logger.Info("removing dead server", "id", srv.ID, "address", srv.Address)
 		if err := s.raft.RemoveServer(srv.ID, 0, 0).Error(); err != nil {
 			s.logger.Warn("cannot remove dead server", "id", srv.ID, "error", err)
 			return
 		}
-		voters--
+		if srv.Suffrage == raft.Voter {
+			voters--
+		}
 	}
 }
 
@@ -439,15 +465,5 @@ func (s *Server) TransferLeadership() error {
 	if peers, err := s.Peers(); err != nil || len(peers) < 2 {
 		return err // alone: there is no one to hand over to
 	}
-	// The chosen follower stands for election at once, ahead of the
-	// timeout the read lease counts on: no lease from here on.
-	s.lease.suspend()
-	err := s.raft.LeadershipTransfer().Error()
-	if err != nil {
-		// The follower may have been told to stand already; by the time two
-		// heartbeat timeouts have passed, its election has either deposed
-		// this server or failed.
-		s.lease.resumeAfter(2 * s.raft.ReloadableConfig().HeartbeatTimeout)
-	}
-	return err
+	return s.handOver(s.raft.LeadershipTransfer)
 }

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/fsm"
 	"github.com/concordhq/concord/internal/rpc"
@@ -54,6 +55,11 @@ type Config struct {
 	// before the leader removes it from Raft (DefaultDeadServerGrace when
 	// 0, never when negative).
 	DeadServerGrace time.Duration
+
+	// Autopilot is the autopilot configuration the first leader stores
+	// (api.DefaultAutopilotConfiguration when nil); from then on the
+	// replicated one rules, changed through the operator API.
+	Autopilot *api.AutopilotConfiguration
 
 	// BootstrapExpect is how many servers of this datacenter must be alive
 	// in gossip before Raft is bootstrapped: 1 bootstraps this server alone at
@@ -166,11 +172,9 @@ type Server struct {
 
 	lease readLease // the leader's read lease; see lease.go
 
-	identities identityCache // tokens resolved for calls; see acl_identities.go
-
 	timers sessionTimers // the leader's session TTL timers
 
-	coords coordinateBatch // the leader's queue of coordinate updates
+	autopilot autopilot // the leader's view of the servers' health
 
 	acl aclResolver // token resolution; see acl_resolve.go
 
@@ -411,7 +415,7 @@ func (s *Server) monitorLeadership() {
 			go s.lease.keep(stopLeader)
 			go s.runLeaderTasks(stopLeader)
 			go s.runReconcile(stopLeader)
-			go s.runCoordinateBatches(stopLeader)
+			go s.runAutopilot(stopLeader)
 			go s.runACLLeader(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
 		}
