@@ -410,6 +410,7 @@ func (s *Server) monitorLeadership() {
 				s.logger.Error("cannot register this node in the catalog", "error", err)
 			}
 			s.startSessionTimers()
+			s.establishACLs()
 			s.consistentReady.Store(true)
 			stopLeader = make(chan struct{})
 			go s.lease.keep(stopLeader)
