@@ -342,3 +342,56 @@ func TestPreparedQuerySessionBound(t *testing.T) {
 	r := doRaw(t, ta.HTTPAddr(), "GET", "/v1/query/"+id, nil)
 	wantStatus(t, "GET the query after its session ended", r, 404)
 }
+
+// TestPreparedQueryACL: query rules decide who writes and reads queries,
+// and a query's token is shown only to tokens that may write ACLs.
+func TestPreparedQueryACL(t *testing.T) {
+	t.Parallel()
+	ta, root, rootACL := bootstrappedACLAgent(t)
+	client := func(token string) *consulapi.PreparedQuery {
+		c, err := consulapi.NewClient(&consulapi.Config{Address: ta.HTTPAddr(), Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.PreparedQuery()
+	}
+	tokenWith := func(name, rules string) string {
+		t.Helper()
+		if _, _, err := rootACL.PolicyCreate(&consulapi.ACLPolicy{Name: name, Rules: rules}, nil); err != nil {
+			t.Fatalf("PolicyCreate(%s): %v", name, err)
+		}
+		tok, _, err := rootACL.TokenCreate(&consulapi.ACLToken{Policies: []*consulapi.ACLTokenPolicyLink{{Name: name}}}, nil)
+		if err != nil {
+			t.Fatalf("TokenCreate(%s): %v", name, err)
+		}
+		return tok.SecretID
+	}
+	reader := client(tokenWith("query-reader", `query_prefix "" { policy = "read" }`))
+	writer := client(tokenWith("query-writer", `query_prefix "app-" { policy = "write" }`))
+
+	id, _, err := client(root.SecretID).Create(&consulapi.PreparedQueryDefinition{Name: "app-web", Token: "query-secret",
+		Service: consulapi.ServiceQuery{Service: "web"}}, nil)
+	if err != nil {
+		t.Fatalf("Create as management: %v", err)
+	}
+	if defs, _, err := client(root.SecretID).Get(id, nil); err != nil || defs[0].Token != "query-secret" {
+		t.Errorf("Get as management = %+v, %v; want the query's token", defs, err)
+	}
+	defs, _, err := reader.List(nil)
+	if err != nil || len(defs) != 1 || defs[0].Token != "<hidden>" {
+		t.Errorf("List as a query reader = %+v, %v; want the query with its token hidden", defs, err)
+	}
+	if _, _, err := reader.Create(&consulapi.PreparedQueryDefinition{Name: "app-x", Service: consulapi.ServiceQuery{Service: "x"}}, nil); err == nil ||
+		!strings.Contains(err.Error(), "lacks permission 'query:write'") {
+		t.Errorf("Create as a query reader = %v, want 403 on query:write", err)
+	}
+	if _, _, err := writer.Create(&consulapi.PreparedQueryDefinition{Name: "app-x", Service: consulapi.ServiceQuery{Service: "x"}}, nil); err != nil {
+		t.Errorf("Create(app-x) as an app- writer: %v", err)
+	}
+	if _, _, err := writer.Create(&consulapi.PreparedQueryDefinition{Name: "other", Service: consulapi.ServiceQuery{Service: "x"}}, nil); err == nil {
+		t.Error("Create(other) as an app- writer succeeded")
+	}
+	if _, _, err := client("").List(nil); err == nil {
+		t.Error("List as the anonymous token (default deny) succeeded")
+	}
+}

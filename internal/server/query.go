@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/acl"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/fsm"
 	"github.com/concordhq/concord/internal/state"
@@ -143,20 +144,22 @@ func validateMeta(meta map[string]string) error {
 
 // QueryGet reads one query by ID: a list of one, or errQueryNotFound.
 func (s *Server) QueryGet(ctx context.Context, q *api.QueryOptions, id string) ([]*api.PreparedQuery, api.QueryMeta, error) {
-	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.PreparedQuery, error) {
+	out, m, err := query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.PreparedQuery, error) {
 		idx, pq, err := st.PreparedQueryGet(ws, id)
 		if err == nil && pq == nil {
 			err = errQueryNotFound
 		}
 		return idx, []*api.PreparedQuery{pq}, err
 	})
+	return s.redactTokens(ctx, out), m, err
 }
 
 // QueryList reads every query.
 func (s *Server) QueryList(ctx context.Context, q *api.QueryOptions) ([]*api.PreparedQuery, api.QueryMeta, error) {
-	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.PreparedQuery, error) {
+	out, m, err := query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.PreparedQuery, error) {
 		return st.PreparedQueryList(ws)
 	})
+	return s.redactTokens(ctx, out), m, err
 }
 
 // QueryExplain returns the query idOrName resolves to, a template
@@ -167,8 +170,42 @@ func (s *Server) QueryExplain(ctx context.Context, q *api.QueryOptions, idOrName
 		if err != nil {
 			return idx, nil, err
 		}
+		if pq.Token != "" && !s.maySeeQueryTokens(ctx) {
+			pq.Token = redactedToken
+		}
 		return idx, &api.PreparedQueryExplainResponse{Query: *pq}, nil
 	})
+}
+
+// redactTokens returns qs with each token shown as redactedToken, unless
+// the caller may see them (copies; the stored queries stay as they are).
+func (s *Server) redactTokens(ctx context.Context, qs []*api.PreparedQuery) []*api.PreparedQuery {
+	none := !slices.ContainsFunc(qs, func(q *api.PreparedQuery) bool { return q != nil && q.Token != "" })
+	if none || s.maySeeQueryTokens(ctx) {
+		return qs
+	}
+	out := make([]*api.PreparedQuery, len(qs))
+	for i, q := range qs {
+		out[i] = q
+		if q != nil && q.Token != "" {
+			c := *q
+			c.Token = redactedToken
+			out[i] = &c
+		}
+	}
+	return out
+}
+
+// maySeeQueryTokens reports whether the caller may see the tokens queries
+// run with: anyone with ACLs off, else a token that may write ACLs, as in
+// Consul (a query's token is a secret like any other).
+func (s *Server) maySeeQueryTokens(ctx context.Context) bool {
+	if !s.ACLEnabled() {
+		return true
+	}
+	secret, _ := call.TokenFrom(ctx)
+	id, err := s.ResolveToken(secret)
+	return err == nil && id != nil && id.Authorizer.Allowed(acl.ACL, "", acl.Write)
 }
 
 // resolveQuery finds the query idOrName names and, for a template,
