@@ -40,6 +40,9 @@ type (
 	TxnArgs struct {
 		Query
 		Ops []api.KVTxnOp
+		// Catalog is the whole request instead, when it holds node,
+		// service or check operations (Ops is then nil).
+		Catalog []api.TxnOp
 	}
 )
 
@@ -48,6 +51,11 @@ type (
 func (a *TxnArgs) ReadOnly() bool {
 	for i := range a.Ops {
 		if !a.Ops[i].Verb.IsRead() {
+			return false
+		}
+	}
+	for i := range a.Catalog {
+		if !a.Catalog[i].ReadOnly() {
 			return false
 		}
 	}
@@ -82,12 +90,36 @@ func opResource(op *api.KVTxnOp) Resource {
 	return Resource{Kind: key, Name: op.Key, Access: write}
 }
 
+// catalogOpResource is what one operation of a transaction touches: a
+// node operation its node, a service operation the service, a check
+// operation its node; read for gets, write otherwise.
+func catalogOpResource(op *api.TxnOp) Resource {
+	access := write
+	if op.ReadOnly() {
+		access = read
+	}
+	switch {
+	case op.KV != nil:
+		return opResource(op.KV)
+	case op.Node != nil:
+		return Resource{Kind: node, Name: op.Node.Node.Node, Access: access}
+	case op.Service != nil:
+		return Resource{Kind: service, Name: op.Service.Service.Service, Access: access}
+	case op.Check != nil:
+		return Resource{Kind: node, Name: op.Check.Check.Node, Access: access}
+	}
+	return Resource{Kind: key, Access: write}
+}
+
 // txnResources is one resource per operation: a transaction any of whose
 // operations is refused is refused whole.
 func txnResources(a *TxnArgs) []Resource {
-	out := make([]Resource, 0, len(a.Ops))
+	out := make([]Resource, 0, len(a.Ops)+len(a.Catalog))
 	for i := range a.Ops {
 		out = append(out, opResource(&a.Ops[i]))
+	}
+	for i := range a.Catalog {
+		out = append(out, catalogOpResource(&a.Catalog[i]))
 	}
 	if len(out) == 0 {
 		out = one(key, "", read)

@@ -42,6 +42,10 @@ const (
 	// OperatorType changes operator settings such as the autopilot
 	// configuration (JSON body; see operator.go).
 	OperatorType MessageType = 11
+	// CatalogTxnType is a /v1/txn request holding node, service or check
+	// operations, KV ones among them (JSON []api.TxnOp); KV-only
+	// transactions stay TxnType, whose binary body is cheaper.
+	CatalogTxnType MessageType = 12
 )
 
 // StreamAppend is the body of a StreamAppendType command. The retention
@@ -221,6 +225,12 @@ func EncodeTxn(ops []api.KVTxnOp, now time.Time) []byte {
 		e.kvOp(&ops[i])
 	}
 	return e.buf
+}
+
+// EncodeCatalogTxn returns the command of a transaction with node,
+// service or check operations.
+func EncodeCatalogTxn(ops []api.TxnOp, now time.Time) []byte {
+	return encodeJSON(CatalogTxnType, ops, now)
 }
 
 // EncodeTombstoneReap returns the command that reaps tombstones up to idx.

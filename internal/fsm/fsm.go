@@ -70,12 +70,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		// The ignore flag only tells servers that do not know the type that
 		// they may skip it; servers that know it apply it as usual.
 		typ := flagged &^ IgnoreUnknownFlag
-		if typ == TxnType {
+		if typ == TxnType || typ == CatalogTxnType {
 			if tx != nil {
 				tx.Commit()
 				tx = nil
 			}
-			results[i] = applyTxn(st, l.Index, now, body)
+			results[i] = applyTxn(st, l.Index, now, typ, body)
 			continue
 		}
 		if typ == RegisterType {
@@ -196,13 +196,21 @@ func applyKV(tx *state.Txn, idx uint64, now time.Time, op *api.KVTxnOp) any {
 
 // applyTxn applies a transaction in its own state transaction, committed
 // only if every operation succeeds.
-func applyTxn(st *state.Store, idx uint64, now time.Time, body []byte) any {
-	ops, err := decodeTxn(body)
-	if err != nil {
-		panic(fmt.Sprintf("fsm: cannot decode txn command at index %d: %v", idx, err))
-	}
+func applyTxn(st *state.Store, idx uint64, now time.Time, typ MessageType, body []byte) any {
 	tx := st.WriteTxn()
-	results, errs := tx.KVTxn(idx, now, ops)
+	var results []api.TxnResult
+	var errs []api.TxnError
+	if typ == CatalogTxnType {
+		var ops []api.TxnOp
+		decodeJSON(idx, body, &ops)
+		results, errs = tx.TxnOps(idx, now, ops)
+	} else {
+		ops, err := decodeTxn(body)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: cannot decode txn command at index %d: %v", idx, err))
+		}
+		results, errs = tx.KVTxn(idx, now, ops)
+	}
 	if len(errs) > 0 {
 		tx.Abort()
 		return &api.TxnResponse{Errors: errs}

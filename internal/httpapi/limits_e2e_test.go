@@ -177,7 +177,8 @@ func TestTxnBadBodies(t *testing.T) {
 		{"unknown verb", `[{"KV":{"Verb":"explode","Key":"bad/k"}}]`, 400, "explode"},
 		{"empty op", `[{}]`, 400, "Operation 0"},
 		{"missing key", `[{"KV":{"Verb":"set","Key":"bad/k"}},{"KV":{"Verb":"set"}}]`, 400, "Operation 1"},
-		{"node op", `[{"Node":{"Verb":"set","Node":{"Node":"n"}}}]`, 400, "Operation 0"},
+		{"node op without a node", `[{"Node":{"Verb":"set","Node":{}}}]`, 400, "Operation 0"},
+		{"unknown node verb", `[{"Node":{"Verb":"explode","Node":{"Node":"n"}}}]`, 400, "explode"},
 		{"129 ops", txnBody("bad/", 129), 413, "Transaction contains too many operations (129 > 128)"},
 		{"body over 512 KiB", `[{"KV":{"Verb":"set","Key":"bad/k","Value":"` + strings.Repeat("A", maxValueSize) + `"}}]`, 413, "too large"},
 	}

@@ -32,7 +32,7 @@ func (s *Server) coreImpls() []call.Impl {
 			return s.KVKeys(ctx, a.Options(), a.Prefix, a.Separator)
 		}),
 		read(call.Txn, func(ctx context.Context, a *call.TxnArgs) (*api.TxnResponse, api.QueryMeta, error) {
-			return s.Txn(ctx, a.Options(), a.Ops)
+			return s.Txn(ctx, a.Options(), a.Ops, a.Catalog)
 		}),
 
 		call.Implement(call.SessionCreate, func(ctx context.Context, a *call.SessionCreateArgs) (string, error) {

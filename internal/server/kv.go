@@ -47,21 +47,29 @@ func (s *Server) KVKeys(ctx context.Context, q *api.QueryOptions, prefix, sep st
 	})
 }
 
-// Txn runs a transaction. One made only of reads is answered from the
-// state store under q's consistency mode, without Raft; any write sends the
-// whole transaction through Raft.
-func (s *Server) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp) (*api.TxnResponse, api.QueryMeta, error) {
+// Txn runs a transaction: ops, its KV operations, or catalog, the whole
+// request when it holds node, service or check operations. One made only
+// of reads is answered from the state store under q's consistency mode,
+// without Raft; any write sends the whole transaction through Raft.
+func (s *Server) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp, catalog []api.TxnOp) (*api.TxnResponse, api.QueryMeta, error) {
 	var m api.QueryMeta
 	readOnly := true
 	for i := range ops {
 		readOnly = readOnly && ops[i].Verb.IsRead()
+	}
+	for i := range catalog {
+		readOnly = readOnly && catalog[i].ReadOnly()
 	}
 	if readOnly {
 		var resp api.TxnResponse
 		err := s.blockingQuery(ctx, &api.QueryOptions{
 			Datacenter: q.Datacenter, AllowStale: q.AllowStale, RequireConsistent: q.RequireConsistent,
 		}, &m, func(_ memdb.WatchSet, st *state.Store) (uint64, error) {
-			resp.Results, resp.Errors = st.KVReadTxn(ops)
+			if catalog != nil {
+				resp.Results, resp.Errors = st.ReadTxn(catalog)
+			} else {
+				resp.Results, resp.Errors = st.KVReadTxn(ops)
+			}
 			return st.MaxIndex(), nil
 		})
 		return &resp, m, err
@@ -69,7 +77,11 @@ func (s *Server) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp
 	if q.Datacenter != "" && q.Datacenter != s.cfg.Datacenter {
 		return nil, m, api.ErrUnknownDC
 	}
-	raw, err := s.raftApply(fsm.EncodeTxn(ops, time.Now()))
+	cmd := fsm.EncodeTxn(ops, time.Now())
+	if catalog != nil {
+		cmd = fsm.EncodeCatalogTxn(catalog, time.Now())
+	}
+	raw, err := s.raftApply(cmd)
 	if err != nil {
 		return nil, m, err
 	}

@@ -48,7 +48,7 @@ func TestRestartRecovers(t *testing.T) {
 				set("late", "x"),
 				api.KVTxnOp{Verb: api.KVDelete, Key: "r/02"},
 			)
-			if _, _, err := s.Txn(ctx, &api.QueryOptions{}, []api.KVTxnOp{set("txn/a", "1"), set("txn/b", "2")}); err != nil {
+			if _, _, err := s.Txn(ctx, &api.QueryOptions{}, []api.KVTxnOp{set("txn/a", "1"), set("txn/b", "2")}, nil); err != nil {
 				t.Fatalf("Txn = %v", err)
 			}
 			want := dumpState(t, s.State())

@@ -322,7 +322,7 @@ func TestTxn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			lastLog := s.Stats()["last_log_index"]
-			resp, _, err := s.Txn(ctx, &api.QueryOptions{}, tc.ops)
+			resp, _, err := s.Txn(ctx, &api.QueryOptions{}, tc.ops, nil)
 			if err != nil {
 				t.Fatalf("Txn = %v", err)
 			}
@@ -348,7 +348,7 @@ func TestTxn(t *testing.T) {
 		})
 	}
 	t.Run("write results carry no value", func(t *testing.T) {
-		resp, _, err := s.Txn(ctx, &api.QueryOptions{}, []api.KVTxnOp{set("t/v", "value")})
+		resp, _, err := s.Txn(ctx, &api.QueryOptions{}, []api.KVTxnOp{set("t/v", "value")}, nil)
 		if err != nil || len(resp.Results) != 1 || resp.Results[0].KV.Value != nil || resp.Results[0].KV.Key != "t/v" {
 			t.Errorf("Txn(set) = %+v, %v, want one result for t/v without its value", resp, err)
 		}
@@ -368,10 +368,10 @@ func TestUnknownDatacenter(t *testing.T) {
 		{"KVList", func() error { _, _, err := s.KVList(ctx, q, ""); return err }},
 		{"KVKeys", func() error { _, _, err := s.KVKeys(ctx, q, "", "/"); return err }},
 		{"read-only Txn", func() error {
-			_, _, err := s.Txn(ctx, q, []api.KVTxnOp{{Verb: api.KVGet, Key: "k"}})
+			_, _, err := s.Txn(ctx, q, []api.KVTxnOp{{Verb: api.KVGet, Key: "k"}}, nil)
 			return err
 		}},
-		{"write Txn", func() error { _, _, err := s.Txn(ctx, q, []api.KVTxnOp{set("k", "v")}); return err }},
+		{"write Txn", func() error { _, _, err := s.Txn(ctx, q, []api.KVTxnOp{set("k", "v")}, nil); return err }},
 		{"stale KVGet", func() error {
 			_, _, err := s.KVGet(ctx, &api.QueryOptions{Datacenter: "other", AllowStale: true}, "k")
 			return err
@@ -400,7 +400,10 @@ func TestAfterShutdown(t *testing.T) {
 		call func() error
 	}{
 		{"KVApply", func() error { _, err := s.KVApply(ctx, &api.KVTxnOp{Verb: api.KVSet, Key: "k2"}); return err }},
-		{"write Txn", func() error { _, _, err := s.Txn(ctx, &api.QueryOptions{}, []api.KVTxnOp{set("k3", "v")}); return err }},
+		{"write Txn", func() error {
+			_, _, err := s.Txn(ctx, &api.QueryOptions{}, []api.KVTxnOp{set("k3", "v")}, nil)
+			return err
+		}},
 		{"KVGet", func() error { _, _, err := s.KVGet(ctx, &api.QueryOptions{}, "k"); return err }},
 	}
 	for _, tc := range tests {

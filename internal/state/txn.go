@@ -9,16 +9,28 @@ import (
 )
 
 // KVTxn runs the KV operations of one /v1/txn request inside t, in order.
-// It stops at the first failing operation and returns its error; the caller
-// must then Abort t, so that nothing of the transaction is applied.
+// As Consul does, it goes on past a failed operation so that the reply
+// names every one that failed; with any error the caller must Abort t, so
+// that nothing of the transaction is applied.
 func (t *Txn) KVTxn(idx uint64, now time.Time, ops []api.KVTxnOp) ([]api.TxnResult, []api.TxnError) {
+	return runOps(ops, func(op *api.KVTxnOp) ([]api.TxnResult, error) { return t.kvTxnOp(idx, now, op) })
+}
+
+// runOps runs each operation, collecting the results, or when any failed
+// only the errors, one per failed operation.
+func runOps[T any](ops []T, run func(*T) ([]api.TxnResult, error)) ([]api.TxnResult, []api.TxnError) {
 	var results []api.TxnResult
+	var errs []api.TxnError
 	for i := range ops {
-		res, err := t.kvTxnOp(idx, now, &ops[i])
+		res, err := run(&ops[i])
 		if err != nil {
-			return nil, []api.TxnError{{OpIndex: i, What: err.Error()}}
+			errs = append(errs, api.TxnError{OpIndex: i, What: err.Error()})
+			continue
 		}
 		results = append(results, res...)
+	}
+	if errs != nil {
+		return nil, errs
 	}
 	return results, nil
 }
@@ -46,6 +58,9 @@ func (t *Txn) kvTxnOp(idx uint64, now time.Time, op *api.KVTxnOp) ([]api.TxnResu
 		}
 		return writeResult(e), nil
 	case api.KVLock:
+		if op.Session == "" {
+			return nil, fmt.Errorf("failed to lock key %q: missing session", op.Key)
+		}
 		e := &api.KVPair{Key: op.Key, Flags: op.Flags, Value: op.Value, Session: op.Session}
 		ok, err := t.KVLock(idx, now, e)
 		if err != nil {
@@ -90,19 +105,12 @@ func writeResult(e *api.KVPair) []api.TxnResult {
 	return []api.TxnResult{{KV: &c}}
 }
 
-// KVReadTxn runs a transaction made only of read operations, without Raft.
+// KVReadTxn runs a transaction made only of read operations, without
+// Raft, reporting every operation that failed.
 func (s *Store) KVReadTxn(ops []api.KVTxnOp) ([]api.TxnResult, []api.TxnError) {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
-	var results []api.TxnResult
-	for i := range ops {
-		res, err := kvTxnRead(tx, &ops[i])
-		if err != nil {
-			return nil, []api.TxnError{{OpIndex: i, What: err.Error()}}
-		}
-		results = append(results, res...)
-	}
-	return results, nil
+	return runOps(ops, func(op *api.KVTxnOp) ([]api.TxnResult, error) { return kvTxnRead(tx, op) })
 }
 
 // kvTxnRead runs one read or check operation.
