@@ -394,4 +394,37 @@ func TestPreparedQueryACL(t *testing.T) {
 	if _, _, err := client("").List(nil); err == nil {
 		t.Error("List as the anonymous token (default deny) succeeded")
 	}
+
+	// Execute returns what the query's token, else the caller's, may read.
+	rootClient, err := consulapi.NewClient(&consulapi.Config{Address: ta.HTTPAddr(), Token: root.SecretID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerInstance(t, rootClient, "n1", "10.9.0.1", &consulapi.AgentService{ID: "web", Service: "web"}, nil, "")
+	seer := client(tokenWith("web-seer", `query_prefix "" { policy = "read" }
+service_prefix "" { policy = "read" }
+node_prefix "" { policy = "read" }`))
+	for _, def := range []*consulapi.PreparedQueryDefinition{
+		{Name: "app-open", Service: consulapi.ServiceQuery{Service: "web"}},
+		{Name: "app-privileged", Token: root.SecretID, Service: consulapi.ServiceQuery{Service: "web"}},
+	} {
+		if _, _, err := client(root.SecretID).Create(def, nil); err != nil {
+			t.Fatalf("Create(%s): %v", def.Name, err)
+		}
+	}
+	for _, tc := range []struct {
+		who   string
+		pq    *consulapi.PreparedQuery
+		query string
+		want  int
+	}{
+		{"query reader", reader, "app-open", 0},
+		{"service and node reader", seer, "app-open", 1},
+		{"query reader, query with a management token", reader, "app-privileged", 1},
+	} {
+		res, _, err := tc.pq.Execute(tc.query, nil)
+		if err != nil || len(res.Nodes) != tc.want {
+			t.Errorf("Execute(%s) as %s = %+v, %v; want %d nodes", tc.query, tc.who, res, err, tc.want)
+		}
+	}
 }

@@ -16,10 +16,12 @@ import (
 const nearAgent = "_agent"
 
 // QueryExecute runs the query a.IDOrName resolves to: the instances of its
-// service that pass its filters (queryNodes), in a new random order, or
-// nearest first when a node to sort near is given (?near, else the
-// query's Near), at most a.Limit of them. Only this datacenter is asked:
-// failover to others comes with federation, so Failovers is 0.
+// service that pass its filters (queryNodes) and that the query's token
+// (else the caller's) may read, in a new random order, or nearest first
+// by network coordinates when a node to sort near is given (?near, else
+// the query's Near; "_agent" is the asking agent's node), at most a.Limit
+// of them. Only this datacenter is asked: failover to others comes with
+// federation, so Failovers is 0.
 func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
 	return query(ctx, s, a.Options(), func(ws memdb.WatchSet, st *state.Store) (uint64, *api.PreparedQueryExecuteResponse, error) {
 		idx, pq, err := resolveQuery(ws, st, a.IDOrName)
@@ -31,6 +33,9 @@ func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*a
 			return idx, nil, err
 		}
 		nodes := s.queryNodes(entries, &pq.Service)
+		if nodes, err = s.readableNodes(ctx, pq.Token, nodes); err != nil {
+			return idx, nil, err
+		}
 		near := a.Near
 		if near == "" {
 			near = pq.Service.Near
@@ -137,4 +142,22 @@ func hasMeta(meta, filter map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// readableNodes leaves out, with ACLs on, the instances whose node or
+// service the query's token (else the caller's) may not read, as Consul
+// runs a query with the token stored in it.
+func (s *Server) readableNodes(ctx context.Context, token string, nodes []*api.ServiceEntry) ([]*api.ServiceEntry, error) {
+	if !s.ACLEnabled() {
+		return nodes, nil
+	}
+	if token == "" {
+		token, _ = call.TokenFrom(ctx)
+	}
+	id, err := s.ResolveToken(token)
+	if err != nil || id == nil {
+		return nil, err
+	}
+	nodes, _ = id.Authorizer.FilterServiceEntries(nodes)
+	return nodes, nil
 }
