@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/concordhq/concord/api"
-
 	"github.com/concordhq/concord/internal/call"
 )
 
@@ -23,19 +21,12 @@ type PermissionDeniedError struct {
 
 func (e PermissionDeniedError) Error() string {
 	who := "provided token"
-	switch e.AccessorID {
-	case "":
-	case api.ACLAnonymousTokenID:
-		who = "anonymous token"
-	default:
+	if e.AccessorID != "" {
 		who = fmt.Sprintf("token with AccessorID '%s'", e.AccessorID)
 	}
 	msg := fmt.Sprintf("Permission denied: %s lacks permission '%s:%s'", who, e.Kind, e.Access)
 	if e.Name != "" {
 		msg += fmt.Sprintf(" on %q", e.Name)
-	}
-	if e.AccessorID == api.ACLAnonymousTokenID {
-		msg += ". The anonymous token is used implicitly when a request does not specify a token."
 	}
 	return msg
 }
