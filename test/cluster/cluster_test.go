@@ -354,7 +354,10 @@ func TestLeaveAndForceLeave(t *testing.T) {
 // grace leaves the Raft configuration (the two live servers keep quorum);
 // restarted, it is added back.
 func TestDeadServerIsRemovedAndRejoins(t *testing.T) {
-	c := testutil.StartCluster(t, binary, 3, 0, "-hcl=autopilot { dead_server_grace = \"1s\" }")
+	// A rejoining server votes once stable (server_stabilization_time):
+	// kept short so the test does not wait Consul's default 10s.
+	c := testutil.StartCluster(t, binary, 3, 0,
+		"-hcl=autopilot { dead_server_grace = \"1s\" server_stabilization_time = \"1s\" }")
 	victim := c.Followers(t)[0]
 	s := client(t, c.Leader(t))
 	victim.Kill()
