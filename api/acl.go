@@ -13,6 +13,10 @@ const (
 	// everything; a token linked to it is a management token.
 	ACLManagementPolicyID   = "00000000-0000-0000-0000-000000000001"
 	ACLManagementPolicyName = "global-management"
+	// ACLReadOnlyPolicyID is the builtin/global-read-only policy, which
+	// reads everything.
+	ACLReadOnlyPolicyID   = "00000000-0000-0000-0000-000000000002"
+	ACLReadOnlyPolicyName = "builtin/global-read-only"
 	// ACLAnonymousTokenID is the AccessorID of the anonymous token: the
 	// token of requests that carry none. Its SecretID is "anonymous".
 	ACLAnonymousTokenID     = "00000000-0000-0000-0000-000000000002"
@@ -243,4 +247,19 @@ func cloneServiceIdentities(ids []*ACLServiceIdentity) []*ACLServiceIdentity {
 
 func cloneNodeIdentities(ids []*ACLNodeIdentity) []*ACLNodeIdentity {
 	return cloneEach(ids, same[ACLNodeIdentity])
+}
+
+// ACLReplicationStatus is /v1/acl/replication. Concord runs one
+// datacenter, so ACLs never replicate: Enabled and Running stay false.
+type ACLReplicationStatus struct {
+	Enabled              bool
+	Running              bool
+	SourceDatacenter     string
+	ReplicationType      string
+	ReplicatedIndex      uint64
+	ReplicatedRoleIndex  uint64
+	ReplicatedTokenIndex uint64
+	LastSuccess          time.Time
+	LastError            time.Time
+	LastErrorMessage     string
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/concordhq/concord/api"
+
 	"github.com/concordhq/concord/internal/call"
 )
 
@@ -21,12 +23,19 @@ type PermissionDeniedError struct {
 
 func (e PermissionDeniedError) Error() string {
 	who := "provided token"
-	if e.AccessorID != "" {
+	switch e.AccessorID {
+	case "":
+	case api.ACLAnonymousTokenID:
+		who = "anonymous token"
+	default:
 		who = fmt.Sprintf("token with AccessorID '%s'", e.AccessorID)
 	}
 	msg := fmt.Sprintf("Permission denied: %s lacks permission '%s:%s'", who, e.Kind, e.Access)
 	if e.Name != "" {
 		msg += fmt.Sprintf(" on %q", e.Name)
+	}
+	if e.AccessorID == api.ACLAnonymousTokenID {
+		msg += ". The anonymous token is used implicitly when a request does not specify a token."
 	}
 	return msg
 }

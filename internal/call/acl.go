@@ -96,4 +96,8 @@ var (
 		res[ACLObjectArgs](aclAccess(read)))
 	ACLRoleList = declare[ACLListArgs, Result[[]*api.ACLRole]]("ACLRoleList", Read,
 		res[ACLListArgs](aclAccess(read)))
+
+	// ACLReplication is the replication status: public, as in Consul.
+	ACLReplication = declare[ACLListArgs, Result[*api.ACLReplicationStatus]]("ACLReplication", Local,
+		res[ACLListArgs](open))
 )

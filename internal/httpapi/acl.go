@@ -35,6 +35,7 @@ var aclRoutes = []route{
 	{"DELETE", "/v1/acl/role/{id}", (*Handler).aclRoleDelete},
 	{"GET", "/v1/acl/role/name/{name}", (*Handler).aclRoleReadByName},
 	{"GET", "/v1/acl/roles", (*Handler).aclRoleList},
+	{"GET", "/v1/acl/replication", (*Handler).aclReplication},
 }
 
 // maxACLBody bounds an ACL object's body; a policy's rules are at most
@@ -261,5 +262,12 @@ func (h *Handler) aclRoleGet(w http.ResponseWriter, r *http.Request, args call.A
 func (h *Handler) aclRoleList(w http.ResponseWriter, r *http.Request) (any, error) {
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.ACLRole, api.QueryMeta, error) {
 		return readCall(ctx, h, call.ACLRoleList, call.ACLListArgs{Query: query(q)})
+	})
+}
+
+// aclReplication serves GET /v1/acl/replication.
+func (h *Handler) aclReplication(w http.ResponseWriter, r *http.Request) (any, error) {
+	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.ACLReplicationStatus, api.QueryMeta, error) {
+		return readCall(ctx, h, call.ACLReplication, call.ACLListArgs{Query: query(q)})
 	})
 }

@@ -64,6 +64,12 @@ func TestACLBootstrapOnce(t *testing.T) {
 	t.Parallel()
 	ta := startACLAgent(t)
 	anon := aclClient(t, ta.HTTPAddr(), "")
+	_, _, err := aclClient(t, ta.HTTPAddr(), "0d0f0cc1-4b3f-4d44-9c32-4e1f0a7b8e3b").TokenList(nil)
+	wantACLError(t, "TokenList(unknown token) before bootstrap", err, http.StatusForbidden,
+		"ACL system must be bootstrapped before making any requests that require authorization: ACL not found")
+	if repl, _, err := anon.Replication(nil); err != nil || repl.Enabled || repl.Running || repl.SourceDatacenter != "dc1" {
+		t.Errorf("Replication() = %+v, %v; want not enabled, not running, from dc1", repl, err)
+	}
 	root, _, err := anon.Bootstrap()
 	if err != nil {
 		t.Fatalf("Bootstrap() = %v", err)
@@ -124,8 +130,8 @@ func TestACLObjectsThroughTheGoClient(t *testing.T) {
 		t.Errorf("PolicyUpdate = %+v, %v", updated, err)
 	}
 	policies, _, err := acl.PolicyList(nil)
-	if err != nil || len(policies) != 2 {
-		t.Errorf("PolicyList = %d policies, %v; want global-management and app-kv", len(policies), err)
+	if err != nil || len(policies) != 3 {
+		t.Errorf("PolicyList = %d policies, %v; want global-management, builtin/global-read-only and app-kv", len(policies), err)
 	}
 	_, _, err = acl.PolicyRead("8f246b77-f3e1-ff88-5b48-8ec93abf3e05", nil)
 	wantACLError(t, "PolicyRead(missing)", err, http.StatusForbidden, "ACL not found")
@@ -222,12 +228,22 @@ func TestACLObjectsThroughTheGoClient(t *testing.T) {
 // creating one with a bad TTL is a 400.
 func TestACLTokenExpiry(t *testing.T) {
 	t.Parallel()
-	ta, _, acl := bootstrappedACLAgent(t)
+	ta, root, acl := bootstrappedACLAgent(t)
 	var err error
 	_, _, err = acl.TokenCreate(&consulapi.ACLToken{ExpirationTTL: -time.Second}, nil)
 	wantACLError(t, "TokenCreate(negative TTL)", err, http.StatusBadRequest, "should be > 0")
 	_, _, err = acl.TokenCreate(&consulapi.ACLToken{ExpirationTTL: time.Millisecond}, nil)
 	wantACLError(t, "TokenCreate(TTL under the minimum)", err, http.StatusBadRequest, "ExpirationTime cannot be less than")
+
+	// Other clients write the TTL as a duration string.
+	resp := doRaw(t, ta.HTTPAddr(), "PUT", "/v1/acl/token?token="+root.SecretID, strings.NewReader(`{"ExpirationTTL": "1h"}`))
+	if resp.Code != http.StatusOK || !strings.Contains(string(resp.Body), `"ExpirationTime":`) {
+		t.Errorf("PUT /v1/acl/token {ExpirationTTL: \"1h\"} = %d %s, want a token with an expiration time", resp.Code, resp.Body)
+	}
+	resp = doRaw(t, ta.HTTPAddr(), "PUT", "/v1/acl/token?token="+root.SecretID, strings.NewReader(`{"ExpirationTTL": "soon"}`))
+	if resp.Code != http.StatusBadRequest || !strings.Contains(string(resp.Body), "ExpirationTTL") {
+		t.Errorf("PUT /v1/acl/token {ExpirationTTL: \"soon\"} = %d %s, want 400 naming ExpirationTTL", resp.Code, resp.Body)
+	}
 
 	tok, _, err := acl.TokenCreate(&consulapi.ACLToken{ExpirationTTL: 500 * time.Millisecond}, nil)
 	if err != nil || tok.ExpirationTime == nil || !tok.ExpirationTime.After(tok.CreateTime) {
@@ -247,8 +263,8 @@ func TestACLTokenExpiry(t *testing.T) {
 	})
 	_, _, err = own.TokenReadSelf(nil)
 	wantACLError(t, "TokenReadSelf(expired)", err, http.StatusForbidden, "ACL not found")
-	if list, _, err := acl.TokenList(nil); err != nil || len(list) != 2 {
-		t.Errorf("TokenList = %d tokens, %v; want the bootstrap and anonymous tokens only", len(list), err)
+	if list, _, err := acl.TokenList(nil); err != nil || len(list) != 3 {
+		t.Errorf("TokenList = %d tokens, %v; want the bootstrap, anonymous and one-hour tokens only", len(list), err)
 	}
 }
 

@@ -54,6 +54,9 @@ func (s *Server) aclImpls() []call.Impl {
 		read(call.ACLRoleRead, func(ctx context.Context, a *call.ACLObjectArgs) (*api.ACLRole, api.QueryMeta, error) {
 			return s.ACLRoleRead(ctx, a.Options(), a.ID, a.Name)
 		}),
+		read(call.ACLReplication, func(ctx context.Context, a *call.ACLListArgs) (*api.ACLReplicationStatus, api.QueryMeta, error) {
+			return s.ACLReplication()
+		}),
 		read(call.ACLRoleList, func(ctx context.Context, a *call.ACLListArgs) ([]*api.ACLRole, api.QueryMeta, error) {
 			return s.ACLRoleList(ctx, a.Options())
 		}),

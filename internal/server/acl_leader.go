@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/concordhq/concord/api"
@@ -39,11 +40,45 @@ session_prefix "" {
 }
 `
 
+// builtinPolicies are made by the leader, with Consul's IDs and names;
+// their rules, datacenters and names may not change, nor may they be
+// deleted.
+var builtinPolicies = []*api.ACLPolicy{
+	{ID: api.ACLManagementPolicyID, Name: api.ACLManagementPolicyName,
+		Description: "Builtin Policy that grants unlimited access", Rules: managementRules},
+	{ID: api.ACLReadOnlyPolicyID, Name: api.ACLReadOnlyPolicyName,
+		Description: "Builtin Policy that grants unlimited read-only access to all components",
+		Rules:       strings.ReplaceAll(managementRules, `"write"`, `"read"`)},
+}
+
+// builtinPolicy returns the built-in policy with id, or nil.
+func builtinPolicy(id string) *api.ACLPolicy {
+	for _, p := range builtinPolicies {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
 // aclReapBatch bounds the tokens one reap command deletes.
 const aclReapBatch = 128
 
-// runACLLeader makes the built-in ACL objects when this server gains
-// leadership, then deletes expired tokens until stopCh closes.
+// establishACLs makes the built-in ACL objects as this server takes the
+// lead, before it answers calls as leader, so a token from the config
+// (initial_management) works from the first call. A failure is retried by
+// runACLLeader.
+func (s *Server) establishACLs() {
+	if !s.ACLEnabled() {
+		return
+	}
+	if err := s.initACLs(); err != nil {
+		s.logger.Warn("cannot create the built-in ACL objects yet", "error", err)
+	}
+}
+
+// runACLLeader makes sure the built-in ACL objects exist, then deletes
+// expired tokens until stopCh closes.
 func (s *Server) runACLLeader(stopCh <-chan struct{}) {
 	if !s.ACLEnabled() {
 		return
@@ -73,7 +108,7 @@ func (s *Server) runACLLeader(stopCh <-chan struct{}) {
 }
 
 // initACLs creates what a cluster with ACLs needs, as Consul's leader
-// does: the global-management policy, the anonymous token and, when the
+// does: the built-in policies, the anonymous token and, when the
 // config names one, the initial management token (which bootstraps ACLs
 // if nobody has).
 func (s *Server) initACLs() error {
@@ -81,14 +116,16 @@ func (s *Server) initACLs() error {
 	defer s.acl.initMu.Unlock()
 	st := s.fsm.State()
 	now := time.Now()
-	if _, p, err := st.ACLPolicyGet(nil, api.ACLManagementPolicyID); err != nil {
-		return err
-	} else if p == nil {
-		mgmt := &api.ACLPolicy{ID: api.ACLManagementPolicyID, Name: api.ACLManagementPolicyName,
-			Description: "Builtin Policy that grants unlimited access", Rules: managementRules}
-		mgmt.Hash = policyHash(mgmt)
-		if _, err := s.raftApply(fsm.EncodeACL(&fsm.ACLOp{Op: fsm.ACLPolicySet, Policy: mgmt, Create: true}, now)); err != nil {
-			return fmt.Errorf("cannot create the global-management policy: %w", err)
+	for _, builtin := range builtinPolicies {
+		if _, p, err := st.ACLPolicyGet(nil, builtin.ID); err != nil {
+			return err
+		} else if p != nil {
+			continue
+		}
+		p := builtin.Clone()
+		p.Hash = policyHash(p)
+		if _, err := s.raftApply(fsm.EncodeACL(&fsm.ACLOp{Op: fsm.ACLPolicySet, Policy: p, Create: true}, now)); err != nil {
+			return fmt.Errorf("cannot create the %s policy: %w", p.Name, err)
 		}
 	}
 	if _, tok, err := st.ACLTokenGet(nil, api.ACLAnonymousTokenID); err != nil {

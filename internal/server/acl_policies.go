@@ -22,8 +22,8 @@ var (
 )
 
 // ACLPolicySet creates (create) or updates a policy, whose rules must
-// parse, and returns it as stored. The global-management policy keeps its
-// rules and datacenters.
+// parse, and returns it as stored. A built-in policy keeps its name, rules
+// and datacenters.
 func (s *Server) ACLPolicySet(_ context.Context, p *api.ACLPolicy, create bool) (*api.ACLPolicy, error) {
 	if !s.ACLEnabled() {
 		return nil, acl.ErrDisabled
@@ -43,16 +43,13 @@ func (s *Server) ACLPolicySet(_ context.Context, p *api.ACLPolicy, create bool) 
 		if old == nil {
 			return nil, api.NotFoundError{Reason: fmt.Sprintf("Cannot find policy %s", p.ID)}
 		}
-		if p.ID == api.ACLManagementPolicyID {
-			if p.Rules != old.Rules {
-				return nil, api.BadRequestError{Reason: "Changing the Rules for the builtin global-management policy is not permitted"}
-			}
-			if len(p.Datacenters) > 0 {
-				return nil, api.BadRequestError{Reason: "Changing the Datacenters of the builtin global-management policy is not permitted"}
+		if builtin := builtinPolicy(p.ID); builtin != nil {
+			if err := checkBuiltinUpdate(builtin, p); err != nil {
+				return nil, err
 			}
 		}
 	}
-	if !policyNameRE.MatchString(p.Name) {
+	if builtinPolicy(p.ID) == nil && !policyNameRE.MatchString(p.Name) {
 		return nil, api.BadRequestError{Reason: "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"}
 	}
 	if _, err := acl.Parse(p.Rules); err != nil {
@@ -69,14 +66,28 @@ func (s *Server) ACLPolicySet(_ context.Context, p *api.ACLPolicy, create bool) 
 	return out, err
 }
 
+// checkBuiltinUpdate lets an update of a built-in policy change its
+// description only, with Consul's texts.
+func checkBuiltinUpdate(builtin, p *api.ACLPolicy) error {
+	switch {
+	case p.Rules != builtin.Rules:
+		return api.BadRequestError{Reason: fmt.Sprintf("Changing the Rules for the builtin %s policy is not permitted", builtin.Name)}
+	case len(p.Datacenters) > 0:
+		return api.BadRequestError{Reason: fmt.Sprintf("Changing the Datacenters of the builtin %s policy is not permitted", builtin.Name)}
+	case p.Name != builtin.Name:
+		return api.BadRequestError{Reason: fmt.Sprintf("Changing the Name of the builtin %s policy is not permitted", builtin.Name)}
+	}
+	return nil
+}
+
 // ACLPolicyDelete deletes a policy other than global-management; tokens
 // and roles linked to it lose the link.
 func (s *Server) ACLPolicyDelete(_ context.Context, id string) error {
 	if !s.ACLEnabled() {
 		return acl.ErrDisabled
 	}
-	if id == api.ACLManagementPolicyID {
-		return api.BadRequestError{Reason: "Delete operation not permitted on the builtin global-management policy"}
+	if builtin := builtinPolicy(id); builtin != nil {
+		return api.BadRequestError{Reason: fmt.Sprintf("Delete operation not permitted on the builtin %s policy", builtin.Name)}
 	}
 	return s.deleteObject(fsm.ACLPolicyDelete, id, "policy", func(st *state.Store) (bool, error) {
 		_, p, err := st.ACLPolicyGet(nil, id)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -52,7 +53,7 @@ func (s *Server) ResolveToken(secret string) (*acl.Identity, error) {
 			// no policies: the default decides.
 			res = &state.ACLResolved{Token: &api.ACLToken{AccessorID: api.ACLAnonymousTokenID}}
 		} else {
-			return nil, acl.ErrNotFound
+			return nil, s.unknownToken()
 		}
 	}
 	if res.Token.ExpiredAt(time.Now()) {
@@ -63,6 +64,16 @@ func (s *Server) ResolveToken(secret string) (*acl.Identity, error) {
 		return nil, err
 	}
 	return &acl.Identity{AccessorID: res.Token.AccessorID, Authorizer: auth}, nil
+}
+
+// unknownToken is the error for a secret no token has: Consul's longer
+// text while ACLs are not bootstrapped, since then no token but the
+// anonymous one can exist yet.
+func (s *Server) unknownToken() error {
+	if done, _, err := s.fsm.State().ACLBootstrapped(); err == nil && !done {
+		return fmt.Errorf("ACL system must be bootstrapped before making any requests that require authorization: %w", acl.ErrNotFound)
+	}
+	return acl.ErrNotFound
 }
 
 // aclCache returns the server's authorizer cache.

@@ -268,6 +268,16 @@ func (f TokenFilter) match(tok *api.ACLToken) bool {
 	return true
 }
 
+func countSet(fields ...string) int {
+	n := 0
+	for _, f := range fields {
+		if f != "" {
+			n++
+		}
+	}
+	return n
+}
+
 func hasLink(links []*api.ACLLink, id string) bool {
 	for _, l := range links {
 		if l.ID == id {
@@ -282,6 +292,9 @@ func hasLink(links []*api.ACLLink, id string) bool {
 func (s *Server) ACLTokenList(ctx context.Context, q *api.QueryOptions, f TokenFilter) ([]*api.ACLTokenListEntry, api.QueryMeta, error) {
 	if !s.ACLEnabled() {
 		return nil, api.QueryMeta{}, acl.ErrDisabled
+	}
+	if n := countSet(f.Policy, f.Role, f.ServiceName, f.AuthMethod); n > 1 {
+		return nil, api.QueryMeta{}, api.BadRequestError{Reason: "can only filter by one of policy, role, servicename or authmethod at a time"}
 	}
 	toks, m, err := query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.ACLToken, error) {
 		return st.ACLTokenList(ws)

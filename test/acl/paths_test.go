@@ -26,31 +26,6 @@ func TestACLPaths(t *testing.T) {
 	t.Run("forged RPC", func(t *testing.T) { testForgedRPC(t, c, root) })
 	t.Run("DNS", func(t *testing.T) { testDNS(t, c, root, secrets[reader]) })
 	t.Run("token deleted mid-wait", func(t *testing.T) { testDeletedMidWait(t, c, root) })
-	t.Run("policy change", func(t *testing.T) { testPolicyChange(t, c, root) })
-}
-
-// testPolicyChange checks that a token's rights follow its policy at once:
-// servers keep resolved tokens, but drop them when a policy changes.
-func testPolicyChange(t *testing.T, c *aclCluster, root *consul.Client) {
-	p, _, err := root.ACL().PolicyCreate(&consul.ACLPolicy{Name: "changing", Rules: `key_prefix "app/" { policy = "read" }`}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := root.ACL().TokenCreate(&consul.ACLToken{Policies: []*consul.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv := c.api(t, c.server, tok.SecretID).KV()
-	if _, _, err := kv.Get("app/a", nil); err != nil {
-		t.Fatalf("get with read rights = %v", err)
-	}
-	p.Rules = `key_prefix "app/" { policy = "deny" }`
-	if _, _, err := root.ACL().PolicyUpdate(p, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := kv.Get("app/a", nil); outcome(err) != "denied" {
-		t.Fatalf("get after the policy denies = %q, want denied", outcome(err))
-	}
 }
 
 // testForgedRPC speaks the server port's RPC directly, as an attacker who
