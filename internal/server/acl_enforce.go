@@ -51,7 +51,7 @@ func (s *Server) authorize(ctx context.Context, d *call.Desc, args any) (call.Fi
 		return nil, nil
 	}
 	secret, _ := call.TokenFrom(ctx)
-	id, err := s.ResolveToken(secret)
+	id, err := s.resolveCached(secret)
 	if err != nil || id == nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Server) authorize(ctx context.Context, d *call.Desc, args any) (call.Fi
 	switch {
 	case blocking:
 		return func(ctx context.Context, out any) error {
-			id, err := s.ResolveToken(secret)
+			id, err := s.resolveCached(secret)
 			if err != nil || id == nil {
 				return err
 			}
@@ -179,7 +179,7 @@ func (s *Server) enforceImpls() []call.Impl {
 	return []call.Impl{
 		call.Implement(call.ACLResolve, func(ctx context.Context, _ *call.ACLResolveArgs) (call.ResolvedToken, error) {
 			secret, _ := call.TokenFrom(ctx)
-			id, err := s.ResolveToken(secret)
+			id, err := s.resolveCached(secret)
 			if err != nil || id == nil {
 				return call.ResolvedToken{}, err
 			}

@@ -172,6 +172,8 @@ type Server struct {
 
 	lease readLease // the leader's read lease; see lease.go
 
+	identities identityCache // tokens resolved for calls; see acl_identities.go
+
 	timers sessionTimers // the leader's session TTL timers
 
 	autopilot autopilot // the leader's view of the servers' health

@@ -2,8 +2,10 @@ package acl_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptrace"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +28,66 @@ func TestACLPaths(t *testing.T) {
 	t.Run("forged RPC", func(t *testing.T) { testForgedRPC(t, c, root) })
 	t.Run("DNS", func(t *testing.T) { testDNS(t, c, root, secrets[reader]) })
 	t.Run("token deleted mid-wait", func(t *testing.T) { testDeletedMidWait(t, c, root) })
+	t.Run("policy change", func(t *testing.T) { testPolicyChange(t, c, root) })
+	t.Run("every RPC method", func(t *testing.T) { testEveryMethod(t, c, root) })
+}
+
+// testEveryMethod sends every declared call to the server port without a
+// token, with empty arguments: no write may succeed, and no read may
+// answer anything the seeded data holds. Status calls (leader, peers) are
+// public, as in Consul.
+func testEveryMethod(t *testing.T, c *aclCluster, root *consul.Client) {
+	pool := rpc.NewPool()
+	t.Cleanup(func() { pool.Close() })
+	before, _, err := root.KV().List("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range call.Declared() {
+		args, err := d.DecodeArgs([]byte(`{}`))
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name, err)
+		}
+		out := d.NewResult()
+		err = pool.Call(context.Background(), c.rpc, d.Name, args, out)
+		if err == nil && d.Kind == call.Write {
+			t.Errorf("%s without a token succeeded", d.Name)
+		}
+		data, _ := json.Marshal(out)
+		for _, secret := range []string{"app/a", "secret/x", `"ext"`, "root's", rootSecret} {
+			if strings.Contains(string(data), secret) {
+				t.Errorf("%s without a token answered %s", d.Name, data)
+			}
+		}
+	}
+	after, _, err := root.KV().List("", nil)
+	if err != nil || len(after) != len(before) {
+		t.Errorf("KV held %d pairs before the calls, %d (%v) after", len(before), len(after), err)
+	}
+}
+
+// testPolicyChange checks that a token's rights follow its policy at once:
+// servers keep resolved tokens, but drop them when a policy changes.
+func testPolicyChange(t *testing.T, c *aclCluster, root *consul.Client) {
+	p, _, err := root.ACL().PolicyCreate(&consul.ACLPolicy{Name: "changing", Rules: `key_prefix "app/" { policy = "read" }`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := root.ACL().TokenCreate(&consul.ACLToken{Policies: []*consul.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := c.api(t, c.server, tok.SecretID).KV()
+	if _, _, err := kv.Get("app/a", nil); err != nil {
+		t.Fatalf("get with read rights = %v", err)
+	}
+	p.Rules = `key_prefix "app/" { policy = "deny" }`
+	if _, _, err := root.ACL().PolicyUpdate(p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kv.Get("app/a", nil); outcome(err) != "denied" {
+		t.Fatalf("get after the policy denies = %q, want denied", outcome(err))
+	}
 }
 
 // testForgedRPC speaks the server port's RPC directly, as an attacker who

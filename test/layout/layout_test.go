@@ -48,6 +48,7 @@ var allowed = map[string][]string{
 	"internal/testutil": {"internal/agent", "internal/config"},
 	"cmd/concord":       {"internal/cli"},
 	"test/cluster":      {},
+	"test/acl":          {},
 	"test/chaos":        {},
 	"test/layout":       {},
 }
