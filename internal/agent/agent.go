@@ -215,6 +215,8 @@ func (a *Agent) startHTTP() error {
 		Metrics:    m.Handler(),
 
 		ACLDefaultPolicy: aclDefaultPolicy(a.cfg.ACL),
+
+		DisableCoordinates: a.cfg.Coordinates.Disable,
 	}, backend{Caller: a.calls, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {
@@ -277,6 +279,7 @@ func (a *Agent) startLocal() error {
 	}
 	go a.local.Run(a.stopCtx, catalog{a}, local.DefaultSyncInterval)
 	go a.reapCriticalServices(a.stopCtx, reapInterval)
+	go a.sendCoordinates(a.stopCtx)
 	return nil
 }
 

@@ -111,6 +111,10 @@ type Config struct {
 	ACL             ACL    // the acl block (acl.go)
 	TLS             TLS    // the tls block and its older top-level keys (tls.go)
 
+	// Coordinates are the network coordinate keys: disable_coordinates and
+	// sync_coordinate_* (coordinate.go).
+	Coordinates Coordinates
+
 	// RetryJoin and StartJoin are addresses to join at start (retry_join,
 	// -retry-join; start_join, -join). Unlike scalars, lists from several
 	// sources are appended, not replaced, as in Consul.
@@ -267,6 +271,7 @@ func Default() Config {
 		Autopilot:         defaultAutopilot(),
 		ServerServiceName: "consul",
 		ACL:               defaultACL(),
+		Coordinates:       defaultCoordinates(),
 		Telemetry:         Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,

@@ -74,7 +74,7 @@ var families = []family{
 		check_output_max_size check_update_interval discard_check_output`)},
 	{why: "Concord's agent does not have these settings yet", keys: words(`
 		leave_on_terminate skip_leave_on_interrupt rejoin_after_leave retry_max auto_reload_config
-		disable_host_node_id disable_coordinates protocol server_name
+		disable_host_node_id protocol server_name
 		disable_update_check disable_anonymous_signature`)},
 	{why: "Concord's web UI has no such settings yet", keys: words(`
 		ui_dir ui_content_path ui_config.dir ui_config.content_path ui_config.metrics_provider

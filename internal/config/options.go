@@ -43,7 +43,7 @@ type option struct {
 // options lists every key Concord accepts: the core keys below and those of
 // the features that keep their keys in files of their own (acl.go, tls.go,
 // autopilot.go).
-var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions)
+var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions)
 
 // coreOptions are the core keys. Keep it sorted by key.
 var coreOptions = []option{

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/hashicorp/serf/coordinate"
 	"github.com/hashicorp/serf/serf"
 )
 
@@ -224,3 +225,7 @@ func (w *logWriter) Write(b []byte) (int, error) {
 }
 
 var _ io.Writer = (*logWriter)(nil)
+
+// Coordinate is this node's network coordinate, as serf's Vivaldi model
+// computes it from the round trip times of gossip probes.
+func (p *Pool) Coordinate() (*coordinate.Coordinate, error) { return p.serf.GetCoordinate() }

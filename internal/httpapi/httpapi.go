@@ -96,6 +96,9 @@ type Config struct {
 	// ACLDefaultPolicy is acl.default_policy, sent in every reply's
 	// X-Consul-Default-Acl-Policy ("allow" when empty).
 	ACLDefaultPolicy string
+	// DisableCoordinates answers the coordinate endpoints with Consul's
+	// 401 "Coordinate support disabled" (disable_coordinates).
+	DisableCoordinates bool
 }
 
 // Handler is the /v1 HTTP API.

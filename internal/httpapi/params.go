@@ -54,6 +54,11 @@ func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) 
 		}
 		opts.MinQueryIndex = idx
 	}
+	// ?near=_agent is this agent's node; the server sorts by its
+	// coordinates (reads that return no list ignore it).
+	if opts.Near = q.Get("near"); opts.Near == "_agent" {
+		opts.Near = h.backend.NodeName()
+	}
 	if v := q.Get("wait"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {

@@ -53,7 +53,8 @@ func (s *Server) CatalogDeregister(_ context.Context, req *api.CatalogDeregistra
 // CatalogNodes reads every node.
 func (s *Server) CatalogNodes(ctx context.Context, q *api.QueryOptions) ([]*api.Node, api.QueryMeta, error) {
 	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.Node, error) {
-		return st.Nodes(ws)
+		idx, out, err := st.Nodes(ws)
+		return idx, nearest(st, q, out, func(n *api.Node) string { return n.Node }), err
 	})
 }
 
@@ -74,7 +75,8 @@ func (s *Server) CatalogServices(ctx context.Context, q *api.QueryOptions) (map[
 // CatalogService reads the instances of a service carrying every tag.
 func (s *Server) CatalogService(ctx context.Context, q *api.QueryOptions, service string, tags []string) ([]*api.CatalogService, api.QueryMeta, error) {
 	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.CatalogService, error) {
-		return st.ServiceNodes(ws, service, tags)
+		idx, out, err := st.ServiceNodes(ws, service, tags)
+		return idx, nearest(st, q, out, func(e *api.CatalogService) string { return e.Node }), err
 	})
 }
 
@@ -88,20 +90,34 @@ func (s *Server) CatalogNode(ctx context.Context, q *api.QueryOptions, node stri
 // HealthService reads the instances of a service with their checks.
 func (s *Server) HealthService(ctx context.Context, q *api.QueryOptions, service string, tags []string, passingOnly bool) ([]*api.ServiceEntry, api.QueryMeta, error) {
 	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.ServiceEntry, error) {
-		return st.CheckServiceNodes(ws, service, tags, passingOnly)
+		idx, out, err := st.CheckServiceNodes(ws, service, tags, passingOnly)
+		return idx, nearest(st, q, out, serviceEntryNode), err
 	})
 }
 
 // HealthChecks reads the checks of a service's instances.
 func (s *Server) HealthChecks(ctx context.Context, q *api.QueryOptions, service string) ([]*api.HealthCheck, api.QueryMeta, error) {
 	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.HealthCheck, error) {
-		return st.ServiceChecks(ws, service)
+		idx, out, err := st.ServiceChecks(ws, service)
+		return idx, nearest(st, q, out, checkNode), err
 	})
 }
 
 // HealthState reads every check in a state ("any" for all).
 func (s *Server) HealthState(ctx context.Context, q *api.QueryOptions, status string) ([]*api.HealthCheck, api.QueryMeta, error) {
 	return query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.HealthCheck, error) {
-		return st.ChecksInState(ws, status)
+		idx, out, err := st.ChecksInState(ws, status)
+		return idx, nearest(st, q, out, checkNode), err
 	})
+}
+
+// checkNode names a check's node, for ?near.
+func checkNode(c *api.HealthCheck) string { return c.Node }
+
+// serviceEntryNode names a health entry's node, for ?near.
+func serviceEntryNode(e *api.ServiceEntry) string {
+	if e.Node == nil {
+		return ""
+	}
+	return e.Node.Node
 }

@@ -67,3 +67,14 @@ func rttFrom(st *state.Store, from []*api.CoordinateEntry, node string) float64 
 	}
 	return best
 }
+
+// nearest returns items sorted by sortNear from q.Near, as a copy: a
+// read's slice may be shared with a cache of recent reads.
+func nearest[T any](st *state.Store, q *api.QueryOptions, items []T, node func(T) string) []T {
+	if q == nil || q.Near == "" || len(items) < 2 {
+		return items
+	}
+	items = slices.Clone(items)
+	sortNear(st, q.Near, items, node)
+	return items
+}

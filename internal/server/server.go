@@ -176,6 +176,8 @@ type Server struct {
 
 	timers sessionTimers // the leader's session TTL timers
 
+	coords coordinateBatch // the leader's queue of coordinate updates
+
 	autopilot autopilot // the leader's view of the servers' health
 
 	acl aclResolver // token resolution; see acl_resolve.go
@@ -418,6 +420,7 @@ func (s *Server) monitorLeadership() {
 			go s.lease.keep(stopLeader)
 			go s.runLeaderTasks(stopLeader)
 			go s.runReconcile(stopLeader)
+			go s.runCoordinateBatches(stopLeader)
 			go s.runAutopilot(stopLeader)
 			go s.runACLLeader(stopLeader)
 			s.logger.Info("became leader", "node", s.cfg.NodeName)
