@@ -108,8 +108,16 @@ func TestACLCommands(t *testing.T) {
 		}
 	}
 	var policies []struct{ ID, Name string }
-	if res := admin.concord(t, "acl", "policy", "list", "-format=json"); json.Unmarshal([]byte(res.stdout), &policies) != nil || len(policies) != 3 {
-		t.Errorf("acl policy list -format=json = %q, want 3 policies in JSON", res.stdout)
+	res = admin.concord(t, "acl", "policy", "list", "-format=json")
+	names := map[string]string{}
+	if err := json.Unmarshal([]byte(res.stdout), &policies); err != nil {
+		t.Errorf("acl policy list -format=json = %q: %v; want JSON", res.stdout, err)
+	}
+	for _, p := range policies {
+		names[p.Name] = p.ID
+	}
+	if names["web-app"] != policyID || names["readers"] == "" || names["global-management"] == "" {
+		t.Errorf("acl policy list -format=json = %q, want web-app, readers and global-management", res.stdout)
 	}
 
 	// A token for the app: it writes its keys and nothing else.

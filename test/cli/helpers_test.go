@@ -34,6 +34,7 @@ type result struct {
 type run struct {
 	env   []string // "NAME=value" added to a cleaned environment
 	stdin string
+	dir   string // working directory; "" is the test's
 }
 
 // commandTimeout bounds every concord invocation that should end by itself.
@@ -49,6 +50,7 @@ func (r run) concord(t *testing.T, args ...string) result {
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(cleanEnv(), r.env...)
 	cmd.Stdin = strings.NewReader(r.stdin)
+	cmd.Dir = r.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
