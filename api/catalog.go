@@ -94,6 +94,10 @@ type CatalogService struct {
 	ServicePort              int
 	ServiceWeights           AgentWeights
 	ServiceEnableTagOverride bool
+	ServiceTaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
+	ServicePorts             ServicePorts              `json:",omitempty"`
+	ServiceSocketPath        string                    `json:",omitempty"`
+	ServiceLocality          *Locality                 `json:",omitempty"`
 	CreateIndex              uint64
 	ModifyIndex              uint64
 }

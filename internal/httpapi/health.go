@@ -135,6 +135,9 @@ func (h *Handler) catalogDatacenters(_ http.ResponseWriter, _ *http.Request) (an
 
 // catalogServices serves GET /v1/catalog/services: name → tags.
 func (h *Handler) catalogServices(w http.ResponseWriter, r *http.Request) (any, error) {
+	if r.URL.Query().Get("filter") != "" {
+		return h.catalogServicesFiltered(w, r)
+	}
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
 		out, m, err := readCall(ctx, h, call.CatalogServices, call.ServicesArgs{Query: query(q)})
 		if err == nil {
@@ -142,6 +145,57 @@ func (h *Handler) catalogServices(w http.ResponseWriter, r *http.Request) (any, 
 		}
 		return out, m, err
 	})
+}
+
+// catalogServicesFiltered serves /v1/catalog/services?filter=: as Consul
+// does, the filter is evaluated against each service instance (the shape
+// /v1/catalog/service/:name returns, NodeMeta included), and the reply
+// lists the names and tags of the instances that match. Each service's
+// instances are read right after the names, without blocking again.
+func (h *Handler) catalogServicesFiltered(w http.ResponseWriter, r *http.Request) (any, error) {
+	filter, err := parseFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := parseNodeMeta(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := h.parseQueryOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	names, m, err := readCall(ctx, h, call.CatalogServices, call.ServicesArgs{Query: query(q)})
+	setMeta(w, &m)
+	if err != nil {
+		return nil, err
+	}
+	nq := *q
+	nq.MinQueryIndex, nq.MaxQueryTime = 0, 0
+	out := map[string][]string{}
+	for name := range names {
+		insts, _, err := readCall(ctx, h, call.CatalogService, call.ServiceArgs{Query: query(&nq), Service: name})
+		if err != nil {
+			return nil, err
+		}
+		if insts, err = applyFilter(filter, filterNodeMeta(insts, meta)); err != nil {
+			return nil, err
+		}
+		for _, inst := range insts {
+			tags := out[name]
+			if tags == nil {
+				tags = []string{}
+			}
+			for _, t := range inst.ServiceTags {
+				if !slices.Contains(tags, t) {
+					tags = append(tags, t)
+				}
+			}
+			out[name] = tags
+		}
+	}
+	return out, nil
 }
 
 // servicesOnMetaNodes keeps, with ?node-meta, the services that have an

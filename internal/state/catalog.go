@@ -146,7 +146,12 @@ func (t *Txn) ensureService(idx uint64, node string, svc *api.NodeService) error
 func servicesEqual(a, b *api.NodeService) bool {
 	return a.ID == b.ID && a.Service == b.Service && slices.Equal(a.Tags, b.Tags) &&
 		a.Address == b.Address && maps.Equal(a.Meta, b.Meta) && a.Port == b.Port && a.Weights == b.Weights &&
-		a.EnableTagOverride == b.EnableTagOverride
+		a.EnableTagOverride == b.EnableTagOverride && maps.Equal(a.TaggedAddresses, b.TaggedAddresses) &&
+		slices.Equal(a.Ports, b.Ports) && a.SocketPath == b.SocketPath && sameLocality(a.Locality, b.Locality)
+}
+
+func sameLocality(a, b *api.Locality) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func (t *Txn) ensureCheck(idx uint64, now time.Time, node string, c *api.HealthCheck) error {

@@ -95,8 +95,9 @@ func (s *Store) ServiceNodes(ws memdb.WatchSet, service string, tags []string) (
 			TaggedAddresses: n.TaggedAddresses, NodeMeta: n.Meta,
 			ServiceID: row.ID, ServiceName: row.Service, ServiceAddress: row.Address,
 			ServiceTags: row.Tags, ServiceMeta: row.Meta, ServicePort: row.Port, ServiceWeights: row.Weights,
-			ServiceEnableTagOverride: row.EnableTagOverride,
-			CreateIndex:              row.CreateIndex, ModifyIndex: row.ModifyIndex,
+			ServiceEnableTagOverride: row.EnableTagOverride, ServiceTaggedAddresses: row.TaggedAddresses,
+			ServicePorts: row.Ports, ServiceSocketPath: row.SocketPath, ServiceLocality: row.Locality,
+			CreateIndex: row.CreateIndex, ModifyIndex: row.ModifyIndex,
 		})
 	}
 	return serviceIndex(tx, service), out, nil
