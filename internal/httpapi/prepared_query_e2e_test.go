@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	consulapi "github.com/hashicorp/consul/api"
 
@@ -426,5 +427,38 @@ node_prefix "" { policy = "read" }`))
 		if err != nil || len(res.Nodes) != tc.want {
 			t.Errorf("Execute(%s) as %s = %+v, %v; want %d nodes", tc.query, tc.who, res, err, tc.want)
 		}
+	}
+}
+
+// TestPreparedQueryBlockingList: a blocking list returns once a query is
+// written.
+func TestPreparedQueryBlockingList(t *testing.T) {
+	t.Parallel()
+	_, c := startDevAgent(t)
+	pq := c.PreparedQuery()
+	_, meta, err := pq.List(nil)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	type listed struct {
+		defs []*consulapi.PreparedQueryDefinition
+		meta *consulapi.QueryMeta
+		err  error
+	}
+	done := make(chan listed, 1)
+	go func() {
+		defs, m, err := pq.List(&consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 30 * time.Second})
+		done <- listed{defs, m, err}
+	}()
+	if _, _, err := pq.Create(&consulapi.PreparedQueryDefinition{Name: "new", Service: consulapi.ServiceQuery{Service: "s"}}, nil); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	select {
+	case got := <-done:
+		if got.err != nil || len(got.defs) != 1 || got.meta.LastIndex <= meta.LastIndex {
+			t.Errorf("blocking List = %+v (index %d), %v; want the new query past index %d", got.defs, got.meta.LastIndex, got.err, meta.LastIndex)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("blocking List did not return after a query was created")
 	}
 }
