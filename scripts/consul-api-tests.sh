@@ -23,6 +23,14 @@ apidir=$(cd "$root" && go mod download -json "github.com/hashicorp/consul/api@$v
 cp -r "$apidir" "$work/api" && chmod -R u+w "$work/api"
 (cd "$root" && go build -o "$work/bin/concord" ./cmd/concord)
 
+# TestAPI_ClientTLSOptions reads certificates from ../test/client_certs,
+# which is in Consul's repository, not in the api module: made here with
+# concord tls (the server's names consul.test, as the test dials).
+mkdir -p "$work/test/client_certs"
+(cd "$work/test/client_certs" && c="$work/bin/concord" && $c tls ca create &&
+	$c tls cert create -server -additional-dnsname consul.test && $c tls cert create -client &&
+	mv consul-agent-ca.pem rootca.crt && mv dc1-server-consul-0.pem server.crt && mv dc1-server-consul-0-key.pem server.key &&
+	mv dc1-client-consul-0.pem client.crt && mv dc1-client-consul-0-key.pem client.key) >/dev/null
 cd "$work/api"
 sdkdir=$(go list -m -f '{{.Dir}}' github.com/hashicorp/consul/sdk)
 cp -r "$sdkdir" "$work/sdk" && chmod -R u+w "$work/sdk"

@@ -42,6 +42,7 @@ import (
 	"github.com/concordhq/concord/internal/rexec"
 	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/server"
+	"github.com/concordhq/concord/internal/tlsutil"
 	"github.com/concordhq/concord/internal/ui"
 	"github.com/google/uuid"
 )
@@ -86,17 +87,25 @@ type Agent struct {
 	stopCtx context.Context    // canceled at shutdown; ends blocking queries
 	stop    context.CancelFunc // cancels stopCtx
 	httpErr chan error         // Serve's result
+
+	tls      *tlsutil.Configurator // or nil when nothing uses TLS (tls.go)
+	httpsSrv *http.Server          // or nil when ports.https is -1
+	httpsLn  net.Listener
+	httpsErr chan error // the HTTPS Serve's result
 }
 
 // New starts an agent for cfg, which must have passed cfg.Validate.
 func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 	logger = slog.New(logstream.NewHandler(logger.Handler())) // also feeds /v1/agent/monitor
-	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), leaveCh: make(chan struct{}),
+	a := &Agent{cfg: cfg, logger: logger, httpErr: make(chan error, 1), httpsErr: make(chan error, 1), leaveCh: make(chan struct{}),
 		events: events.NewBuffer(), tokens: newAgentTokens(cfg),
 		resolved: resolvedTokens{ttl: cfg.ACL.TokenTTL, downPolicy: cfg.ACL.DownPolicy}}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
 	var err error
 	if a.nodeID, err = loadNodeID(cfg); err != nil {
+		return nil, err
+	}
+	if a.tls, err = newTLS(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.Server {
@@ -121,6 +130,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			Fast:                 cfg.DevMode,
 			ReadFault:            cfg.TestReadFault,
 			RPCMaxConnsPerClient: cfg.Limits.RPCMaxConnsPerClient,
+			TLS:                  a.serverPortTLS(),
 			ACL: server.ACLConfig{
 				Enabled: cfg.ACL.Enabled, DefaultAllow: cfg.ACL.DefaultPolicy != "deny",
 				KeyListPolicy: cfg.ACL.EnableKeyListPolicy, InitialManagement: cfg.ACL.Tokens.InitialManagement,
@@ -195,17 +205,28 @@ func (a *Agent) SerfAddr() string {
 }
 
 func (a *Agent) startHTTP() error {
-	if a.cfg.Ports.HTTP < 0 {
+	if a.cfg.Ports.HTTP < 0 && a.cfg.Ports.HTTPS < 0 {
 		return nil
 	}
-	addr := net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.HTTP))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
+	handler := a.rootHandler()
+	if a.cfg.Ports.HTTP >= 0 {
+		addr := net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.HTTP))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
+		}
+		a.httpLn = ln
+		lim := a.cfg.Limits
+		ln = httpapi.LimitListener(ln, httpapi.ConnLimits{PerClient: lim.HTTPMaxConnsPerClient, Total: lim.HTTPMaxConns})
+		a.httpSrv = a.newHTTPServer(handler)
+		go func() { a.httpErr <- a.httpSrv.Serve(ln) }()
 	}
-	a.httpLn = ln
-	lim := a.cfg.Limits
-	ln = httpapi.LimitListener(ln, httpapi.ConnLimits{PerClient: lim.HTTPMaxConnsPerClient, Total: lim.HTTPMaxConns})
+	return a.startHTTPS(handler)
+}
+
+// rootHandler is the HTTP API with what wraps it: pprof, the UI and the
+// filter of unprintable paths. HTTP and HTTPS serve the same one.
+func (a *Agent) rootHandler() http.Handler {
 	m := a.newMetrics()
 	handler := httpapi.New(httpapi.Config{
 		Datacenter: a.cfg.Datacenter,
@@ -228,15 +249,19 @@ func (a *Agent) startHTTP() error {
 	if !a.cfg.DisableHTTPUnprintableCharFilter {
 		root = httpapi.RefuseUnprintablePaths(root)
 	}
-	a.httpSrv = &http.Server{
-		Handler:           root,
+	return root
+}
+
+// newHTTPServer is an HTTP server for handler with the limits' timeouts.
+func (a *Agent) newHTTPServer(handler http.Handler) *http.Server {
+	lim := a.cfg.Limits
+	return &http.Server{
+		Handler:           handler,
 		ReadHeaderTimeout: lim.HTTPReadHeaderTimeout,
 		IdleTimeout:       lim.HTTPIdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return a.stopCtx },
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
-	go func() { a.httpErr <- a.httpSrv.Serve(ln) }()
-	return nil
 }
 
 // startLocal sets up this node's services and checks: the check runners,
@@ -314,17 +339,12 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 	a.stopWatches()
 	var errs []error
 	if a.httpSrv != nil {
-		// Blocking queries end at once (stopCtx); other requests get a short
-		// grace. Connections that never sent a request would hold Shutdown
-		// for 5s, so after the grace everything left is closed.
-		drainCtx, cancel := context.WithTimeout(ctx, httpDrainGrace)
-		if err := a.httpSrv.Shutdown(drainCtx); err != nil {
-			a.httpSrv.Close()
-		}
-		cancel()
-		if err := <-a.httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := stopHTTPServer(ctx, a.httpSrv, a.httpErr); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := a.stopHTTPS(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if a.dns != nil {
 		if err := a.dns.Shutdown(ctx); err != nil {
@@ -338,6 +358,22 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 	a.closeStore()
 	a.logger.Info("agent stopped")
 	return errors.Join(errs...)
+}
+
+// stopHTTPServer stops srv, whose Serve reports to served: blocking
+// queries end at once (stopCtx); other requests get a short grace, within
+// ctx. Connections that never sent a request would hold Shutdown for 5s,
+// so after the grace everything left is closed.
+func stopHTTPServer(ctx context.Context, srv *http.Server, served <-chan error) error {
+	drainCtx, cancel := context.WithTimeout(ctx, httpDrainGrace)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // backend joins the replicated state (reached through its declared calls:

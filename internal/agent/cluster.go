@@ -251,5 +251,6 @@ func (a *Agent) newCaller() call.Caller {
 	}
 	a.pool = rpc.NewPool()
 	a.pool.SetSourceIP(net.ParseIP(a.cfg.BindAddr))
+	a.pool.SetTLS(a.serverPortTLS())
 	return rpc.NewRouter(a.pool, a.liveServers)
 }

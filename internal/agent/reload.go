@@ -79,9 +79,12 @@ func (a *Agent) AgentReload() error {
 }
 
 // Reload applies the service and check definitions of a freshly loaded
-// config (SIGHUP, `concord reload`) and restarts its watches. Other
-// settings need a restart.
+// config (SIGHUP, `concord reload`), restarts its watches and loads the
+// TLS certificates and CAs again. Other settings need a restart.
 func (a *Agent) Reload(cfg config.Config) error {
+	if err := a.reloadTLS(cfg); err != nil {
+		return err
+	}
 	if err := a.loadFileDefinitions(cfg); err != nil {
 		return err
 	}

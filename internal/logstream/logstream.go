@@ -16,6 +16,7 @@
 package logstream
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -84,13 +85,28 @@ func appendOp(ops []handlerOp, op handlerOp) []handlerOp {
 	return append(out, op)
 }
 
-// format renders r as one line in Consul's text or JSON format (see
-// consul.go), with the attributes and groups of h.
+// format renders r as one line, text or JSON, with the attributes and
+// groups of h, the way the agent's own slog handlers would.
 func (h *Handler) format(r slog.Record, asJSON bool) string {
+	var buf bytes.Buffer
+	opts := &slog.HandlerOptions{Level: slog.Level(math.MinInt)}
+	var f slog.Handler
 	if asJSON {
-		return h.formatJSON(r)
+		f = slog.NewJSONHandler(&buf, opts)
+	} else {
+		f = slog.NewTextHandler(&buf, opts)
 	}
-	return h.formatText(r)
+	for _, op := range h.ops {
+		if op.group != "" {
+			f = f.WithGroup(op.group)
+		} else {
+			f = f.WithAttrs(op.attrs)
+		}
+	}
+	if err := f.Handle(context.Background(), r); err != nil {
+		return fmt.Sprintf("cannot format log record %q: %v", r.Message, err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 // hub is the set of current subscribers.

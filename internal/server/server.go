@@ -100,6 +100,10 @@ type Config struct {
 	// rpc.DefaultMaxConnsPerClient, Consul's limits.rpc_max_conns_per_client).
 	RPCMaxConnsPerClient int
 
+	// TLS secures the server port, incoming and outgoing (see rpc.TLS);
+	// nil keeps it plain.
+	TLS rpc.TLS
+
 	// ACL holds the acl block's server settings (see ACLConfig).
 	ACL ACLConfig
 
@@ -272,9 +276,11 @@ func (s *Server) startRaft() error {
 		advertise.Port = s.cfg.AdvertisePort
 	}
 	bindIP := ln.Addr().(*net.TCPAddr).IP
-	s.mux = rpc.NewMux(ln, advertise, bindIP, s.cfg.RPCMaxConnsPerClient)
+	s.mux = rpc.NewMuxTLS(ln, advertise, bindIP, s.cfg.RPCMaxConnsPerClient, s.cfg.TLS)
 	s.pool.SetSourceIP(bindIP)
+	s.pool.SetTLS(s.cfg.TLS)
 	s.prober = rpc.NewProber(bindIP)
+	s.prober.SetTLS(s.cfg.TLS)
 	s.closers = append(s.closers, s.mux.Close)
 	s.transport = raft.NewNetworkTransportWithLogger(s.mux.RaftLayer(), 3, 10*time.Second, raftLogger(s.logger))
 	s.closers = append(s.closers, s.transport.Close)

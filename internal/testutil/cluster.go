@@ -41,6 +41,14 @@ type Node struct {
 // waits until every node sees a leader.
 func StartCluster(t testing.TB, binary string, servers, clients int, extra ...string) *Cluster {
 	t.Helper()
+	return StartClusterWith(t, binary, servers, clients, nil, extra...)
+}
+
+// StartClusterWith is StartCluster with flags of each node's own, from
+// own (nil for none), added after extra: a server's and a client's
+// certificates, their HTTPS ports.
+func StartClusterWith(t testing.TB, binary string, servers, clients int, own func(*Node) []string, extra ...string) *Cluster {
+	t.Helper()
 	c := &Cluster{t: t, binary: binary, extra: extra}
 	var firstSerf string
 	for i := 0; i < servers+clients; i++ {
@@ -62,6 +70,9 @@ func StartCluster(t testing.TB, binary string, servers, clients int, extra ...st
 			n.args = append(n.args, "-server", "-bootstrap-expect="+strconv.Itoa(servers))
 		}
 		n.args = append(n.args, extra...)
+		if own != nil {
+			n.args = append(n.args, own(n)...)
+		}
 		c.Nodes = append(c.Nodes, n)
 	}
 	c.start(t)
