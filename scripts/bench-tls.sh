@@ -17,7 +17,7 @@ DURATION=${TLS_DURATION:-5s}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/concord-tls.XXXXXX")
 PIDS=()
-cleanup() { stop_all; rm -rf "$TMP"; }
+cleanup() { stop_pids; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -71,15 +71,6 @@ start() {
 	"$TMP/concord" bench -http-addr="$LEADER" -op=load >/dev/null
 }
 
-stop_all() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	PIDS=()
-}
-
 echo "off = plain server port, on = mutual TLS + verify_server_hostname; $ROUNDS rounds, $DURATION a run, 64 clients"
 for round in $(seq "$ROUNDS"); do
 	for mode in off on; do
@@ -93,7 +84,7 @@ for round in $(seq "$ROUNDS"); do
 				echo "round $round $mode $target $op $ops" | tee -a "$TMP/results"
 			done
 		done
-		stop_all
+		stop_pids
 	done
 done
 median() { awk -v m="$1" -v t="$2" -v o="$3" '$3 == m && $4 == t && $5 == o { print $6 }' "$TMP/results" |

@@ -17,3 +17,14 @@ free_port() {
 		fi
 	done
 }
+
+# stop_pids stops the processes listed in the array PIDS (SIGTERM, then
+# waits for each) and empties it.
+stop_pids() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	PIDS=()
+}
