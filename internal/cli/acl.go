@@ -117,24 +117,33 @@ func matchPrefix(prefix string, ids []string, kind string) (string, error) {
 	}
 }
 
+// fullID returns id when it is a whole ID, else the one ID that listIDs
+// returns that starts with it. kind names the object in errors.
+func fullID(id, kind string, listIDs func() ([]string, error)) (string, error) {
+	if len(id) >= uuidLength {
+		return id, nil
+	}
+	ids, err := listIDs()
+	if err != nil {
+		return "", fmt.Errorf("Failed to list the %s IDs to match the prefix: %v", kind, err)
+	}
+	return matchPrefix(id, ids, kind)
+}
+
 // tokenID resolves an accessor ID given as the whole ID, a unique prefix,
 // or "anonymous".
 func tokenID(acl *consulapi.ACL, id string) (string, error) {
 	if id == "anonymous" {
 		return anonymousTokenID, nil
 	}
-	if len(id) >= uuidLength {
-		return id, nil
-	}
-	list, _, err := acl.TokenList(nil)
-	if err != nil {
-		return "", fmt.Errorf("Failed to list tokens to match the ID prefix: %v", err)
-	}
-	ids := make([]string, len(list))
-	for i, t := range list {
-		ids[i] = t.AccessorID
-	}
-	return matchPrefix(id, ids, "token")
+	return fullID(id, "token", func() ([]string, error) {
+		list, _, err := acl.TokenList(nil)
+		ids := make([]string, len(list))
+		for i, t := range list {
+			ids[i] = t.AccessorID
+		}
+		return ids, err
+	})
 }
 
 // policyID resolves a policy ID given as the whole ID, a unique prefix, or
@@ -143,34 +152,26 @@ func policyID(acl *consulapi.ACL, id string) (string, error) {
 	if id == "global-management" {
 		return globalManagementPolicyID, nil
 	}
-	if len(id) >= uuidLength {
-		return id, nil
-	}
-	list, _, err := acl.PolicyList(nil)
-	if err != nil {
-		return "", fmt.Errorf("Failed to list policies to match the ID prefix: %v", err)
-	}
-	ids := make([]string, len(list))
-	for i, p := range list {
-		ids[i] = p.ID
-	}
-	return matchPrefix(id, ids, "policy")
+	return fullID(id, "policy", func() ([]string, error) {
+		list, _, err := acl.PolicyList(nil)
+		ids := make([]string, len(list))
+		for i, p := range list {
+			ids[i] = p.ID
+		}
+		return ids, err
+	})
 }
 
 // roleID resolves a role ID given as the whole ID or a unique prefix.
 func roleID(acl *consulapi.ACL, id string) (string, error) {
-	if len(id) >= uuidLength {
-		return id, nil
-	}
-	list, _, err := acl.RoleList(nil)
-	if err != nil {
-		return "", fmt.Errorf("Failed to list roles to match the ID prefix: %v", err)
-	}
-	ids := make([]string, len(list))
-	for i, r := range list {
-		ids[i] = r.ID
-	}
-	return matchPrefix(id, ids, "role")
+	return fullID(id, "role", func() ([]string, error) {
+		list, _, err := acl.RoleList(nil)
+		ids := make([]string, len(list))
+		for i, r := range list {
+			ids[i] = r.ID
+		}
+		return ids, err
+	})
 }
 
 // links are the policies, roles and identities a token or role is given
