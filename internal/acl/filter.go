@@ -24,6 +24,11 @@ func (a *Authorizer) FilterNodes(ns []*api.Node) ([]*api.Node, bool) {
 	return filter(a, ns, func(n *api.Node) bool { return a.Allowed(Node, n.Node, Read) })
 }
 
+// FilterCoordinates keeps the coordinates of the nodes the token may read.
+func (a *Authorizer) FilterCoordinates(cs []*api.CoordinateEntry) ([]*api.CoordinateEntry, bool) {
+	return filter(a, cs, func(c *api.CoordinateEntry) bool { return a.Allowed(Node, c.Node, Read) })
+}
+
 // FilterServices keeps the services (a map from service name to tags, as
 // /v1/catalog/services answers) the token may read.
 func (a *Authorizer) FilterServices(ss map[string][]string) (map[string][]string, bool) {

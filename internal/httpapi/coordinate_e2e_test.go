@@ -232,3 +232,42 @@ func TestCoordinatesDisabled(t *testing.T) {
 		}
 	}
 }
+
+// TestCoordinatesFilteredByACLs: a token reads the coordinates of the nodes
+// it may read, and may not write any.
+func TestCoordinatesFilteredByACLs(t *testing.T) {
+	t.Parallel()
+	ta, root, _ := bootstrappedACLAgent(t)
+	c := newConsulClient(t, ta.HTTPAddr(), nil)
+	wq := &consulapi.WriteOptions{Token: root.SecretID}
+	for _, n := range []string{"a", "b"} {
+		if _, err := c.Catalog().Register(&consulapi.CatalogRegistration{Node: n, Address: "10.1.1.1"}, wq); err != nil {
+			t.Fatalf("Register(%s): %v", n, err)
+		}
+		if _, err := c.Coordinate().Update(&consulapi.CoordinateEntry{Node: n, Coord: coordAt(0.01)}, wq); err != nil {
+			t.Fatalf("Coordinate().Update(%s): %v", n, err)
+		}
+	}
+	policy, _, err := c.ACL().PolicyCreate(&consulapi.ACLPolicy{Name: "read-a", Rules: `node "a" { policy = "read" }`}, wq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := c.ACL().TokenCreate(&consulapi.ACLToken{Policies: []*consulapi.ACLTokenPolicyLink{{ID: policy.ID}}}, wq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &consulapi.QueryOptions{Token: token.SecretID}
+	testutil.Run(t, 10*time.Second, func(r *testutil.R) {
+		got, meta, err := c.Coordinate().Nodes(q)
+		if err != nil || len(got) != 1 || got[0].Node != "a" || !meta.ResultsFilteredByACLs {
+			r.Fatalf("Coordinate().Nodes() with node a's token = %v (filtered %v), %v; want a alone, filtered", got, meta != nil && meta.ResultsFilteredByACLs, err)
+		}
+	})
+	// Node reads are filtered, not refused (see acl.Authorize): node b's
+	// coordinate is left out, so there is none to show.
+	if got, _, err := c.Coordinate().Node("b", q); err == nil {
+		t.Errorf("Coordinate().Node(b) with node a's token = %v, want a 404", got)
+	}
+	_, err = c.Coordinate().Update(&consulapi.CoordinateEntry{Node: "a", Coord: coordAt(0.02)}, &consulapi.WriteOptions{Token: token.SecretID})
+	wantACLError(t, "Coordinate().Update(a) with a read token", err, 403, "Permission denied")
+}

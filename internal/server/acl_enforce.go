@@ -135,6 +135,8 @@ func filterResult(a *acl.Authorizer, out any) {
 		filterInto(r, a.FilterCatalogServices)
 	case *call.Result[[]*api.ServiceEntry]:
 		filterInto(r, a.FilterServiceEntries)
+	case *call.Result[[]*api.CoordinateEntry]:
+		filterInto(r, a.FilterCoordinates)
 	case *call.Result[*api.TxnResponse]:
 		filterInto(r, func(v *api.TxnResponse) (*api.TxnResponse, bool) { return filterTxn(a, v) })
 	}
