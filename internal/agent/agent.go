@@ -238,6 +238,7 @@ func (a *Agent) rootHandler() http.Handler {
 		ACLDefaultPolicy: aclDefaultPolicy(a.cfg.ACL),
 
 		DisableCoordinates: a.cfg.Coordinates.Disable,
+		Context:            a.stopCtx,
 	}, backend{Caller: a.calls, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {

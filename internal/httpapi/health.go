@@ -138,7 +138,7 @@ func (h *Handler) catalogServices(w http.ResponseWriter, r *http.Request) (any, 
 	if r.URL.Query().Get("filter") != "" {
 		return h.catalogServicesFiltered(w, r)
 	}
-	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
+	return readCached(h, w, r, func(ctx context.Context, q *api.QueryOptions) (map[string][]string, api.QueryMeta, error) {
 		out, m, err := readCall(ctx, h, call.CatalogServices, call.ServicesArgs{Query: query(q)})
 		if err == nil {
 			out, err = h.servicesOnMetaNodes(ctx, r, q, out)
@@ -255,7 +255,7 @@ func (h *Handler) metaNodes(ctx context.Context, r *http.Request, q *api.QueryOp
 // catalogService serves GET /v1/catalog/service/<name>?tag=..&tag=..
 func (h *Handler) catalogService(w http.ResponseWriter, r *http.Request) (any, error) {
 	tags := r.URL.Query()["tag"]
-	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.CatalogService, api.QueryMeta, error) {
+	return readCached(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.CatalogService, api.QueryMeta, error) {
 		return readCall(ctx, h, call.CatalogService, call.ServiceArgs{Query: query(q), Service: r.PathValue("service"), Tags: tags})
 	})
 }
@@ -311,7 +311,7 @@ func (h *Handler) healthService(w http.ResponseWriter, r *http.Request) (any, er
 			passing = b
 		}
 	}
-	return read(h, w, r, func(ctx context.Context, o *api.QueryOptions) ([]*api.ServiceEntry, api.QueryMeta, error) {
+	return readCached(h, w, r, func(ctx context.Context, o *api.QueryOptions) ([]*api.ServiceEntry, api.QueryMeta, error) {
 		return readCall(ctx, h, call.HealthService, call.HealthServiceArgs{
 			Query: query(o), Service: r.PathValue("service"), Tags: q["tag"], PassingOnly: passing})
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/cache"
 	"github.com/concordhq/concord/internal/call"
 )
 
@@ -99,6 +100,10 @@ type Config struct {
 	// DisableCoordinates answers the coordinate endpoints with Consul's
 	// 401 "Coordinate support disabled" (disable_coordinates).
 	DisableCoordinates bool
+	// Context ends the handler's background work: the agent cache's
+	// refreshers (see readCached). Without one, ?cached reads go to the
+	// servers as usual.
+	Context context.Context
 }
 
 // Handler is the /v1 HTTP API.
@@ -106,11 +111,15 @@ type Handler struct {
 	cfg     Config
 	backend Backend
 	mux     *http.ServeMux
+	cache   *cache.Cache // ?cached reads; nil without cfg.Context
 }
 
 // New returns the API handler over backend.
 func New(cfg Config, backend Backend) *Handler {
 	h := &Handler{cfg: cfg, backend: backend, mux: http.NewServeMux()}
+	if cfg.Context != nil {
+		h.cache = cache.New(cfg.Context, cache.Options{})
+	}
 	h.register()
 	return h
 }
