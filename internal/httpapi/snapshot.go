@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/concordhq/concord/internal/call"
 )
@@ -15,31 +17,57 @@ var snapshotRoutes = []route{
 
 // snapshotSave serves GET /v1/snapshot: an archive of the whole state,
 // from the leader or, with ?stale, from whichever server answers, with
-// the snapshot's index as X-Consul-Index.
+// the snapshot's index as X-Consul-Index. The archive comes in parts (see
+// call.SnapshotPartSize), each written as it arrives; a part that fails
+// after the first cuts the reply short of its Content-Length, so the
+// client sees a truncated body rather than a whole-looking archive.
 func (h *Handler) snapshotSave(w http.ResponseWriter, r *http.Request) (any, error) {
 	opts, err := h.parseQueryOptions(r)
 	if err != nil {
 		return nil, err
 	}
-	archive, meta, err := readCall(r.Context(), h, call.SnapshotSave, call.SnapshotSaveArgs{Query: query(opts)})
+	args := call.SnapshotSaveArgs{Query: query(opts)}
+	part, meta, err := readCall(r.Context(), h, call.SnapshotSave, args)
 	if err != nil {
 		return nil, err
 	}
 	setMeta(w, &meta)
-	return rawBody{contentType: "application/x-gzip", data: archive}, nil
+	w.Header().Set("Content-Type", "application/x-gzip")
+	w.Header().Set("Content-Length", strconv.FormatInt(part.Total, 10))
+	w.Write(part.Data)
+	for sent := int64(len(part.Data)); part.Handle != ""; sent += int64(len(part.Data)) {
+		args.Handle, args.Offset = part.Handle, sent
+		if part, _, err = readCall(r.Context(), h, call.SnapshotSave, args); err != nil {
+			h.cfg.Logger.Warn("snapshot save cut short", "sent", sent, "error", err)
+			panic(http.ErrAbortHandler) // close the connection mid-body
+		}
+		w.Write(part.Data)
+	}
+	return handled{}, nil
 }
 
 // snapshotRestore serves PUT /v1/snapshot: the body, an archive from a
-// save, replaces the whole state on every server. A damaged archive is
-// refused (500, with the reason, as Consul answers) and nothing changes;
-// one larger than call.MaxSnapshotArchive is 413.
+// save, replaces the whole state on every server. It goes to the leader
+// in parts as it is read. A damaged archive is refused (500, with the
+// reason, as Consul answers) and nothing changes; one larger than
+// call.MaxSnapshotArchive is 413.
 func (h *Handler) snapshotRestore(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err := h.checkDC(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	archive, err := io.ReadAll(http.MaxBytesReader(w, r.Body, call.MaxSnapshotArchive))
-	if err != nil {
-		return nil, err
+	body := http.MaxBytesReader(w, r.Body, call.MaxSnapshotArchive)
+	buf := make([]byte, call.SnapshotPartSize)
+	handle := ""
+	for {
+		n, err := io.ReadFull(body, buf)
+		last := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !last {
+			return nil, err
+		}
+		handle, err = call.SnapshotRestore.Invoke(r.Context(), h.backend,
+			call.SnapshotRestoreArgs{Handle: handle, Data: buf[:n], Last: last})
+		if err != nil || last {
+			return empty, err
+		}
 	}
-	return empty, doWrite(r.Context(), h, call.SnapshotRestore, call.SnapshotRestoreArgs{Archive: archive})
 }

@@ -2,13 +2,18 @@ package cluster_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/concordhq/concord/internal/call"
+	"github.com/concordhq/concord/internal/snapshot"
 	"github.com/concordhq/concord/internal/testutil"
 	consul "github.com/hashicorp/consul/api"
+	"github.com/hashicorp/raft"
 )
 
 // TestSnapshotSaveAndRestore saves a snapshot of a 3-server cluster through
@@ -16,8 +21,9 @@ import (
 // restores it: the saved state is back on every server, a blocking query
 // wakes with it, the table index keeps growing, and the restored TTL
 // session gets a fresh timer from the leader. Damaged and truncated
-// archives are refused with nothing changed. The same archive then
-// restores into a fresh cluster.
+// archives are refused with nothing changed. An archive larger than one
+// call's part goes both ways in parts. The first archive then restores
+// into a fresh cluster.
 func TestSnapshotSaveAndRestore(t *testing.T) {
 	c := testutil.StartCluster(t, binary, 3, 1, `-hcl=session_ttl_min = "1s"`)
 	leader := c.Leader(t)
@@ -59,6 +65,18 @@ func TestSnapshotSaveAndRestore(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "damaged") {
 			t.Fatalf("restore of a %s archive = %v, want a 'damaged' error", name, err)
 		}
+	}
+	// A whole archive whose state is not Concord's (Consul's, say) is
+	// refused before Raft sees it: Raft treats a restore the FSM refuses
+	// as fatal.
+	var foreign bytes.Buffer
+	state := []byte("a Consul state stream")
+	meta := &raft.SnapshotMeta{Version: 1, ID: "2-9-1", Index: 9, Term: 2, Size: int64(len(state))}
+	if err := snapshot.Write(&foreign, meta, bytes.NewReader(state)); err != nil {
+		t.Fatal(err)
+	}
+	if err := via.Snapshot().Restore(nil, &foreign); err == nil || !strings.Contains(err.Error(), "does not load") {
+		t.Fatalf("restore of an archive of foreign state = %v, want 'does not load'", err)
 	}
 	pairs, after, err := kv.List("app/", nil)
 	if err != nil || after.LastIndex != before.LastIndex || kvMap(pairs)["app/a"] != "changed" {
@@ -122,6 +140,33 @@ func TestSnapshotSaveAndRestore(t *testing.T) {
 			r.Fatalf("restored session still there (%v, %v)", s, err)
 		}
 	})
+
+	// Incompressible values make an archive larger than one part, so it
+	// travels in several calls both ways (call.SnapshotPartSize).
+	rnd := rand.NewChaCha8([32]byte{1})
+	big := make([]byte, 512<<10)
+	for i := 0; i*len(big) <= call.SnapshotPartSize; i++ {
+		rnd.Read(big)
+		if _, err := kv.Put(&consul.KVPair{Key: fmt.Sprintf("big/%02d", i), Value: big}, nil); err != nil {
+			t.Fatalf("put big/%02d: %v", i, err)
+		}
+	}
+	large, _ := save(t, via, nil)
+	if len(large) <= call.SnapshotPartSize {
+		t.Fatalf("snapshot save: %d bytes, want more than one part (%d)", len(large), call.SnapshotPartSize)
+	}
+	if _, err := kv.DeleteTree("big/", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := via.Snapshot().Restore(nil, bytes.NewReader(large)); err != nil {
+		t.Fatalf("restore of a %d-byte archive: %v", len(large), err)
+	}
+	if p, _, err := kv.Get("big/00", nil); err != nil || p == nil || len(p.Value) != len(big) {
+		t.Fatalf("big/00 after restoring the large archive: %v", err)
+	}
+	if _, err := kv.DeleteTree("big/", nil); err != nil {
+		t.Fatal(err)
+	}
 
 	// ?stale: a follower answers from its own state.
 	staleArchive, qm := save(t, follower, &consul.QueryOptions{AllowStale: true})
