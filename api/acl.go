@@ -131,6 +131,44 @@ func (t *ACLToken) ListEntry() *ACLTokenListEntry {
 	}
 }
 
+// ACLTokenExpanded is /v1/acl/token/:id?expanded: the token with the
+// policies and roles it draws on, and how the answering agent decides
+// what no rule does.
+type ACLTokenExpanded struct {
+	ExpandedPolicies          []ACLPolicy
+	ExpandedRoles             []ACLRole
+	NamespaceDefaultPolicyIDs []string
+	NamespaceDefaultRoleIDs   []string
+	AgentACLDefaultPolicy     string
+	AgentACLDownPolicy        string
+	ResolvedByAgent           string
+	ACLToken
+}
+
+// UnmarshalJSON decodes the token and the expansion (the token's own
+// UnmarshalJSON would otherwise take the whole object).
+func (t *ACLTokenExpanded) UnmarshalJSON(data []byte) error {
+	if err := t.ACLToken.UnmarshalJSON(data); err != nil {
+		return err
+	}
+	var aux struct {
+		ExpandedPolicies          []ACLPolicy
+		ExpandedRoles             []ACLRole
+		NamespaceDefaultPolicyIDs []string
+		NamespaceDefaultRoleIDs   []string
+		AgentACLDefaultPolicy     string
+		AgentACLDownPolicy        string
+		ResolvedByAgent           string
+	}
+	if err := json.Unmarshal(data, &aux); err != nil {
+		return err
+	}
+	t.ExpandedPolicies, t.ExpandedRoles = aux.ExpandedPolicies, aux.ExpandedRoles
+	t.NamespaceDefaultPolicyIDs, t.NamespaceDefaultRoleIDs = aux.NamespaceDefaultPolicyIDs, aux.NamespaceDefaultRoleIDs
+	t.AgentACLDefaultPolicy, t.AgentACLDownPolicy, t.ResolvedByAgent = aux.AgentACLDefaultPolicy, aux.AgentACLDownPolicy, aux.ResolvedByAgent
+	return nil
+}
+
 // ACLTokenListEntry is a token as /v1/acl/tokens lists it.
 type ACLTokenListEntry struct {
 	CreateIndex       uint64

@@ -76,6 +76,8 @@ var (
 		res[ACLTokenCloneArgs](aclAccess(write)))
 	ACLTokenRead = declare[ACLTokenReadArgs, Result[*api.ACLToken]]("ACLTokenRead", Read,
 		res[ACLTokenReadArgs](aclAccess(read)))
+	ACLTokenReadExpanded = declare[ACLTokenReadArgs, Result[*api.ACLTokenExpanded]]("ACLTokenReadExpanded", Read,
+		res[ACLTokenReadArgs](aclAccess(read)))
 	ACLTokenSelf = declare[ACLTokenSelfArgs, Result[*api.ACLToken]]("ACLTokenSelf", Read,
 		res[ACLTokenSelfArgs](open))
 	ACLTokenList = declare[ACLTokenListArgs, Result[[]*api.ACLTokenListEntry]]("ACLTokenList", Read,

@@ -141,10 +141,17 @@ func (h *Handler) aclTokenDelete(_ http.ResponseWriter, r *http.Request) (any, e
 	return true, nil
 }
 
-// aclTokenRead serves GET /v1/acl/token/<accessor>.
+// aclTokenRead serves GET /v1/acl/token/<accessor>; with ?expanded, the
+// token with the policies and roles it draws on.
 func (h *Handler) aclTokenRead(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := r.PathValue("id")
+	if has(r.URL.Query(), "expanded") {
+		return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.ACLTokenExpanded, api.QueryMeta, error) {
+			return readCall(ctx, h, call.ACLTokenReadExpanded, call.ACLTokenReadArgs{Query: query(q), AccessorID: id})
+		})
+	}
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.ACLToken, api.QueryMeta, error) {
-		return readCall(ctx, h, call.ACLTokenRead, call.ACLTokenReadArgs{Query: query(q), AccessorID: r.PathValue("id")})
+		return readCall(ctx, h, call.ACLTokenRead, call.ACLTokenReadArgs{Query: query(q), AccessorID: id})
 	})
 }
 

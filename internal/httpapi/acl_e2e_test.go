@@ -164,6 +164,11 @@ func TestACLObjectsThroughTheGoClient(t *testing.T) {
 	if err != nil || read.SecretID != tok.SecretID || read.Description != "app" {
 		t.Errorf("TokenRead = %+v, %v", read, err)
 	}
+	expanded, _, err := acl.TokenReadExpanded(tok.AccessorID, nil)
+	if err != nil || expanded.AccessorID != tok.AccessorID || len(expanded.ExpandedPolicies) != 1 ||
+		expanded.ExpandedPolicies[0].Rules != pol.Rules || len(expanded.ExpandedRoles) != 1 || expanded.AgentACLDefaultPolicy != "deny" {
+		t.Errorf("TokenReadExpanded = %+v, %v; want its one policy (through the token and its role) and role", expanded, err)
+	}
 	tok.Description = "app v2"
 	tok.SecretID = ""
 	up, _, err := acl.TokenUpdate(tok, nil)

@@ -25,6 +25,9 @@ func (s *Server) aclImpls() []call.Impl {
 		read(call.ACLTokenRead, func(ctx context.Context, a *call.ACLTokenReadArgs) (*api.ACLToken, api.QueryMeta, error) {
 			return s.ACLTokenRead(ctx, a.Options(), a.AccessorID)
 		}),
+		read(call.ACLTokenReadExpanded, func(ctx context.Context, a *call.ACLTokenReadArgs) (*api.ACLTokenExpanded, api.QueryMeta, error) {
+			return s.ACLTokenReadExpanded(ctx, a.Options(), a.AccessorID)
+		}),
 		read(call.ACLTokenSelf, func(ctx context.Context, a *call.ACLTokenSelfArgs) (*api.ACLToken, api.QueryMeta, error) {
 			return s.ACLTokenSelf(ctx, a.Options())
 		}),

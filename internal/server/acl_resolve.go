@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/acl"
 	"github.com/concordhq/concord/internal/state"
+	"github.com/hashicorp/go-memdb"
 )
 
 // aclCacheSize bounds the compiled authorizers a server keeps: one per
@@ -44,6 +46,11 @@ func (s *Server) ResolveToken(secret string) (*acl.Identity, error) {
 		secret = api.ACLAnonymousTokenSecret
 	}
 	res, err := s.fsm.State().ACLResolve(secret)
+	if err == nil && res == nil && secret != api.ACLAnonymousTokenSecret && s.waitForACLs() {
+		// The leader had not made the built-ins yet, so a token from the
+		// config (initial_management) may just have appeared too.
+		res, err = s.fsm.State().ACLResolve(secret)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +71,39 @@ func (s *Server) ResolveToken(secret string) (*acl.Identity, error) {
 		return nil, err
 	}
 	return &acl.Identity{AccessorID: res.Token.AccessorID, Authorizer: auth}, nil
+}
+
+// waitForACLs waits, up to holdTimeout, until the leader has made the
+// built-in ACL objects (the anonymous token stands for them all), as it
+// does the moment it takes the lead. It reports whether it waited: a call
+// that arrives while a new cluster elects its first leader resolves its
+// token once the leader is through, rather than failing as unknown.
+func (s *Server) waitForACLs() bool {
+	deadline := time.Now().Add(holdTimeout)
+	waited := false
+	for {
+		st := s.fsm.State()
+		ws := memdb.NewWatchSet()
+		ws.Add(st.AbandonCh())
+		ws.Add(s.shutdownCh)
+		_, anon, err := st.ACLTokenGet(ws, api.ACLAnonymousTokenID)
+		if err != nil || anon != nil {
+			return waited
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return waited
+		}
+		waited = true
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		ws.WatchCtx(ctx)
+		cancel()
+		select {
+		case <-s.shutdownCh:
+			return waited
+		default:
+		}
+	}
 }
 
 // unknownToken is the error for a secret no token has: Consul's longer

@@ -223,6 +223,39 @@ func (s *Server) ACLTokenRead(ctx context.Context, q *api.QueryOptions, accessor
 	return tok, m, nil
 }
 
+// ACLTokenReadExpanded is ACLTokenRead with the policies and roles the
+// token draws on (its own and its roles' policies), and this server's
+// default policy.
+func (s *Server) ACLTokenReadExpanded(ctx context.Context, q *api.QueryOptions, accessorID string) (*api.ACLTokenExpanded, api.QueryMeta, error) {
+	tok, m, err := s.ACLTokenRead(ctx, q, accessorID)
+	if err != nil {
+		return nil, m, err
+	}
+	out := &api.ACLTokenExpanded{ACLToken: *tok, ExpandedPolicies: []api.ACLPolicy{}, ExpandedRoles: []api.ACLRole{},
+		AgentACLDefaultPolicy: "deny", AgentACLDownPolicy: "extend-cache", ResolvedByAgent: s.cfg.NodeName}
+	if s.cfg.ACL.DefaultAllow {
+		out.AgentACLDefaultPolicy = "allow"
+	}
+	st := s.fsm.State()
+	seen := map[string]bool{}
+	addPolicies := func(links []*api.ACLLink) {
+		for _, l := range links {
+			if _, p, _ := st.ACLPolicyGet(nil, l.ID); p != nil && !seen[p.ID] {
+				seen[p.ID] = true
+				out.ExpandedPolicies = append(out.ExpandedPolicies, *p)
+			}
+		}
+	}
+	addPolicies(tok.Policies)
+	for _, l := range tok.Roles {
+		if _, r, _ := st.ACLRoleGet(nil, l.ID); r != nil {
+			out.ExpandedRoles = append(out.ExpandedRoles, *r)
+			addPolicies(r.Policies)
+		}
+	}
+	return out, m, nil
+}
+
 // ACLTokenSelf reads the token the call is made with.
 func (s *Server) ACLTokenSelf(ctx context.Context, q *api.QueryOptions) (*api.ACLToken, api.QueryMeta, error) {
 	if !s.ACLEnabled() {
