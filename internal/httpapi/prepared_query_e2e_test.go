@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	consulapi "github.com/hashicorp/consul/api"
 
@@ -426,5 +427,87 @@ node_prefix "" { policy = "read" }`))
 		if err != nil || len(res.Nodes) != tc.want {
 			t.Errorf("Execute(%s) as %s = %+v, %v; want %d nodes", tc.query, tc.who, res, err, tc.want)
 		}
+	}
+}
+
+// TestPreparedQueryBlockingList: a blocking list returns once a query is
+// written.
+func TestPreparedQueryBlockingList(t *testing.T) {
+	t.Parallel()
+	_, c := startDevAgent(t)
+	pq := c.PreparedQuery()
+	_, meta, err := pq.List(nil)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	type listed struct {
+		defs []*consulapi.PreparedQueryDefinition
+		meta *consulapi.QueryMeta
+		err  error
+	}
+	done := make(chan listed, 1)
+	go func() {
+		defs, m, err := pq.List(&consulapi.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 30 * time.Second})
+		done <- listed{defs, m, err}
+	}()
+	if _, _, err := pq.Create(&consulapi.PreparedQueryDefinition{Name: "new", Service: consulapi.ServiceQuery{Service: "s"}}, nil); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	select {
+	case got := <-done:
+		if got.err != nil || len(got.defs) != 1 || got.meta.LastIndex <= meta.LastIndex {
+			t.Errorf("blocking List = %+v (index %d), %v; want the new query past index %d", got.defs, got.meta.LastIndex, got.err, meta.LastIndex)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("blocking List did not return after a query was created")
+	}
+}
+
+// TestPreparedQueryNear: execute orders instances by estimated round trip
+// time from ?near, else the query's Near (_agent is the agent's node);
+// ?limit applies after sorting.
+func TestPreparedQueryNear(t *testing.T) {
+	t.Parallel()
+	ta, c := coordinateAgent(t, "a", "b", "c", "d")
+	// On one axis: the agent 0, b 10 ms, c 20 ms, a 30 ms; d has no coordinate.
+	setCoordinates(t, c, 4,
+		&consulapi.CoordinateEntry{Node: ta.Config.NodeName, Coord: coordAt(0)},
+		&consulapi.CoordinateEntry{Node: "a", Coord: coordAt(0.030)},
+		&consulapi.CoordinateEntry{Node: "b", Coord: coordAt(0.010)},
+		&consulapi.CoordinateEntry{Node: "c", Coord: coordAt(0.020)})
+	for _, def := range []*consulapi.PreparedQueryDefinition{
+		{Name: "near-agent", Service: consulapi.ServiceQuery{Service: "web", Near: "_agent"}},
+		{Name: "near-a", Service: consulapi.ServiceQuery{Service: "web", Near: "a"}},
+		{Name: "plain", Service: consulapi.ServiceQuery{Service: "web"}},
+	} {
+		if _, _, err := c.PreparedQuery().Create(def, nil); err != nil {
+			t.Fatalf("Create(%s): %v", def.Name, err)
+		}
+	}
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"/v1/query/near-agent/execute", []string{"b", "c", "a", "d"}},
+		{"/v1/query/near-a/execute", []string{"a", "c", "b", "d"}},
+		{"/v1/query/near-a/execute?near=b", []string{"b", "c", "a", "d"}},
+		{"/v1/query/plain/execute?near=_agent", []string{"b", "c", "a", "d"}},
+		{"/v1/query/near-a/execute?limit=2", []string{"a", "c"}},
+	} {
+		var res consulapi.PreparedQueryExecuteResponse
+		r := doRaw(t, ta.HTTPAddr(), "GET", tc.path, nil)
+		if err := json.Unmarshal(r.Body, &res); err != nil {
+			t.Fatalf("GET %s = %s: %v", tc.path, r.Body, err)
+		}
+		var got []string
+		for _, n := range res.Nodes {
+			got = append(got, n.Node.Node)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("GET %s = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+	if got := execute(t, c, "plain", &consulapi.QueryOptions{Near: "nope"}); len(got) != 4 {
+		t.Errorf("Execute(plain, near an unknown node) = %q, want all 4", got)
 	}
 }
