@@ -33,7 +33,7 @@ type family struct {
 var families = []family{
 	{why: "Concord has one datacenter, so no ACL replication, and registers services from config files with the agent token", keys: words(`
 		acl.enable_token_replication acl.tokens.config_file_service_registration enable_acl_replication`)},
-	{why: "Concord's gRPC port has no TLS yet, and checks do not use the agent's certificate",
+	{why: "Concord's gRPC port has no TLS yet; use_auto_cert, verify_server_hostname outside internal_rpc and the agent's certificate for checks are not built",
 		keys: append(tlsPendingKeys(), words(`
 		ports.grpc_tls addresses.grpc_tls tls_prefer_server_cipher_suites enable_agent_tls_for_checks`)...)},
 	{why: "Concord's RPC rate, request and size limits are fixed for now", keys: words(`

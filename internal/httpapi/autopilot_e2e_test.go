@@ -222,7 +222,7 @@ func keyring(t *testing.T, op *consulapi.Operator) *consulapi.KeyringResponse {
 }
 
 // TestKeyringWithoutEncryption: an agent that does not encrypt gossip has
-// no keyring to list or change, and says so (500, as Consul).
+// no keyring to list or change, and says so.
 func TestKeyringWithoutEncryption(t *testing.T) {
 	t.Parallel()
 	ta, c := startDevAgent(t)
