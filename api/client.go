@@ -241,6 +241,9 @@ func queryParams(q *QueryOptions) url.Values {
 	if q.MaxQueryTime != 0 {
 		p.Set("wait", strconv.FormatInt(q.MaxQueryTime.Milliseconds(), 10)+"ms")
 	}
+	if q.Near != "" {
+		p.Set("near", q.Near)
+	}
 	return p
 }
 

@@ -65,6 +65,8 @@ Usage: concord catalog nodes [options]
   -service lists only the nodes running an instance of that service;
   -node-meta only the nodes whose metadata holds every key=value given.
   -detailed prints the whole node ID, the tagged addresses and the metadata.
+  -near sorts them by estimated round trip time from a node (_agent: this
+  agent's), nearest first.
 `
 
 // runCatalogNodes is `concord catalog nodes`.
@@ -76,19 +78,22 @@ func runCatalogNodes(ctx context.Context, args []string, stdout, stderr io.Write
 	detailed := fs.Bool("detailed", false, "Print the full node ID, tagged addresses and metadata.")
 	nodeMeta := mapFlag{}
 	fs.Var(nodeMeta, "node-meta", "List only nodes with this `key=value` metadata; may be given more than once.")
+	near := fs.String("near", "", "Sort the nodes by estimated round trip time from this `node` (_agent: this agent's).")
 	c, err := parseAndConnect(ctx, fs, &hf, args)
 	if err != nil {
 		return err
 	}
 
+	q := hf.query()
+	q.Near = *near
 	var nodes []*api.Node
 	if *service != "" {
-		instances, _, err := c.Catalog().Service(*service, nil, hf.query())
+		instances, _, err := c.Catalog().Service(*service, nil, q)
 		if err != nil {
 			return queryFailed(err)
 		}
 		nodes = nodesOf(instances)
-	} else if nodes, _, err = c.Catalog().Nodes(hf.query()); err != nil {
+	} else if nodes, _, err = c.Catalog().Nodes(q); err != nil {
 		return queryFailed(err)
 	}
 	// The server does not filter on metadata, so it is done here.

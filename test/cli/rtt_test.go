@@ -58,6 +58,16 @@ func TestRTTFromSetCoordinates(t *testing.T) {
 		}
 	})
 
+	// concord catalog nodes -near lists b, then a (1.2 ms away), then cli.
+	res := concord(t, "catalog", "nodes", "-http-addr="+agent.Addr, "-near=b")
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n")[1:] {
+		order = append(order, strings.Fields(line)[0])
+	}
+	if res.code != 0 || fmt.Sprint(order) != "[b a cli]" {
+		t.Errorf("concord catalog nodes -near=b = exit %d, nodes %v (%q); want [b a cli]", res.code, order, res.stderr)
+	}
+
 	// estimate is rtt's answer for nodes n1 and n2 (WAN names end in .dc1).
 	estimate := func(n1, n2, source string) string {
 		c1, c2 := coords[strings.TrimSuffix(n1, ".dc1")], coords[strings.TrimSuffix(n2, ".dc1")]
