@@ -49,7 +49,9 @@ var (
 		func(*TransferLeaderArgs) []Resource { return one(operator, "", write) })
 	OperatorUsage = declare[UsageArgs, Result[*api.Usage]]("OperatorUsage", Read,
 		func(*UsageArgs) []Resource { return one(operator, "", read) })
-	// RaftServerStats is asked of each server by the leader, over RPC.
+	// RaftServerStats is asked of each server by the leader, over RPC,
+	// without a token: like the leader and peers, a server's Raft progress
+	// is public status, so autopilot works under a default-deny policy.
 	RaftServerStats = declare[ServerStatsArgs, ServerStats]("RaftServerStats", Local,
-		func(*ServerStatsArgs) []Resource { return one(operator, "", read) })
+		func(*ServerStatsArgs) []Resource { return one(status, "", read) })
 )

@@ -57,7 +57,7 @@ func TestAgentMetrics(t *testing.T) {
 	}
 	found := false
 	for _, g := range info.Gauges {
-		if g.Name == "consul_server_isLeader" && g.Value == 1 {
+		if g.Name == "consul.server.isLeader" && g.Value == 1 { // Consul's dotted names in JSON
 			found = true
 		}
 	}

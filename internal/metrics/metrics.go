@@ -13,7 +13,9 @@
 //     (timers are summaries in milliseconds, counters have no _total).
 //     Raft, Serf and memberlist report only through go-metrics' global
 //     instance; New points it at one sink shared by the process, so with
-//     several agents in one process (tests) each shows the union.
+//     several agents in one process (tests) each shows the union. The
+//     JSON shape shows these only, dotted ("consul.raft.apply"), from
+//     in-memory sinks of the current 10 s interval, as Consul's does.
 //   - Concord's own, with no Consul counterpart, named concord_...:
 //     HTTP request counts and latencies by route, the local service and
 //     check counts, the Raft commit index and the state store index.
@@ -24,6 +26,7 @@ package metrics
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +53,8 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	gm       *gometrics.Metrics // Consul's names, into the agent's own sink
+	gm       *gometrics.Metrics   // Consul's names, into the agent's own sinks
+	inmem    *gometrics.InmemSink // the same, for the JSON summary
 
 	// apiHTTP is Consul's api.http timer, kept here rather than in gm:
 	// it is taken on every request, and go-metrics' path (key building,
@@ -103,7 +107,8 @@ func New(o Options) *Metrics {
 	if err != nil {
 		panic("metrics: " + err.Error()) // a fresh registry has nothing to clash with
 	}
-	m.gm, _ = gometrics.New(conf, sink) // New never fails
+	m.inmem = newInmem()
+	m.gm, _ = gometrics.New(conf, gometrics.FanoutSink{sink, m.inmem}) // New never fails
 	if allowed("api.http", o) {
 		// The same shape as go-metrics' Prometheus sink gives timers.
 		m.apiHTTP = prometheus.NewSummaryVec(prometheus.SummaryOpts{
@@ -116,16 +121,21 @@ func New(o Options) *Metrics {
 	}
 	shared := processSink(o.Retention)
 	m.reg.MustRegister(shared)
-	_, _ = gometrics.NewGlobal(conf, shared)
+	_, _ = gometrics.NewGlobal(conf, gometrics.FanoutSink{shared, process.inmem})
 	return m
 }
 
-// process is the sink of go-metrics' global instance, made once: Raft,
+// process is the sinks of go-metrics' global instance, made once: Raft,
 // Serf and memberlist report to the global only.
 var process struct {
-	once sync.Once
-	sink *gmprom.PrometheusSink
+	once  sync.Once
+	sink  *gmprom.PrometheusSink
+	inmem *gometrics.InmemSink
 }
+
+// newInmem is an in-memory sink for Consul's JSON summary: the figures of
+// the current 10 s interval, as Consul's agent keeps them.
+func newInmem() *gometrics.InmemSink { return gometrics.NewInmemSink(10*time.Second, time.Minute) }
 
 // processSink returns the process-wide sink, made with the first
 // caller's retention.
@@ -139,6 +149,7 @@ func processSink(retention time.Duration) *gmprom.PrometheusSink {
 			panic("metrics: " + err.Error())
 		}
 		process.sink = sink
+		process.inmem = newInmem()
 	})
 	return process.sink
 }
@@ -259,51 +270,66 @@ func (m *Metrics) Handler() http.Handler {
 	})
 }
 
-// point is one value of Consul's JSON metrics shape.
-type point struct {
-	Name   string
-	Value  float64
-	Labels map[string]string
-}
-
-// summary is Consul's JSON metrics shape.
+// summary is Consul's JSON metrics shape: the Consul-named figures of
+// the current interval, under their dotted names ("consul.raft.apply";
+// gauges carry the hostname unless disable_hostname), as Consul's agent
+// serves them. Concord's own series are in the Prometheus text only.
 type summary struct {
 	Timestamp string
-	Gauges    []point
-	Points    []point
-	Counters  []point
-	Samples   []point
+	Gauges    []gometrics.GaugeValue
+	Points    []gometrics.PointValue
+	Counters  []gometrics.SampledValue
+	Samples   []gometrics.SampledValue
 }
 
 func (m *Metrics) summary() (*summary, error) {
-	families, err := m.reg.Gather()
-	if err != nil {
-		return nil, err
-	}
 	s := &summary{Timestamp: time.Now().UTC().Format("2006-01-02 15:04:05 -0700 MST"),
-		Gauges: []point{}, Points: []point{}, Counters: []point{}, Samples: []point{}}
-	for _, f := range families {
-		for _, mt := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range mt.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			p := point{Name: f.GetName(), Labels: labels}
-			switch {
-			case mt.Gauge != nil:
-				p.Value = mt.GetGauge().GetValue()
-				s.Gauges = append(s.Gauges, p)
-			case mt.Counter != nil:
-				p.Value = mt.GetCounter().GetValue()
-				s.Counters = append(s.Counters, p)
-			case mt.Histogram != nil:
-				p.Value = mt.GetHistogram().GetSampleSum()
-				s.Samples = append(s.Samples, p)
-			case mt.Summary != nil:
-				p.Value = mt.GetSummary().GetSampleSum()
-				s.Samples = append(s.Samples, p)
-			}
+		Gauges: []gometrics.GaugeValue{}, Points: []gometrics.PointValue{},
+		Counters: []gometrics.SampledValue{}, Samples: []gometrics.SampledValue{}}
+	for _, sink := range []*gometrics.InmemSink{m.inmem, process.inmem} {
+		data := sink.Data()
+		if len(data) == 0 {
+			continue
 		}
+		iv := data[len(data)-1]
+		iv.RLock()
+		for _, g := range iv.Gauges {
+			if g.DisplayLabels == nil {
+				g.DisplayLabels = map[string]string{}
+			}
+			s.Gauges = append(s.Gauges, g)
+		}
+		for name, vs := range iv.Points {
+			s.Points = append(s.Points, gometrics.PointValue{Name: name, Points: vs})
+		}
+		for _, c := range iv.Counters {
+			s.Counters = append(s.Counters, sampled(c))
+		}
+		for _, v := range iv.Samples {
+			s.Samples = append(s.Samples, sampled(v))
+		}
+		iv.RUnlock()
 	}
+	sortByName(s.Gauges, func(g gometrics.GaugeValue) string { return g.Name })
+	sortByName(s.Points, func(p gometrics.PointValue) string { return p.Name })
+	sortByName(s.Counters, func(c gometrics.SampledValue) string { return c.Name })
+	sortByName(s.Samples, func(c gometrics.SampledValue) string { return c.Name })
 	return s, nil
+}
+
+// sampled copies a counter or timer out of its interval (the sink goes on
+// updating it) with its mean and deviation, as go-metrics' own display
+// does.
+func sampled(v gometrics.SampledValue) gometrics.SampledValue {
+	agg := *v.AggregateSample
+	v.AggregateSample = &agg
+	v.Mean, v.Stddev = agg.Mean(), agg.Stddev()
+	if v.DisplayLabels == nil {
+		v.DisplayLabels = map[string]string{}
+	}
+	return v
+}
+
+func sortByName[T any](xs []T, name func(T) string) {
+	slices.SortFunc(xs, func(a, b T) int { return strings.Compare(name(a), name(b)) })
 }

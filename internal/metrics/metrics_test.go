@@ -100,14 +100,23 @@ func TestTelemetryOptions(t *testing.T) {
 	}
 }
 
-// TestJSONSummary: the JSON shape lists summaries among the samples.
+// TestJSONSummary: the JSON shape has Consul's dotted names, summaries
+// among the samples, and the hostname in gauge names unless disabled (the
+// official client's own test looks for consul.<hostname>.runtime.alloc_bytes).
 func TestJSONSummary(t *testing.T) {
-	m := metrics.New(metrics.Options{Prefix: "consul", DisableHostname: true})
-	m.ObserveHTTP("PUT", "/v1/kv/{key...}", 200, time.Millisecond)
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/agent/metrics", nil))
-	if body := rec.Body.String(); !strings.Contains(body, `"Name":"consul_kvs_apply"`) ||
-		!strings.Contains(body, `"Name":"consul_runtime_alloc_bytes"`) {
-		t.Errorf("GET /v1/agent/metrics = %s, want consul_kvs_apply and consul_runtime_alloc_bytes", body)
+	host, _ := os.Hostname()
+	for _, disable := range []bool{true, false} {
+		m := metrics.New(metrics.Options{Prefix: "consul", DisableHostname: disable})
+		m.ObserveHTTP("PUT", "/v1/kv/{key...}", 200, time.Millisecond)
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/agent/metrics", nil))
+		gauge := "consul.runtime.alloc_bytes"
+		if !disable {
+			gauge = "consul." + host + ".runtime.alloc_bytes"
+		}
+		if body := rec.Body.String(); !strings.Contains(body, `"Name":"consul.kvs.apply"`) ||
+			!strings.Contains(body, `"Name":"`+gauge+`"`) {
+			t.Errorf("GET /v1/agent/metrics = %s, want consul.kvs.apply and %s", body, gauge)
+		}
 	}
 }
