@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/acl"
 	"github.com/concordhq/concord/internal/call"
+	"github.com/hashicorp/raft"
 )
 
 // Access control on the call path. Every call a server receives — from
@@ -15,10 +17,12 @@ import (
 // (call.WithToken; none is the anonymous token) and goes through
 // endpoint.Call, which runs the hooks before anything else:
 //
-//  1. authorize resolves the token (ResolveToken: an unknown or expired
-//     secret is acl.ErrNotFound, HTTP 403 "ACL not found") and checks the
-//     resources the call declares (acl.Authorizer.Authorize: one denied
-//     resource refuses the whole call with Consul's 403 text);
+//  1. authorize resolves the token (ResolveToken, through the identity
+//     cache of acl_identities.go; a follower that does not know it asks
+//     the leader; an unknown or expired secret is acl.ErrNotFound, HTTP
+//     403 "ACL not found") and checks the resources the call declares
+//     (acl.Authorizer.Authorize: one denied resource refuses the whole
+//     call with Consul's 403 text);
 //  2. for reads that Consul answers by leaving things out (lists of keys,
 //     nodes, services, checks, sessions) and for blocking reads it returns
 //     a Filter, which the endpoint runs on the result before answering
@@ -51,7 +55,7 @@ func (s *Server) authorize(ctx context.Context, d *call.Desc, args any) (call.Fi
 		return nil, nil
 	}
 	secret, _ := call.TokenFrom(ctx)
-	id, err := s.resolveCached(secret)
+	id, err := s.resolveForCall(ctx, secret)
 	if err != nil || id == nil {
 		return nil, err
 	}
@@ -66,7 +70,7 @@ func (s *Server) authorize(ctx context.Context, d *call.Desc, args any) (call.Fi
 	switch {
 	case blocking:
 		return func(ctx context.Context, out any) error {
-			id, err := s.resolveCached(secret)
+			id, err := s.resolveForCall(ctx, secret)
 			if err != nil || id == nil {
 				return err
 			}
@@ -83,6 +87,29 @@ func (s *Server) authorize(ctx context.Context, d *call.Desc, args any) (call.Fi
 		filterResult(id.Authorizer, out)
 		return nil
 	}, nil
+}
+
+// resolveForCall resolves a call's token from this server's state, or,
+// when this follower does not know it, asks the leader: a token created a
+// moment ago may not have reached this server yet, and its first call
+// should not fail for that.
+func (s *Server) resolveForCall(ctx context.Context, secret string) (*acl.Identity, error) {
+	id, err := s.resolveCached(secret)
+	if !errors.Is(err, acl.ErrNotFound) || s.raft.State() == raft.Leader {
+		return id, err
+	}
+	var res call.ResolvedToken
+	if err := (leaderCaller{s}).Call(call.WithToken(ctx, secret), call.ACLResolve.Desc, &call.ACLResolveArgs{}, &res); err != nil {
+		return nil, err
+	}
+	if !res.Enabled {
+		return nil, acl.ErrNotFound // the leader enforces no ACLs: a configuration at odds with ours
+	}
+	var auth acl.Authorizer
+	if err := json.Unmarshal(res.Authorizer, &auth); err != nil {
+		return nil, err
+	}
+	return &acl.Identity{AccessorID: res.AccessorID, Authorizer: &auth}, nil
 }
 
 // public reports whether rs are only the cluster's public status (leader,
