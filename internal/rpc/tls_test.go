@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // and a server certificate of another CA) to a temp dir and returns a
 // configurator per certificate, all with verify_incoming, verify_outgoing
 // and verify_server_hostname on.
-func testPKI(t *testing.T) map[string]*tlsutil.Configurator {
+func testPKI(t testing.TB) map[string]*tlsutil.Configurator {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
@@ -179,4 +180,60 @@ func TestPoolOverTLS(t *testing.T) {
 	if err := plain.Call(short, ln.Addr().String(), "Echo", 7, &out); err == nil {
 		t.Fatalf("plain Call to a server requiring TLS succeeded")
 	}
+}
+
+// BenchmarkPoolCall is one small call from a client agent's pool to a
+// server through the Mux, plain and over mutual TLS (both ends verified,
+// server name checked): the per-call cost of TLS once connected.
+func BenchmarkPoolCall(b *testing.B) {
+	certs := testPKI(b)
+	for _, tc := range []struct {
+		name           string
+		server, client TLS
+	}{
+		{"plain", nil, nil},
+		{"tls", certs["server"], certs["client"]},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := NewMuxTLS(ln, ln.Addr(), nil, 0, tc.server)
+			defer m.Close()
+			srv := NewServer(func(_ context.Context, _ string, args json.RawMessage) (any, error) { return args, nil })
+			go srv.Serve(m.RPCListener())
+			defer srv.Stop()
+			p := NewPool()
+			p.SetTLS(tc.client)
+			defer p.Close()
+			ctx := context.Background()
+			var out json.RawMessage
+			if err := p.Call(ctx, ln.Addr().String(), "Echo", "warm", &out); err != nil {
+				b.Fatal(err)
+			}
+			b.SetParallelism(16) // 16 × GOMAXPROCS callers, like put@64 on a few cores
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var out json.RawMessage
+				for pb.Next() {
+					if err := p.Call(ctx, ln.Addr().String(), "Echo", "key/value-of-a-typical-size", &out); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			// CPU time (both ends: one process) tells the cost apart from
+			// waiting, which on a busy machine swamps ns/op.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
