@@ -52,8 +52,9 @@ func (o *Operator) RaftLeaderTransfer(id string) (*TransferLeaderResponse, error
 }
 
 // KeyringList lists the gossip keys each pool's members hold; with
-// localOnly, this agent's own keys. relay (0–5) asks each member's answer
-// to be relayed by that many others too, for lossy networks.
+// localOnly, this datacenter's pools only (no WAN). relay (0–5) asks
+// each member's answer to be relayed by that many others too, for lossy
+// networks.
 func (o *Operator) KeyringList(localOnly bool, relay int) ([]*KeyringResponse, error) {
 	p := relayParam(relay)
 	if localOnly {

@@ -13,22 +13,12 @@ import (
 // Keyring answers /v1/operator/keyring: it runs op (gossip.KeyList,
 // KeyInstall, KeyUse, KeyRemove) across the LAN pool from this agent —
 // every member answers the query, whichever agent asks — and returns the
-// pool's response. localOnly lists this agent's own keys without asking
-// anyone. The error joins the pool's failure with each member's message,
-// as Consul words it.
-func (a *Agent) Keyring(_ context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error) {
+// pool's response. localOnly keeps a list to this datacenter (no WAN
+// pool), which, with the LAN pool the only one, changes nothing yet. The
+// error joins the pool's failure with each member's message, as Consul
+// words it.
+func (a *Agent) Keyring(_ context.Context, op, key string, relay uint8, _ bool) ([]*api.KeyringResponse, error) {
 	out := &api.KeyringResponse{Datacenter: a.cfg.Datacenter, Keys: map[string]int{}, PrimaryKeys: map[string]int{}}
-	if localOnly {
-		keys, primary, err := a.gossip.LocalKeys()
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys {
-			out.Keys[k] = 1
-		}
-		out.PrimaryKeys[primary], out.NumNodes = 1, 1
-		return []*api.KeyringResponse{out}, nil
-	}
 	resp, err := a.gossip.Keyring(op, key, relay)
 	if resp != nil {
 		out.Messages = resp.Messages

@@ -24,7 +24,7 @@ Usage: concord keyring [options]
   -install=<key>   Adds a key (base64) to every agent's keyring.
   -use=<key>       Makes an installed key the one agents encrypt with.
   -remove=<key>    Removes a key; not the primary one.
-  -local-only      With -list: this agent's own keys, asking no one.
+  -local-only      With -list: this datacenter's pools only (no WAN).
   -relay-factor=N  Has each agent's answer relayed by N others (0-5).
 `
 
@@ -38,7 +38,7 @@ func runKeyring(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	install := fs.String("install", "", "Install a new key (base64).")
 	use := fs.String("use", "", "Make an installed key the primary key.")
 	remove := fs.String("remove", "", "Remove a key.")
-	localOnly := fs.Bool("local-only", false, "List this agent's keys only (with -list).")
+	localOnly := fs.Bool("local-only", false, "List this datacenter's pools only, no WAN (with -list).")
 	relay := fs.Int("relay-factor", 0, "Have each agent's answer relayed by this many others too (0-5), for lossy networks.")
 	c, err := parseAndConnect(ctx, fs, &hf, args)
 	if err != nil {

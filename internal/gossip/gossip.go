@@ -75,7 +75,6 @@ type Pool struct {
 	doneCh   chan struct{}
 	onMember func(serf.MemberEvent)
 	onUser   func(serf.UserEvent)
-	keyring  *memberlist.Keyring // nil without encryption; serf's key manager changes it
 }
 
 // New joins no one yet: it starts this node's member; Join contacts others.
@@ -134,7 +133,7 @@ func New(cfg Config) (*Pool, error) {
 		sc.KeyringFile = keyringPath
 	}
 	p := &Pool{eventCh: make(chan serf.Event, 1024), doneCh: make(chan struct{}),
-		onMember: cfg.OnMember, onUser: cfg.OnUserEvent, keyring: keyring}
+		onMember: cfg.OnMember, onUser: cfg.OnUserEvent}
 	sc.EventCh = p.eventCh
 	s, err := serf.Create(sc)
 	if err != nil {

@@ -27,10 +27,6 @@ const (
 	KeyRemove  = "remove"
 )
 
-// ErrNoEncryption is returned for a local keyring read on an agent that
-// does not encrypt gossip.
-var ErrNoEncryption = errors.New("gossip: encryption is not enabled")
-
 // openKeyring returns the keyring to start with and the file to persist
 // it in ("" in dev mode): the keyring file when it exists, so that
 // encrypt only bootstraps the first start; else encrypt's key, written to
@@ -143,17 +139,4 @@ func (p *Pool) Keyring(op, key string, relay uint8) (*serf.KeyResponse, error) {
 		return km.RemoveKeyWithOptions(key, opts)
 	}
 	return nil, fmt.Errorf("gossip: unknown keyring operation %q", op)
-}
-
-// LocalKeys returns this member's own keys (base64) and its primary key,
-// without asking the pool.
-func (p *Pool) LocalKeys() ([]string, string, error) {
-	if p.keyring == nil {
-		return nil, "", ErrNoEncryption
-	}
-	var keys []string
-	for _, k := range p.keyring.GetKeys() {
-		keys = append(keys, base64.StdEncoding.EncodeToString(k))
-	}
-	return keys, base64.StdEncoding.EncodeToString(p.keyring.GetPrimaryKey()), nil
 }

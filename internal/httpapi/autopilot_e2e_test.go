@@ -130,6 +130,23 @@ func TestAutopilotOnOneServer(t *testing.T) {
 			srv.Name != "solo" || srv.Status != consulapi.AutopilotServerLeader || !srv.Healthy || srv.NodeStatus != "alive" {
 			t.Fatalf("AutopilotState() = %+v", st)
 		}
+		info, err := c.Agent().Metrics()
+		if err != nil {
+			t.Fatalf("Agent().Metrics() = %v", err)
+		}
+		gauges := map[string]float32{}
+		for _, g := range info.Gauges {
+			if i := strings.Index(g.Name, "autopilot."); i >= 0 {
+				gauges[g.Name[i:]] = g.Value
+			}
+		}
+		// go-metrics' global instance is shared by the agents of this test
+		// process, so only the gauges' presence is this agent's doing.
+		_, healthy := gauges["autopilot.healthy"]
+		_, tolerance := gauges["autopilot.failure_tolerance"]
+		if !healthy || !tolerance {
+			t.Errorf("autopilot gauges = %v; want autopilot.healthy and autopilot.failure_tolerance", gauges)
+		}
 	})
 
 	t.Run("transfer-leader with no other server", func(t *testing.T) {
@@ -222,7 +239,7 @@ func keyring(t *testing.T, op *consulapi.Operator) *consulapi.KeyringResponse {
 }
 
 // TestKeyringWithoutEncryption: an agent that does not encrypt gossip has
-// no keyring to list or change, and says so.
+// no keyring to list or change, and says so (500, as Consul).
 func TestKeyringWithoutEncryption(t *testing.T) {
 	t.Parallel()
 	ta, c := startDevAgent(t)

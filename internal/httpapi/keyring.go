@@ -12,10 +12,10 @@ import (
 // KeyringBackend runs gossip keyring operations from this agent.
 type KeyringBackend interface {
 	// Keyring runs op ("list", "install", "use" or "remove") with key
-	// (base64; unused by list) across the gossip pool, each member's
-	// answer relayed by relay others (0–5); localOnly lists only this
-	// agent's keys. The responses are returned with the error too, when
-	// some members failed.
+	// (base64; unused by list) across the gossip pools, each member's
+	// answer relayed by relay others (0–5); localOnly keeps a list to this
+	// datacenter's pools (no WAN). The responses are returned with the
+	// error too, when some members failed.
 	Keyring(ctx context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error)
 }
 
@@ -32,8 +32,8 @@ var keyringRoutes = []route{
 const maxKeyringBody = 4 << 10
 
 // keyringList serves GET /v1/operator/keyring[?local-only][&relay-factor=]:
-// one response per gossip pool (the LAN pool for now) with how many
-// members hold each key.
+// one response per gossip pool (the LAN pool for now; ?local-only leaves
+// out the WAN pool) with how many members hold each key.
 func (h *Handler) keyringList(_ http.ResponseWriter, r *http.Request) (any, error) {
 	relay, localOnly, err := keyringParams(r)
 	if err != nil {

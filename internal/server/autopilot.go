@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/armon/go-metrics"
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/fsm"
@@ -96,6 +97,13 @@ func (s *Server) autopilotRound(stopCh <-chan struct{}) {
 	s.autopilot.mu.Lock()
 	s.autopilot.state, s.autopilot.health = st, health
 	s.autopilot.mu.Unlock()
+	// Consul's gauges, set by the leader only.
+	healthy := float32(0)
+	if health.Healthy {
+		healthy = 1
+	}
+	metrics.SetGauge([]string{"autopilot", "healthy"}, healthy)
+	metrics.SetGauge([]string{"autopilot", "failure_tolerance"}, float32(health.FailureTolerance))
 	stabilization := cfg.ServerStabilizationTime.Duration()
 	for _, h := range health.Servers {
 		if h.Voter || !h.Healthy || time.Since(h.StableSince) < stabilization {

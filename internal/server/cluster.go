@@ -359,42 +359,52 @@ func (s *Server) removeDeadServers(members []Member) {
 		}
 	}
 	s.members.mu.Unlock()
-	voters, alive := 0, 0
-	for _, srv := range f.Configuration().Servers {
-		if srv.Suffrage != raft.Voter {
-			continue
-		}
-		voters++
-		if !failed[string(srv.ID)] {
-			alive++
-		}
+	remove, held := deadToRemove(f.Configuration().Servers, failed, int(cfg.MinQuorum))
+	if held != "" {
+		s.logger.Warn("not removing a dead server: "+held, "min_quorum", cfg.MinQuorum)
 	}
-	for _, srv := range f.Configuration().Servers {
-		if !failed[string(srv.ID)] {
-			continue
-		}
-		if srv.Suffrage == raft.Voter {
-			// Removing one failed voter keeps quorum only if the live voters
-			// are a majority of the configuration after the removal.
-			if alive <= (voters-1)/2 {
-				s.logger.Warn("not removing a dead server: too few servers would remain", "id", srv.ID)
-				return
-			}
-			if voters-1 < int(cfg.MinQuorum) {
-				s.logger.Warn("not removing a dead server: autopilot's min_quorum would not be met",
-					"id", srv.ID, "min_quorum", cfg.MinQuorum)
-				return
-			}
-		}
+	for _, srv := range remove {
 		s.logger.Info("removing dead server", "id", srv.ID, "address", srv.Address)
 		if err := s.raft.RemoveServer(srv.ID, 0, 0).Error(); err != nil {
 			s.logger.Warn("cannot remove dead server", "id", srv.ID, "error", err)
 			return
 		}
-		if srv.Suffrage == raft.Voter {
-			voters--
+	}
+}
+
+// deadToRemove picks the failed servers cleanup may remove: every failed
+// non-voter, and failed voters one by one while the live voters stay a
+// majority of the voters that remain and at least minQuorum voters
+// remain. held says why a failed voter stays, if one does.
+func deadToRemove(servers []raft.Server, failed map[string]bool, minQuorum int) (remove []raft.Server, held string) {
+	voters, alive := 0, 0
+	for _, srv := range servers {
+		switch {
+		case srv.Suffrage != raft.Voter:
+			if failed[string(srv.ID)] {
+				remove = append(remove, srv)
+			}
+		case failed[string(srv.ID)]:
+			voters++
+		default:
+			voters++
+			alive++
 		}
 	}
+	for _, srv := range servers {
+		if srv.Suffrage != raft.Voter || !failed[string(srv.ID)] {
+			continue
+		}
+		switch {
+		case alive <= (voters-1)/2:
+			return remove, "too few live servers would remain for a quorum"
+		case voters-1 < minQuorum:
+			return remove, "autopilot's min_quorum would not be met"
+		}
+		remove = append(remove, srv)
+		voters--
+	}
+	return remove, ""
 }
 
 // RaftConfiguration answers /v1/operator/raft/configuration from this
