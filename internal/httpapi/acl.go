@@ -1,9 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
+	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 
@@ -43,22 +43,14 @@ var aclRoutes = []route{
 const maxACLBody = 1 << 20
 
 // decodeACLBody decodes an ACL write's JSON body into v; an empty body
-// leaves v as it is.
+// (bootstrap, clone) leaves v as it is.
 func decodeACLBody(r *http.Request, v any) error {
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxACLBody+1))
-	if err != nil {
-		return err
-	}
-	if len(data) > maxACLBody {
-		return api.TooLargeError{Reason: "Request body too large"}
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	br := bufio.NewReader(r.Body)
+	if _, err := br.Peek(1); errors.Is(err, io.EOF) {
 		return nil
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return badRequest("Request decode failed: " + err.Error())
-	}
-	return nil
+	r.Body = io.NopCloser(br)
+	return decodeBody(r, maxACLBody, v)
 }
 
 // aclWrite decodes the body into a new T, runs invoke with it, and
