@@ -22,8 +22,8 @@ func TestAgentMonitor(t *testing.T) {
 		t.Fatalf("Monitor(debug): %v", err)
 	}
 	logger.Debug("seen")
-	if l := <-lines; !strings.Contains(l, "msg=seen") {
-		t.Errorf("first line = %q, want msg=seen", l)
+	if l := <-lines; !strings.HasSuffix(l, "[DEBUG] seen") {
+		t.Errorf("first line = %q, want [DEBUG] seen", l)
 	}
 	var bad api.BadRequestError
 	if _, err := a.Monitor(t.Context(), "loud", false); !errors.As(err, &bad) || bad.Reason != "Unknown log level: loud" {

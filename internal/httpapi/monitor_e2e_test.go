@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/internal/testutil"
+	consulapi "github.com/hashicorp/consul/api"
 )
 
 // monitorTimeout bounds the wait for a logged line to reach a monitor.
@@ -56,20 +57,23 @@ func TestAgentMonitorStreamsLinesBelowTheAgentLevel(t *testing.T) {
 		t.Fatalf("Reload: %v", err)
 	}
 	line := waitLine(t, "text monitor", text, "configuration reloaded")
-	if !strings.Contains(line, "level=INFO") {
-		t.Errorf("text monitor line = %q, want level=INFO", line)
+	if !strings.Contains(line, " [INFO]  ") {
+		t.Errorf("text monitor line = %q, want Consul's [INFO] level", line)
 	}
 	line = waitLine(t, "JSON monitor", jsonLines, "configuration reloaded")
-	var rec struct{ Level, Msg string }
-	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level != "INFO" || rec.Msg != "configuration reloaded" {
-		t.Errorf("JSON monitor line = %q (%v), want level INFO, msg \"configuration reloaded\"", line, err)
+	var rec struct {
+		Level string `json:"@level"`
+		Msg   string `json:"@message"`
+	}
+	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level != "info" || rec.Msg != "configuration reloaded" {
+		t.Errorf("JSON monitor line = %q (%v), want Consul's @level info, @message \"configuration reloaded\"", line, err)
 	}
 
 	// A failed request logs a warning with the component's attributes.
 	doRaw(t, ta.HTTPAddr(), "PUT", "/v1/agent/join/127.0.0.1:1", nil)
 	line = waitLine(t, "text monitor", text, "/v1/agent/join/127.0.0.1:1")
-	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "component=http") {
-		t.Errorf("text monitor line = %q, want level=WARN and component=http", line)
+	if !strings.Contains(line, " [WARN]  http: ") {
+		t.Errorf("text monitor line = %q, want [WARN] and the http module", line)
 	}
 }
 
@@ -113,5 +117,32 @@ func TestAgentMonitorEndsWhenAgentStops(t *testing.T) {
 		}
 	case <-time.After(monitorTimeout):
 		t.Fatal("monitor stream still open after the agent stopped")
+	}
+}
+
+// TestAgentMonitorDebugRequestLines: at debug, each request logs a line as
+// Consul's agent does, with a ?token= hidden; registering a service logs
+// that it was synced.
+func TestAgentMonitorDebugRequestLines(t *testing.T) {
+	t.Parallel()
+	ta, c := startDevAgent(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	lines, err := c.Agent().Monitor("debug", stop, nil)
+	if err != nil {
+		t.Fatalf("Monitor(debug): %v", err)
+	}
+	doRaw(t, ta.HTTPAddr(), "GET", "/v1/kv/monitored?token=s3cret", nil)
+	line := waitLine(t, "debug monitor", lines, "/v1/kv/monitored")
+	if !strings.Contains(line, "[DEBUG] http: Request finished: method=GET url=") ||
+		!strings.Contains(line, "token=%3Chidden%3E") || strings.Contains(line, "s3cret") {
+		t.Errorf("request line = %q, want Consul's Request finished line with the token hidden", line)
+	}
+	if err := c.Agent().ServiceRegister(&consulapi.AgentServiceRegistration{Name: "redis"}); err != nil {
+		t.Fatal(err)
+	}
+	line = waitLine(t, "debug monitor", lines, "Synced service")
+	if !strings.Contains(line, "[INFO]  ") || !strings.Contains(line, "service=redis") {
+		t.Errorf("sync line = %q, want [INFO] ... Synced service: service=redis", line)
 	}
 }

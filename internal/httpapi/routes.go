@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -113,6 +115,11 @@ func (h *Handler) register() {
 		h.mux.HandleFunc(pattern, h.observed(pattern, func(w http.ResponseWriter, r *http.Request) {
 			fn, ok := methods[r.Method]
 			switch {
+			case ok && h.cfg.Logger.Enabled(r.Context(), slog.LevelDebug):
+				start := time.Now()
+				h.serve(w, r, fn)
+				h.cfg.Logger.Debug("Request finished", "method", r.Method, "url", redactToken(r.URL),
+					"from", r.RemoteAddr, "latency", time.Since(start))
 			case ok:
 				h.serve(w, r, fn)
 			case r.Method == http.MethodOptions:
@@ -124,6 +131,17 @@ func (h *Handler) register() {
 			}
 		}))
 	}
+}
+
+// redactToken is the request's path and query for the log, with a token
+// given as ?token= hidden, as Consul logs it.
+func redactToken(u *url.URL) string {
+	q := u.Query()
+	if q.Has("token") {
+		q.Set("token", "<hidden>")
+		return u.Path + "?" + q.Encode()
+	}
+	return u.RequestURI()
 }
 
 // observed reports each request's route, status and duration to

@@ -202,6 +202,7 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 				return err
 			}
 			l.dropCheck(id, c)
+			l.cfg.Logger.Debug("Deregistered check", "check", id)
 		}
 	}
 	for _, id := range sortedKeys(services) {
@@ -210,6 +211,7 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 				return err
 			}
 			l.dropService(id, s)
+			l.cfg.Logger.Info("Deregistered service", "service", id)
 		}
 	}
 	for _, id := range sortedKeys(services) {
@@ -229,6 +231,7 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 			return err
 		}
 		l.markService(id, s)
+		l.cfg.Logger.Info("Synced service", "service", id)
 	}
 	for _, id := range sortedKeys(checks) {
 		c := checks[id]
@@ -242,6 +245,7 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 			return err
 		}
 		l.markCheck(id, c)
+		l.cfg.Logger.Debug("Synced check", "check", id)
 	}
 	return nil
 }

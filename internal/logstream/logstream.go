@@ -16,7 +16,6 @@
 package logstream
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -85,28 +84,13 @@ func appendOp(ops []handlerOp, op handlerOp) []handlerOp {
 	return append(out, op)
 }
 
-// format renders r as one line, text or JSON, with the attributes and
-// groups of h, the way the agent's own slog handlers would.
+// format renders r as one line in Consul's text or JSON format (see
+// consul.go), with the attributes and groups of h.
 func (h *Handler) format(r slog.Record, asJSON bool) string {
-	var buf bytes.Buffer
-	opts := &slog.HandlerOptions{Level: slog.Level(math.MinInt)}
-	var f slog.Handler
 	if asJSON {
-		f = slog.NewJSONHandler(&buf, opts)
-	} else {
-		f = slog.NewTextHandler(&buf, opts)
+		return h.formatJSON(r)
 	}
-	for _, op := range h.ops {
-		if op.group != "" {
-			f = f.WithGroup(op.group)
-		} else {
-			f = f.WithAttrs(op.attrs)
-		}
-	}
-	if err := f.Handle(context.Background(), r); err != nil {
-		return fmt.Sprintf("cannot format log record %q: %v", r.Message, err)
-	}
-	return strings.TrimSuffix(buf.String(), "\n")
+	return h.formatText(r)
 }
 
 // hub is the set of current subscribers.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // newTestHandler returns a logger whose own output (at warn) goes to out,
@@ -43,8 +44,10 @@ func TestSubscriberSeesLevelsTheLogLeavesOut(t *testing.T) {
 		t.Errorf("agent log = %q, want the warn line only", got)
 	}
 	lines := drain(debug)
-	if len(lines) != 2 || !strings.Contains(lines[0], `msg="debug line" component=http req.path=/v1/kv/a`) ||
-		!strings.Contains(lines[1], `msg="warn line" n=3`) {
+	// Consul's text lines: time, [LEVEL], the component as module, the
+	// message, then the attributes.
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], ` [DEBUG] http: debug line: req.path=/v1/kv/a`) ||
+		!strings.HasSuffix(lines[1], ` [WARN]  warn line: n=3`) {
 		t.Errorf("debug monitor got %q, want the debug line (with its attrs and group) and the warn line", lines)
 	}
 	lines = drain(warn)
@@ -52,8 +55,9 @@ func TestSubscriberSeesLevelsTheLogLeavesOut(t *testing.T) {
 		t.Fatalf("warn monitor got %q, want one line", lines)
 	}
 	var rec map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec["msg"] != "warn line" || rec["level"] != "WARN" {
-		t.Errorf("warn monitor line = %q (%v), want JSON with msg \"warn line\", level WARN", lines[0], err)
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec["@message"] != "warn line" ||
+		rec["@level"] != "warn" || rec["n"] != 3.0 || rec["@timestamp"] == nil {
+		t.Errorf("warn monitor line = %q (%v), want Consul's JSON: @message \"warn line\", @level warn, n 3", lines[0], err)
 	}
 
 	h.hub.unsubscribe(debug)
@@ -81,7 +85,7 @@ func TestDropsForSlowReaderAndSaysSo(t *testing.T) {
 	drain(s)
 	logger.Info("after")
 	lines := drain(s)
-	if len(lines) != 2 || !strings.Contains(lines[0], "10 log lines dropped") || !strings.Contains(lines[1], "msg=after") {
+	if len(lines) != 2 || !strings.Contains(lines[0], "10 log lines dropped") || !strings.HasSuffix(lines[1], "[INFO]  after") {
 		t.Errorf("after draining got %q, want the drop note then the new line", lines)
 	}
 	if s.unreported.Load() != 0 {
@@ -107,13 +111,29 @@ func TestSubscribeEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	lines := h.Subscribe(ctx, slog.LevelDebug, false)
 	logger.Debug("seen")
-	if l := <-lines; !strings.Contains(l, "msg=seen") {
-		t.Errorf("first line = %q, want msg=seen", l)
+	if l := <-lines; !strings.HasSuffix(l, "[DEBUG] seen") {
+		t.Errorf("first line = %q, want [DEBUG] seen", l)
 	}
 	cancel()
 	for range lines { // closed once the subscription is gone
 	}
 	if h.Enabled(t.Context(), slog.LevelDebug) {
 		t.Errorf("Enabled(debug) = true after the only subscriber ended")
+	}
+}
+
+func TestTextLineQuotesValues(t *testing.T) {
+	var out bytes.Buffer
+	logger, h := newTestHandler(&out)
+	s := h.hub.subscribe(slog.LevelInfo, false)
+	defer h.hub.unsubscribe(s)
+	logger.Error("cannot sync", "error", `no "leader" here`, "took", 1500*time.Millisecond, "empty", "")
+	lines := drain(s)
+	want := ` [ERROR] cannot sync: error="no \"leader\" here" took=1.5s empty=""`
+	if len(lines) != 1 || !strings.HasSuffix(lines[0], want) {
+		t.Errorf("line = %q, want suffix %q", lines, want)
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", strings.Fields(lines[0])[0]); err != nil {
+		t.Errorf("line %q does not start with a timestamp: %v", lines[0], err)
 	}
 }

@@ -215,7 +215,7 @@ func TestClusterMonitor(t *testing.T) {
 			if !ok {
 				t.Fatalf("concord monitor ended early; stderr %q", stderr.String())
 			}
-			seen = strings.Contains(l, "configuration reloaded") && strings.Contains(l, "level=INFO")
+			seen = strings.Contains(l, "configuration reloaded") && strings.Contains(l, "[INFO]")
 		case <-tick.C:
 			concord(t, "reload", "-http-addr="+srv.Addr)
 		case <-deadline:
