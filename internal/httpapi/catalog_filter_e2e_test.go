@@ -68,3 +68,22 @@ func TestCatalogServiceLocality(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogNodeFilterAppliesToServices: ?filter on /v1/catalog/node/:n
+// keeps the node's services that match, as Consul's does.
+func TestCatalogNodeFilterAppliesToServices(t *testing.T) {
+	_, c := startDevAgent(t)
+	for _, svc := range []*consulapi.AgentService{{ID: "redis1", Service: "redis", Tags: []string{"v1"}},
+		{ID: "web1", Service: "web", Tags: []string{"v1", "blue"}}} {
+		if _, err := c.Catalog().Register(&consulapi.CatalogRegistration{Node: "fn", Address: "10.0.0.3", Service: svc}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, _, err := c.Catalog().Node("fn", &consulapi.QueryOptions{Filter: `"blue" in Tags`})
+	if err != nil || n == nil || len(n.Services) != 1 || n.Services["web1"] == nil {
+		t.Fatalf("node fn with a filter: %+v, %v; want web1 only", n, err)
+	}
+	if n, _, err = c.Catalog().Node("fn", nil); err != nil || len(n.Services) != 2 {
+		t.Fatalf("node fn unfiltered: %+v, %v; want both services", n, err)
+	}
+}

@@ -263,8 +263,20 @@ func (h *Handler) catalogService(w http.ResponseWriter, r *http.Request) (any, e
 // catalogNode serves GET /v1/catalog/node/<node>: the node and its
 // services, or null for an unknown node.
 func (h *Handler) catalogNode(w http.ResponseWriter, r *http.Request) (any, error) {
+	f, err := parseFilter(r)
+	if err != nil {
+		return nil, err
+	}
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.CatalogNode, api.QueryMeta, error) {
-		return readCall(ctx, h, call.CatalogNode, call.NodeArgs{Query: query(q), Node: r.PathValue("node")})
+		cn, m, err := readCall(ctx, h, call.CatalogNode, call.NodeArgs{Query: query(q), Node: r.PathValue("node")})
+		if err == nil && cn != nil && f != nil {
+			// ?filter applies to the node's services, as Consul's does;
+			// on a copy, as a local call's answer may be shared.
+			c := *cn
+			c.Services, err = applyFilter(f, cn.Services)
+			cn = &c
+		}
+		return cn, m, err
 	})
 }
 
