@@ -268,6 +268,31 @@ func TestACLTokenExpiry(t *testing.T) {
 	})
 	_, _, err = own.TokenReadSelf(nil)
 	wantACLError(t, "TokenReadSelf(expired)", err, http.StatusForbidden, "ACL not found")
+
+	// An expired token that could write keys reads and writes none.
+	pol, _, err := acl.PolicyCreate(&consulapi.ACLPolicy{Name: "exp-keys", Rules: `key_prefix "exp/" { policy = "write" }`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _, err := acl.TokenCreate(&consulapi.ACLToken{ExpirationTTL: 500 * time.Millisecond,
+		Policies: []*consulapi.ACLTokenPolicyLink{{ID: pol.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := newConsulClient(t, ta.HTTPAddr(), nil).KV()
+	wq := &consulapi.WriteOptions{Token: keys.SecretID}
+	if _, err := kv.Put(&consulapi.KVPair{Key: "exp/a", Value: []byte("1")}, wq); err != nil && time.Now().Before(*keys.ExpirationTime) {
+		t.Fatalf("put with the key token before expiry: %v", err)
+	}
+	testutil.Run(t, 5*time.Second, func(r *testutil.R) {
+		if _, err := kv.Put(&consulapi.KVPair{Key: "exp/b", Value: []byte("2")}, wq); err == nil {
+			r.Fatalf("the expired token still writes keys")
+		}
+	})
+	_, err = kv.Put(&consulapi.KVPair{Key: "exp/c", Value: []byte("3")}, wq)
+	wantACLError(t, "KV put with an expired token", err, http.StatusForbidden, "ACL not found")
+	_, _, err = kv.Get("exp/a", &consulapi.QueryOptions{Token: keys.SecretID})
+	wantACLError(t, "KV get with an expired token", err, http.StatusForbidden, "ACL not found")
 	if list, _, err := acl.TokenList(nil); err != nil || len(list) != 3 {
 		t.Errorf("TokenList = %d tokens, %v; want the bootstrap, anonymous and one-hour tokens only", len(list), err)
 	}

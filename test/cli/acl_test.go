@@ -133,6 +133,21 @@ func TestACLCommands(t *testing.T) {
 	concord(t, "kv", "get", addr, "web/color").wantErr(t, "kv get without a token", "Error! Cannot query the agent: Unexpected response code: 403")
 	tokenFile := writeFile(t, t.TempDir(), "token", appSecret+"\n")
 	concord(t, "kv", "get", addr, "-token-file="+tokenFile, "web/color").want(t, "kv get -token-file", 0, "blue\n", "")
+
+	// concord lock runs with the token it is given: a token that may
+	// write sessions and jobs/ holds jobs/nightly; without session or key
+	// rights the lock is refused with the 403.
+	lockRules := writeFile(t, t.TempDir(), "locker.hcl", "key_prefix \"jobs/\" { policy = \"write\" }\nsession_prefix \"\" { policy = \"write\" }")
+	admin.concord(t, "acl", "policy", "create", "-name=locker", "-rules=@"+lockRules)
+	res = admin.concord(t, "acl", "token", "create", "-policy-name=locker")
+	lockEnv := run{env: []string{"CONSUL_HTTP_ADDR=" + a.Addr, "CONSUL_HTTP_TOKEN=" + field(t, secretLineRE, res.stdout)}}
+	lockEnv.concord(t, "lock", "jobs/nightly", "echo held").want(t, "lock jobs/nightly with the locker token", 0, "held\n", "")
+	if res := lockEnv.concord(t, "lock", "billing/nightly", "echo held"); res.code == 0 || !strings.Contains(res.stderr, "403") {
+		t.Errorf("lock billing/nightly with the locker token = exit %d, stderr %q; want refused with 403", res.code, res.stderr)
+	}
+	if res := appEnv.concord(t, "lock", "web/nightly", "echo held"); res.code == 0 || !strings.Contains(res.stderr, "403") {
+		t.Errorf("lock web/nightly with a token without session rights = exit %d, stderr %q; want refused with 403", res.code, res.stderr)
+	}
 	appEnv.concord(t, "acl", "token", "read", "-self").normalized().want(t, "acl token read -self as the app", 0,
 		"AccessorID:       <uuid>\nSecretID:         <uuid>\nDescription:      web app\nLocal:            false\n"+
 			"Create Time:      <time>\nPolicies:\n   <uuid> - web-app\n", "")
