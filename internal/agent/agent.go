@@ -210,18 +210,45 @@ func (a *Agent) startHTTP() error {
 	}
 	handler := a.rootHandler()
 	if a.cfg.Ports.HTTP >= 0 {
-		addr := net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.HTTP))
-		ln, err := net.Listen("tcp", addr)
+		ln, err := a.listenHTTP()
 		if err != nil {
-			return fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
+			return err
 		}
 		a.httpLn = ln
-		lim := a.cfg.Limits
-		ln = httpapi.LimitListener(ln, httpapi.ConnLimits{PerClient: lim.HTTPMaxConnsPerClient, Total: lim.HTTPMaxConns})
+		if ln.Addr().Network() == "tcp" {
+			lim := a.cfg.Limits
+			ln = httpapi.LimitListener(ln, httpapi.ConnLimits{PerClient: lim.HTTPMaxConnsPerClient, Total: lim.HTTPMaxConns})
+		}
 		a.httpSrv = a.newHTTPServer(handler)
 		go func() { a.httpErr <- a.httpSrv.Serve(ln) }()
 	}
 	return a.startHTTPS(handler)
+}
+
+// listenHTTP opens the HTTP API's listener: on addresses.http when set
+// (an IP, or a unix socket, whose stale file from an earlier run is
+// removed first), else on client_addr, at ports.http.
+func (a *Agent) listenHTTP() (net.Listener, error) {
+	if path, ok := strings.CutPrefix(a.cfg.HTTPAddr, "unix://"); ok {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("cannot remove old HTTP socket %s: %w", path, err)
+		}
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot listen for HTTP on %s: %w", a.cfg.HTTPAddr, err)
+		}
+		return ln, nil
+	}
+	host := a.cfg.ClientAddr
+	if a.cfg.HTTPAddr != "" {
+		host = a.cfg.HTTPAddr
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(a.cfg.Ports.HTTP))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen for HTTP on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // rootHandler is the HTTP API with what wraps it: pprof, the UI and the

@@ -111,6 +111,10 @@ type Config struct {
 	ACL             ACL    // the acl block (acl.go)
 	TLS             TLS    // the tls block and its older top-level keys (tls.go)
 
+	// HTTPAddr is where the HTTP API listens instead of ClientAddr
+	// (addresses.http): an IP, or unix:///path for a unix socket.
+	HTTPAddr string
+
 	// Coordinates are the network coordinate keys: disable_coordinates and
 	// sync_coordinate_* (coordinate.go).
 	Coordinates Coordinates

@@ -60,7 +60,7 @@ var families = []family{
 		disable_keyring_file serf_lan serf_wan serf_lan_allowed_cidrs serf_wan_allowed_cidrs
 		advertise_reconnect_timeout`)},
 	{why: "Concord's HTTP, DNS and gRPC listeners bind client_addr", keys: words(`
-		addresses.dns addresses.http addresses.grpc advertise_addr_ipv4 advertise_addr_ipv6
+		addresses.dns addresses.grpc advertise_addr_ipv4 advertise_addr_ipv6
 		tagged_addresses.* unix_sockets.group unix_sockets.mode unix_sockets.user`)},
 	{why: "Concord's HTTP API does not have these settings yet", keys: words(`
 		http_config.block_endpoints http_config.allow_write_http_from http_config.response_headers.*

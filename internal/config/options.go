@@ -47,6 +47,9 @@ var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOption
 
 // coreOptions are the core keys. Keep it sorted by key.
 var coreOptions = []option{
+	{key: "addresses.http", kind: kindString,
+		set:   func(c *Config, v any) { c.HTTPAddr = v.(string) },
+		check: func(v any) error { return checkHTTPAddr(v.(string)) }},
 	{key: "advertise_addr", flag: "advertise", kind: kindString,
 		usage: "`IP` address advertised to other nodes (default: the bind address)",
 		set:   func(c *Config, v any) { c.AdvertiseAddr = v.(string) },

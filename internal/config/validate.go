@@ -104,6 +104,20 @@ func checkIP(s string) error {
 	return nil
 }
 
+// checkHTTPAddr accepts an IP or unix:///absolute/path.
+func checkHTTPAddr(s string) error {
+	if path, ok := strings.CutPrefix(s, "unix://"); ok {
+		if !strings.HasPrefix(path, "/") {
+			return errors.New("must be an IP address or unix:///absolute/path")
+		}
+		return nil
+	}
+	if checkIP(s) != nil {
+		return errors.New("must be an IP address or unix:///absolute/path")
+	}
+	return nil
+}
+
 // checkNodeID accepts a UUID, as Consul's node_id must be.
 func checkNodeID(v any) error {
 	if err := uuid.Validate(v.(string)); err != nil {

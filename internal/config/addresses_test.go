@@ -1,0 +1,26 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/concordhq/concord/internal/config"
+)
+
+func TestAddressesHTTP(t *testing.T) {
+	for _, good := range []string{"unix:///tmp/concord.sock", "127.0.0.2", "::1"} {
+		c, err := config.Parse([]string{"-dev", `-hcl=addresses { http = "` + good + `" }`})
+		if err != nil || c.HTTPAddr != good {
+			t.Errorf("addresses.http = %q: %q, %v", good, c.HTTPAddr, err)
+		}
+		if len(c.Warnings) != 0 {
+			t.Errorf("addresses.http = %q is honoured, yet warned about: %v", good, c.Warnings)
+		}
+	}
+	for _, bad := range []string{"unix://relative.sock", "localhost", "tcp://1.2.3.4"} {
+		_, err := config.Parse([]string{"-dev", `-hcl=addresses { http = "` + bad + `" }`})
+		if err == nil || !strings.Contains(err.Error(), "unix:///absolute/path") {
+			t.Errorf("addresses.http = %q: %v, want an error naming the forms", bad, err)
+		}
+	}
+}
