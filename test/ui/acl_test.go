@@ -57,7 +57,7 @@ func TestUIWithACLs(t *testing.T) {
 		p.t.Helper()
 		p.do("log in", chromedp.SendKeys(chromedp.CSS("#token-input"), secret), chromedp.Click(chromedp.CSS("#token-login")))
 		p.waitJS("the login to be done", fmt.Sprintf(`document.querySelector('#token-who')?.textContent === %q`,
-			"Token …"+secret[len(secret)-4:]), 3*time.Second)
+			"Token …"+secret[len(secret)-4:]), 10*time.Second)
 	}
 	appRow := fmt.Sprintf(`tr[data-token=%q]`, app.AccessorID)
 
@@ -65,7 +65,7 @@ func TestUIWithACLs(t *testing.T) {
 		p.do("open Tokens", chromedp.Navigate(p.base+"/ui/#/dc1/acl/tokens"))
 		p.waitJS("a permission denied message", `[...document.querySelectorAll('#errors .error.denied')].some(e =>
 			e.dataset.status === '403' && e.textContent.startsWith('Permission denied: GET /v1/acl/tokens') &&
-			e.textContent.includes('Log in with a token'))`, 5*time.Second)
+			e.textContent.includes('Log in with a token'))`, 10*time.Second)
 		p.screenshot("acl-denied")
 	})
 
@@ -73,7 +73,7 @@ func TestUIWithACLs(t *testing.T) {
 		login(managementSecret)
 		p.waitJS("the tokens, the app's among them", fmt.Sprintf(`(row => row?.textContent.includes('web app') &&
 			row.textContent.includes('web-kv') && !document.querySelector('#errors .error'))(document.querySelector(%q))`, appRow),
-			5*time.Second)
+			10*time.Second)
 		if got := eval[string](p, `localStorage.getItem('concord.token')`); got != managementSecret {
 			t.Errorf("localStorage concord.token = %q, want the management token", got)
 		}
@@ -87,12 +87,12 @@ func TestUIWithACLs(t *testing.T) {
 		p.do("open the app's token", chromedp.Click(chromedp.CSS(appRow+" a")))
 		p.waitJS("its fields and policy", fmt.Sprintf(`location.hash === %q &&
 			document.querySelector('#token-facts')?.textContent.includes('web app') &&
-			document.querySelector('#token-policies')?.textContent === 'web-kv'`, "#/dc1/acl/tokens/"+app.AccessorID), 3*time.Second)
+			document.querySelector('#token-policies')?.textContent === 'web-kv'`, "#/dc1/acl/tokens/"+app.AccessorID), 10*time.Second)
 		if got := eval[string](p, `document.querySelector('#token-secret').textContent`); strings.Contains(got, app.SecretID) {
 			t.Errorf("the SecretID is shown before it is asked for")
 		}
 		p.do("reveal the secret", chromedp.Click(chromedp.CSS("#token-reveal")))
-		p.waitJS("the SecretID", fmt.Sprintf(`document.querySelector('#token-secret').textContent === %q`, app.SecretID), 2*time.Second)
+		p.waitJS("the SecretID", fmt.Sprintf(`document.querySelector('#token-secret').textContent === %q`, app.SecretID), 10*time.Second)
 		p.screenshot("token")
 	})
 
@@ -102,31 +102,31 @@ func TestUIWithACLs(t *testing.T) {
 			document.querySelector('h1')?.textContent === 'web-kv' &&
 			document.querySelector('#policy-rules-text')?.textContent.includes('key_prefix "web/"') &&
 			document.querySelector('section[aria-labelledby="policy-tokens"]')?.textContent.includes(%q)`,
-			"#/dc1/acl/policies/"+policy.ID, app.AccessorID), 3*time.Second)
+			"#/dc1/acl/policies/"+policy.ID, app.AccessorID), 10*time.Second)
 		p.screenshot("policy")
 
 		p.do("open Policies", chromedp.Click(chromedp.CSS(`nav a[data-nav="policies"]`)))
 		p.waitJS("the built-in policy and web-kv", `document.querySelector('tr[data-policy="global-management"]') &&
-			document.querySelector('tr[data-policy="web-kv"]')?.textContent.includes("The web app's keys")`, 3*time.Second)
+			document.querySelector('tr[data-policy="web-kv"]')?.textContent.includes("The web app's keys")`, 10*time.Second)
 		p.screenshot("policies")
 	})
 
 	step("the token outlives a reload", func(t *testing.T) {
 		p.do("reload", chromedp.Reload())
 		p.waitJS("the policies, read with the stored token", `document.querySelector('tr[data-policy="web-kv"]') &&
-			document.querySelector('#token-logout') && !document.querySelector('#token-logout').hidden`, 5*time.Second)
+			document.querySelector('#token-logout') && !document.querySelector('#token-logout').hidden`, 10*time.Second)
 	})
 
 	step("an app's token", func(t *testing.T) {
 		p.do("log out", chromedp.Click(chromedp.CSS("#token-logout")))
 		p.waitJS("the field back", `!document.querySelector('#token-input').hidden && localStorage.getItem('concord.token') === null`,
-			2*time.Second)
+			10*time.Second)
 		login(app.SecretID)
 		p.waitJS("policies denied to the app", `[...document.querySelectorAll('#errors .error.denied')].some(e =>
 			e.textContent.startsWith('Permission denied: GET /v1/acl/policies') && e.textContent.includes('does not allow'))`,
-			3*time.Second)
+			10*time.Second)
 		p.goTo("#/dc1/kv/web/greeting")
-		p.waitJS("the app's key", `document.querySelector('#kv-value')?.textContent === 'hello'`, 3*time.Second)
+		p.waitJS("the app's key", `document.querySelector('#kv-value')?.textContent === 'hello'`, 10*time.Second)
 	})
 
 	step("an unknown token is refused", func(t *testing.T) {
@@ -134,7 +134,7 @@ func TestUIWithACLs(t *testing.T) {
 		p.do("log in with a made-up token", chromedp.SendKeys(chromedp.CSS("#token-input"), "00000000-1111-2222-3333-444444444444"),
 			chromedp.Click(chromedp.CSS("#token-login")))
 		p.waitJS("the refusal", `[...document.querySelectorAll('#errors .error')].some(e => e.textContent.includes('does not know this token')) &&
-			localStorage.getItem('concord.token') === null`, 3*time.Second)
+			localStorage.getItem('concord.token') === null`, 10*time.Second)
 	})
 }
 
