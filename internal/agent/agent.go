@@ -130,6 +130,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			Fast:                 cfg.DevMode,
 			ReadFault:            cfg.TestReadFault,
 			RPCMaxConnsPerClient: cfg.Limits.RPCMaxConnsPerClient,
+			RPCHandshakeTimeout:  handshakeTimeout(cfg.Limits.RPCHandshakeTimeout),
 			TLS:                  a.serverPortTLS(),
 			ACL: server.ACLConfig{
 				Enabled: cfg.ACL.Enabled, DefaultAllow: cfg.ACL.DefaultPolicy != "deny",
@@ -223,6 +224,15 @@ func (a *Agent) startHTTP() error {
 		go func() { a.httpErr <- a.httpSrv.Serve(ln) }()
 	}
 	return a.startHTTPS(handler)
+}
+
+// handshakeTimeout maps limits.rpc_handshake_timeout, where 0 is no
+// limit, to the server's setting, where no limit is negative.
+func handshakeTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // listenHTTP opens the HTTP API's listener: on addresses.http when set

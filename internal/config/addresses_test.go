@@ -24,3 +24,17 @@ func TestAddressesHTTP(t *testing.T) {
 		}
 	}
 }
+
+func TestRPCHandshakeTimeout(t *testing.T) {
+	c, err := config.Parse([]string{"-dev"})
+	if err != nil || c.Limits.RPCHandshakeTimeout.String() != "5s" {
+		t.Fatalf("default rpc_handshake_timeout = %v, %v; want Consul's 5s", c.Limits.RPCHandshakeTimeout, err)
+	}
+	c, err = config.Parse([]string{"-dev", `-hcl=limits { rpc_handshake_timeout = "2s" }`})
+	if err != nil || c.Limits.RPCHandshakeTimeout.String() != "2s" || len(c.Warnings) != 0 {
+		t.Fatalf("rpc_handshake_timeout = 2s: %v, %v, warnings %v", c.Limits.RPCHandshakeTimeout, err, c.Warnings)
+	}
+	if _, err := config.Parse([]string{"-dev", `-hcl=limits { rpc_handshake_timeout = "-1s" }`}); err == nil {
+		t.Fatal("a negative rpc_handshake_timeout was taken")
+	}
+}

@@ -88,6 +88,10 @@ type Limits struct {
 	// (limits.http_idle_timeout, Concord's: 2m, longer than the 90s after
 	// which Consul's Go client drops its own idle connections).
 	HTTPIdleTimeout time.Duration
+	// RPCHandshakeTimeout is how long a new server-port connection may
+	// take to say what it is (its first byte), before it is closed
+	// (limits.rpc_handshake_timeout, 5s as Consul; 0 for no limit).
+	RPCHandshakeTimeout time.Duration
 }
 
 // Config is the agent's whole configuration after merging every source.
@@ -280,6 +284,7 @@ func Default() Config {
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,
 			HTTPReadHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute,
+			RPCHandshakeTimeout: 5 * time.Second,
 		},
 		DNS: DNS{
 			Domain: "consul.", AllowStale: true, MaxStale: 87600 * time.Hour, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,

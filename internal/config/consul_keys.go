@@ -38,7 +38,7 @@ var families = []family{
 		ports.grpc_tls addresses.grpc_tls tls_prefer_server_cipher_suites enable_agent_tls_for_checks`)...)},
 	{why: "Concord's RPC rate, request and size limits are fixed for now", keys: words(`
 		limits.https_handshake_timeout limits.rpc_client_timeout
-		limits.rpc_handshake_timeout limits.rpc_max_burst limits.rpc_rate
+		limits.rpc_max_burst limits.rpc_rate
 		limits.kv_max_value_size limits.txn_max_req_len
 		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
 	{why: "Concord tunes Raft by performance.raft_multiplier, raft_logstore.backend and raft_logstore.wal.segment_size_mb only", keys: words(`

@@ -6,14 +6,16 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-// sniffTimeout bounds how long a new connection may take to send its first
-// byte, so idle connections cannot pile up unclassified.
-const sniffTimeout = 10 * time.Second
+// DefaultHandshakeTimeout bounds how long a new connection may take to
+// send its first byte, so idle connections cannot pile up unclassified
+// (Consul's rpc_handshake_timeout default); see SetHandshakeTimeout.
+const DefaultHandshakeTimeout = 5 * time.Second
 
 // DefaultMaxConnsPerClient is how many connections one client IP may
 // hold to the server port, Raft, RPC and probes together, unless told
@@ -38,6 +40,8 @@ type Mux struct {
 
 	perClient int // connections one client IP may hold; 0 for no limit
 	tls       TLS // nil: every connection is plain
+
+	handshake atomic.Int64 // a time.Duration; 0: DefaultHandshakeTimeout, negative: none
 
 	mu    sync.Mutex
 	conns map[string]int // open connections by client IP; guarded by mu
@@ -121,10 +125,21 @@ func (m *Mux) leave(ip string) {
 	}
 }
 
+// SetHandshakeTimeout sets how long a new connection may take to send its
+// first byte before it is closed: 0 for DefaultHandshakeTimeout, a
+// negative duration for no limit. It applies to connections accepted
+// after it.
+func (m *Mux) SetHandshakeTimeout(d time.Duration) { m.handshake.Store(int64(d)) }
+
 // sort hands conn, from ip, to the Raft, RPC or probe listener by its
 // first byte; with TLS on, after the handshake, by the first byte inside.
 func (m *Mux) sort(conn net.Conn, ip string) {
-	conn.SetReadDeadline(time.Now().Add(sniffTimeout))
+	switch d := time.Duration(m.handshake.Load()); {
+	case d == 0:
+		conn.SetReadDeadline(time.Now().Add(DefaultHandshakeTimeout))
+	case d > 0:
+		conn.SetReadDeadline(time.Now().Add(d))
+	}
 	br := bufio.NewReader(conn)
 	first, err := br.Peek(1)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -83,4 +84,31 @@ func TestMuxConnsPerClient(t *testing.T) {
 	first.Close() // as the RPC server does when its client goes; frees its place at once
 	dial()
 	wantAccepted("a connection after one closed")
+}
+
+// TestMuxClosesSilentConnections: a connection that sends nothing is
+// closed after the handshake timeout; one that says what it is in time
+// is kept.
+func TestMuxClosesSilentConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rpc.NewMux(ln, ln.Addr(), nil, 0)
+	defer m.Close()
+	m.SetHandshakeTimeout(200 * time.Millisecond)
+
+	silent, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := silent.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("silent connection: read = %v after %v, want it closed by the server", err, time.Since(start))
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("silent connection closed after %v, want about 200ms", took)
+	}
 }

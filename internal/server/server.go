@@ -99,6 +99,10 @@ type Config struct {
 	// to the server port (0: no limit; the agent's default is
 	// rpc.DefaultMaxConnsPerClient, Consul's limits.rpc_max_conns_per_client).
 	RPCMaxConnsPerClient int
+	// RPCHandshakeTimeout is how long a new server-port connection may
+	// take to send its first byte (rpc.DefaultHandshakeTimeout when 0;
+	// negative for no limit).
+	RPCHandshakeTimeout time.Duration
 
 	// TLS secures the server port, incoming and outgoing (see rpc.TLS);
 	// nil keeps it plain.
@@ -277,6 +281,7 @@ func (s *Server) startRaft() error {
 	}
 	bindIP := ln.Addr().(*net.TCPAddr).IP
 	s.mux = rpc.NewMuxTLS(ln, advertise, bindIP, s.cfg.RPCMaxConnsPerClient, s.cfg.TLS)
+	s.mux.SetHandshakeTimeout(s.cfg.RPCHandshakeTimeout)
 	s.pool.SetSourceIP(bindIP)
 	s.pool.SetTLS(s.cfg.TLS)
 	s.prober = rpc.NewProber(bindIP)
