@@ -72,14 +72,7 @@ start_cluster() {
 	done
 }
 
-stop_cluster() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	PIDS=()
-}
+stop_cluster() { stop_pids; }
 
 build a "$A"
 build b "$B"

@@ -65,14 +65,7 @@ start_cluster() {
 	[[ $(curl -s -o /dev/null -w '%{http_code}' -X PUT "http://$LEADER/v1/kv/elsewhere" -d x) == 403 ]]
 }
 
-stop_cluster() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	PIDS=()
-}
+stop_cluster() { stop_pids; }
 
 echo "A = ACLs off, B = ACLs on (key_prefix write token); $ROUNDS rounds of put@64 for $DURATION"
 for round in $(seq "$ROUNDS"); do

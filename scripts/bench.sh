@@ -187,11 +187,8 @@ start_cluster() {
 }
 
 stop_cluster() {
-	local pid
-	for pid in "${CLUSTER_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	PIDS=("${CLUSTER_PIDS[@]}")
+	stop_pids
 	CLUSTER_PIDS=()
 }
 
