@@ -41,10 +41,17 @@ func dig(t *testing.T, port int, args ...string) []string {
 	return lines
 }
 
-func TestDigAgainstAgent(t *testing.T) {
+// needDig skips a test where dig is missing; .ci/run installs it, so CI
+// always runs these.
+func needDig(t *testing.T) {
+	t.Helper()
 	if _, err := exec.LookPath("dig"); err != nil {
 		t.Skip("dig is not installed here (apt-get install bind9-dnsutils); .ci/run installs it")
 	}
+}
+
+func TestDigAgainstAgent(t *testing.T) {
+	needDig(t)
 	httpPort, dnsPort := testutil.FreePort(t), testutil.FreePort(t)
 	p := testutil.StartAgentProcess(t, binary, nil, httpPort, "-dev", "-node=digger", "-log-level=warn",
 		"-http-port="+strconv.Itoa(httpPort), "-server-port="+strconv.Itoa(testutil.FreePort(t)),
@@ -90,9 +97,7 @@ func TestDigAgainstAgent(t *testing.T) {
 // TestServersAsService: servers register themselves as the service
 // "consul", or the name server_service_name gives.
 func TestServersAsService(t *testing.T) {
-	if _, err := exec.LookPath("dig"); err != nil {
-		t.Skip("dig is not installed here (apt-get install bind9-dnsutils); .ci/run installs it")
-	}
+	needDig(t)
 	for _, tc := range []struct{ name, hcl string }{{"consul", ""}, {"concord", `server_service_name = "concord"`}} {
 		t.Run(tc.name, func(t *testing.T) {
 			httpPort, dnsPort := testutil.FreePort(t), testutil.FreePort(t)

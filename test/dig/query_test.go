@@ -39,9 +39,7 @@ func put(t *testing.T, addr, method, path, body string, out any) {
 // (A and SRV) of a real agent, which answers with the query's instances
 // and its DNS TTL.
 func TestDigPreparedQuery(t *testing.T) {
-	if _, err := exec.LookPath("dig"); err != nil {
-		t.Skip("dig is not installed here (apt-get install bind9-dnsutils); .ci/run installs it")
-	}
+	needDig(t)
 	httpPort, dnsPort := testutil.FreePort(t), testutil.FreePort(t)
 	p := testutil.StartAgentProcess(t, binary, nil, httpPort, "-dev", "-node=querier", "-log-level=warn",
 		"-http-port="+strconv.Itoa(httpPort), "-server-port="+strconv.Itoa(testutil.FreePort(t)),
