@@ -147,6 +147,21 @@ func (h *Handler) catalogServices(w http.ResponseWriter, r *http.Request) (any, 
 	})
 }
 
+// addTags records service name in a name → tags map, with the tags it
+// does not have yet ([] rather than null for none).
+func addTags(out map[string][]string, name string, tags []string) {
+	have := out[name]
+	if have == nil {
+		have = []string{}
+	}
+	for _, t := range tags {
+		if !slices.Contains(have, t) {
+			have = append(have, t)
+		}
+	}
+	out[name] = have
+}
+
 // catalogServicesFiltered serves /v1/catalog/services?filter=: as Consul
 // does, the filter is evaluated against each service instance (the shape
 // /v1/catalog/service/:name returns, NodeMeta included), and the reply
@@ -183,16 +198,7 @@ func (h *Handler) catalogServicesFiltered(w http.ResponseWriter, r *http.Request
 			return nil, err
 		}
 		for _, inst := range insts {
-			tags := out[name]
-			if tags == nil {
-				tags = []string{}
-			}
-			for _, t := range inst.ServiceTags {
-				if !slices.Contains(tags, t) {
-					tags = append(tags, t)
-				}
-			}
-			out[name] = tags
+			addTags(out, name, inst.ServiceTags)
 		}
 	}
 	return out, nil
@@ -220,16 +226,7 @@ func (h *Handler) servicesOnMetaNodes(ctx context.Context, r *http.Request, q *a
 			if _, ok := services[svc.Service]; !ok {
 				continue
 			}
-			tags := out[svc.Service]
-			if tags == nil {
-				tags = []string{}
-			}
-			for _, t := range svc.Tags {
-				if !slices.Contains(tags, t) {
-					tags = append(tags, t)
-				}
-			}
-			out[svc.Service] = tags
+			addTags(out, svc.Service, svc.Tags)
 		}
 	}
 	return out, nil
