@@ -9,9 +9,11 @@
 //  2. the server's Table pairs each declaration with its implementation
 //     (Implement) and answers both local calls, without encoding, and
 //     calls off the wire, decoding the arguments the declaration names;
-//  3. before an implementation runs, the Table's Hooks see the call, its
-//     resource and its datacenter: the one point where access control and
-//     datacenter routing hang.
+//  3. a call made in another datacenter (WithDatacenter) is forwarded by
+//     the server to one of that datacenter's servers, which answers it as
+//     its own;
+//  4. before an implementation runs, the Table's Hooks see the call and
+//     its resources: the one point where access control hangs.
 //
 // Adding a call is a state method, a declaration in calls.go, an Implement
 // line in the server's table, and the HTTP handler and route.

@@ -67,24 +67,22 @@ func TestTableNeedsEveryCall(t *testing.T) {
 	}
 }
 
-// TestHooksSeeEveryCall checks that the hooks get the call's datacenter
-// and resources, and that a refusal stops the call.
+// TestHooksSeeEveryCall checks that the hooks get the call's resources,
+// and that a refusal stops the call.
 func TestHooksSeeEveryCall(t *testing.T) {
 	deny := errors.New("denied")
-	var gotDC string
 	var gotRes []Resource
 	h := Hooks{
-		Route: func(_ context.Context, _ *Desc, dc string) error { gotDC = dc; return nil },
 		Authorize: func(_ context.Context, d *Desc, args any) (Filter, error) {
 			gotRes = d.Resources(args)
 			return nil, deny
 		},
 	}
-	args := &KVGetArgs{Query: Query{Q: &api.QueryOptions{Datacenter: "dc2"}}, Key: "a/b"}
+	args := &KVGetArgs{Key: "a/b"}
 	if _, err := h.Check(context.Background(), KVGet.Desc, args); !errors.Is(err, deny) {
 		t.Fatalf("Check = %v, want the refusal", err)
 	}
-	if gotDC != "dc2" || len(gotRes) != 1 || gotRes[0] != (Resource{Kind: key, Name: "a/b", Access: read}) {
-		t.Fatalf("hooks saw dc %q, resources %+v", gotDC, gotRes)
+	if len(gotRes) != 1 || gotRes[0] != (Resource{Kind: key, Name: "a/b", Access: read}) {
+		t.Fatalf("hooks saw resources %+v", gotRes)
 	}
 }

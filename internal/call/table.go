@@ -25,13 +25,12 @@ func Implement[A, R any](c Call[A, R], fn func(ctx context.Context, args *A) (R,
 	}
 }
 
-// Hooks see every call a server receives — from a client agent over the
-// wire, or from the HTTP API in its own process — before it is answered
-// or forwarded to the leader. Nil hooks let every call through.
+// Hooks see every call a server receives for its own datacenter — from a
+// client agent over the wire, or from the HTTP API in its own process —
+// before it is answered or forwarded to the leader (a call for another
+// datacenter is forwarded there first, and that datacenter's servers run
+// their hooks). Nil hooks let every call through.
 type Hooks struct {
-	// Route is given the call's datacenter ("" for this one) and may
-	// refuse it; the multi-datacenter issue forwards from here.
-	Route func(ctx context.Context, d *Desc, datacenter string) error
 	// Authorize decides whether the token the call carries (TokenFrom)
 	// may make the call d with args (its *A) on the resources d declares;
 	// an error refuses the whole call. For reads whose results must be
@@ -48,15 +47,6 @@ type Filter func(ctx context.Context, out any) error
 // Check runs the hooks for the call d with args. The Filter it returns,
 // if not nil, must run on the result.
 func (h Hooks) Check(ctx context.Context, d *Desc, args any) (Filter, error) {
-	if h.Route != nil {
-		dc := ""
-		if q, ok := args.(Queried); ok {
-			dc = q.Options().Datacenter
-		}
-		if err := h.Route(ctx, d, dc); err != nil {
-			return nil, err
-		}
-	}
 	if h.Authorize != nil {
 		return h.Authorize(ctx, d, args)
 	}

@@ -30,14 +30,16 @@ const maxMessage = 256 << 20
 const fullMethod = "/concord.RPC/Call"
 
 // request is what travels for every call: the call's name, its
-// arguments, and the ACL token it is made with (call.TokenFrom; "" for the
-// anonymous token), which the receiving server resolves and checks. The
-// token is never trusted from the connection: a call without one is the
-// anonymous token's.
+// arguments, the ACL token it is made with (call.TokenFrom; "" for the
+// anonymous token), which the receiving server resolves and checks, and
+// the datacenter it is made in (call.DatacenterFrom; "" for the
+// receiver's). The token is never trusted from the connection: a call
+// without one is the anonymous token's.
 type request struct {
-	Method string
-	Args   json.RawMessage
-	Token  string `json:",omitempty"`
+	Method     string
+	Args       json.RawMessage
+	Token      string `json:",omitempty"`
+	Datacenter string `json:",omitempty"`
 }
 
 // reply carries the method's result, or an error that keeps its kind.
@@ -92,7 +94,8 @@ func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.
 	if err := dec(&req); err != nil {
 		return nil, err
 	}
-	out, err := s.dispatch(call.WithToken(ctx, req.Token), req.Method, req.Args)
+	ctx = call.WithDatacenter(call.WithToken(ctx, req.Token), req.Datacenter)
+	out, err := s.dispatch(ctx, req.Method, req.Args)
 	if err != nil {
 		return &reply{Err: toWire(err)}, nil
 	}
@@ -157,8 +160,8 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 }
 
 // Call runs method on the server at addr with args and decodes the result
-// into out (which may be nil). The token ctx carries (call.TokenFrom) goes
-// with it.
+// into out (which may be nil). The token and the datacenter ctx carries
+// (call.TokenFrom, call.DatacenterFrom) go with it.
 func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) error {
 	c, err := p.conn(addr)
 	if err != nil {
@@ -171,7 +174,7 @@ func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) err
 	var rep reply
 	sent := new(atomic.Bool)
 	token, _ := call.TokenFrom(ctx)
-	req := &request{Method: method, Args: data, Token: token}
+	req := &request{Method: method, Args: data, Token: token, Datacenter: call.DatacenterFrom(ctx)}
 	if err := c.Invoke(context.WithValue(ctx, sentKey{}, sent), fullMethod, req, &rep); err != nil {
 		// The next call dials at once rather than fail fast until the
 		// backoff ends: the server may be back already (a restart).

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -56,5 +58,27 @@ func TestErrorKindsCrossTheWire(t *testing.T) {
 				t.Errorf("Call error %v (%T) lost its kind", err, err)
 			}
 		})
+	}
+}
+
+// TestTokenAndDatacenterCrossTheWire checks that the token and the
+// datacenter a call is made with reach the server's dispatch, and that a
+// call made without them arrives without them.
+func TestTokenAndDatacenterCrossTheWire(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(ctx context.Context, _ *testServer, _ json.RawMessage) (any, error) {
+		token, _ := call.TokenFrom(ctx)
+		return []string{token, call.DatacenterFrom(ctx)}, nil
+	})
+	p := newPool(t)
+	for _, tc := range []struct{ token, dc string }{{"secret", "dc2"}, {"", ""}} {
+		ctx := call.WithDatacenter(call.WithToken(testContext(t), tc.token), tc.dc)
+		var got []string
+		if err := p.Call(ctx, s.addr, "test.Who", nil, &got); err != nil {
+			t.Fatalf("Call = %v", err)
+		}
+		if len(got) != 2 || got[0] != tc.token || got[1] != tc.dc {
+			t.Errorf("server saw token, datacenter = %q, want [%q %q]", got, tc.token, tc.dc)
+		}
 	}
 }
