@@ -148,6 +148,21 @@ func convert(k kind, v any) (any, error) {
 			return nil, errors.New("must be a number")
 		}
 		return parseInt(s)
+	case kindFloat:
+		var s string
+		switch v := v.(type) {
+		case json.Number:
+			s = string(v)
+		case string:
+			s = strings.TrimSpace(v)
+		default:
+			return nil, errors.New("must be a number")
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, errors.New("must be a number")
+		}
+		return f, nil
 	case kindBool:
 		switch v := v.(type) {
 		case bool:

@@ -92,6 +92,13 @@ type Limits struct {
 	// take to say what it is (its first byte), before it is closed
 	// (limits.rpc_handshake_timeout, 5s as Consul; 0 for no limit).
 	RPCHandshakeTimeout time.Duration
+	// HTTPSHandshakeTimeout is how long a new HTTPS connection may take
+	// to finish its TLS handshake before it is closed
+	// (limits.https_handshake_timeout, 5s as Consul; 0 for no limit).
+	HTTPSHandshakeTimeout time.Duration
+	// RequestLimits limits the rate of calls a server takes
+	// (limits.request_limits; limits.go).
+	RequestLimits RequestLimits
 }
 
 // Config is the agent's whole configuration after merging every source.
@@ -112,8 +119,12 @@ type Config struct {
 	UI              bool   // ui_config.enabled / ui, -ui
 	AdvertiseAddr   string // advertise_addr, -advertise; empty means BindAddr
 	EncryptKey      string // encrypt, -encrypt: base64 gossip key of 16, 24 or 32 bytes
-	ACL             ACL    // the acl block (acl.go)
-	TLS             TLS    // the tls block and its older top-level keys (tls.go)
+	// DisableKeyringFile keeps the gossip keyring in memory only: the
+	// data dir's serf/local.keyring is neither read nor written, so each
+	// start takes encrypt's key (disable_keyring_file).
+	DisableKeyringFile bool
+	ACL                ACL // the acl block (acl.go)
+	TLS                TLS // the tls block and its older top-level keys (tls.go)
 
 	// HTTPAddr is where the HTTP API listens instead of ClientAddr
 	// (addresses.http): an IP, or unix:///path for a unix socket.
@@ -284,7 +295,8 @@ func Default() Config {
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,
 			HTTPReadHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute,
-			RPCHandshakeTimeout: 5 * time.Second,
+			RPCHandshakeTimeout: 5 * time.Second, HTTPSHandshakeTimeout: 5 * time.Second,
+			RequestLimits: defaultRequestLimits(),
 		},
 		DNS: DNS{
 			Domain: "consul.", AllowStale: true, MaxStale: 87600 * time.Hour, UDPAnswerLimit: 3, RecursorTimeout: 2 * time.Second,

@@ -33,14 +33,12 @@ type family struct {
 var families = []family{
 	{why: "Concord has one datacenter, so no ACL replication, and registers services from config files with the agent token", keys: words(`
 		acl.enable_token_replication acl.tokens.config_file_service_registration enable_acl_replication`)},
-	{why: "Concord's gRPC port has no TLS yet; use_auto_cert, verify_server_hostname outside internal_rpc and the agent's certificate for checks are not built",
+	{why: "Concord's gRPC port has no TLS yet; use_auto_cert and verify_server_hostname outside internal_rpc are not built",
 		keys: append(tlsPendingKeys(), words(`
-		ports.grpc_tls addresses.grpc_tls tls_prefer_server_cipher_suites enable_agent_tls_for_checks`)...)},
-	{why: "Concord's RPC rate, request and size limits are fixed for now", keys: words(`
-		limits.https_handshake_timeout limits.rpc_client_timeout
-		limits.rpc_max_burst limits.rpc_rate
-		limits.kv_max_value_size limits.txn_max_req_len
-		limits.request_limits.mode limits.request_limits.read_rate limits.request_limits.write_rate`)},
+		ports.grpc_tls addresses.grpc_tls tls_prefer_server_cipher_suites`)...)},
+	{why: "Concord's agent-to-server RPC rate and request size limits are fixed for now", keys: words(`
+		limits.rpc_client_timeout limits.rpc_max_burst limits.rpc_rate
+		limits.kv_max_value_size limits.txn_max_req_len`)},
 	{why: "Concord tunes Raft by performance.raft_multiplier, raft_logstore.backend and raft_logstore.wal.segment_size_mb only", keys: words(`
 		performance.leave_drain_time performance.rpc_hold_timeout
 		raft_protocol raft_snapshot_threshold raft_snapshot_interval raft_trailing_logs
@@ -57,7 +55,7 @@ var families = []family{
 		translate_wan_addrs gossip_wan.*`)},
 	{why: "Concord's gossip settings are encrypt and gossip_lan's probe and interval keys", keys: words(`
 		gossip_lan.gossip_nodes gossip_lan.retransmit_mult encrypt_verify_incoming encrypt_verify_outgoing
-		disable_keyring_file serf_lan serf_wan serf_lan_allowed_cidrs serf_wan_allowed_cidrs
+		serf_lan serf_wan serf_lan_allowed_cidrs serf_wan_allowed_cidrs
 		advertise_reconnect_timeout`)},
 	{why: "Concord's HTTP, DNS and gRPC listeners bind client_addr", keys: words(`
 		addresses.dns addresses.grpc advertise_addr_ipv4 advertise_addr_ipv6
@@ -87,6 +85,9 @@ var families = []family{
 		connect.* ports.proxy_min_port ports.proxy_max_port ports.sidecar_min_port ports.sidecar_max_port
 		ports.expose_min_port ports.expose_max_port enable_central_service_config config_entries.*
 		xds.* primary_gateways primary_gateways_interval locality.*`)},
+	{ignored: true, why: "Concord serves no gRPC: Consul's gRPC port is for Connect's proxies, which Concord does not have; the files are checked but not used",
+		keys: words(`tls.grpc.ca_file tls.grpc.ca_path tls.grpc.cert_file tls.grpc.key_file
+		tls.grpc.tls_min_version tls.grpc.tls_cipher_suites tls.grpc.verify_incoming tls.grpc.verify_outgoing`)},
 	{ignored: true, why: "Concord has no auto_encrypt (its certificates come from Connect's CA)", keys: words(`auto_encrypt.*`)},
 	{ignored: true, why: "Concord has no auto_config", keys: words(`auto_config.*`)},
 	{ignored: true, why: "Concord has no cluster peering", keys: words(`peering.*`)},

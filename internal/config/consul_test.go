@@ -152,8 +152,7 @@ autopilot { redundancy_zone_tag = "zone" }`,
 func TestPendingFamilies(t *testing.T) {
 	for _, tc := range []struct{ hcl, want string }{
 		{`acl { enable_token_replication = true }`, "acl.enable_token_replication: accepted but not yet in effect: Concord has one datacenter"},
-		{`tls { grpc { verify_incoming = true } }
-enable_agent_tls_for_checks = true`, "enable_agent_tls_for_checks, tls.grpc.verify_incoming: accepted but not yet in effect: Concord's gRPC port has no TLS yet"},
+		{`tls { grpc { use_auto_cert = true } }`, "tls.grpc.use_auto_cert: accepted but not yet in effect: Concord's gRPC port has no TLS yet"},
 		{`limits { kv_max_value_size = 1024 }`, "limits.kv_max_value_size: accepted but not yet in effect"},
 		{`dns_config { service_ttl { "*" = "5s" web = "1s" } }`, "dns_config.service_ttl.web: accepted but not yet in effect"},
 	} {

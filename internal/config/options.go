@@ -19,6 +19,7 @@ const (
 	kindDuration             // time.Duration, written as "10s"
 	kindList                 // []string, appended across sources
 	kindMap                  // map[string]string, such as node_meta
+	kindFloat                // float64, such as a rate
 )
 
 // option is one config key and, if it has one, its flag. Files, -hcl
@@ -42,8 +43,8 @@ type option struct {
 
 // options lists every key Concord accepts: the core keys below and those of
 // the features that keep their keys in files of their own (acl.go, tls.go,
-// autopilot.go).
-var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions)
+// autopilot.go, limits.go).
+var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions, limitsOptions)
 
 // coreOptions are the core keys. Keep it sorted by key.
 var coreOptions = []option{
@@ -84,6 +85,8 @@ var coreOptions = []option{
 		usage: "datacenter `name`: lowercase letters, digits, - and _ (default dc1)",
 		set:   func(c *Config, v any) { c.Datacenter = v.(string) },
 		check: func(v any) error { return checkDatacenter(v.(string)) }},
+	{key: "disable_keyring_file", kind: kindBool,
+		set: func(c *Config, v any) { c.DisableKeyringFile = v.(bool) }},
 	{key: "disable_remote_exec", kind: kindBool,
 		set: func(c *Config, v any) { c.DisableRemoteExec = v.(bool) }},
 	{key: "dns_config.allow_stale", kind: kindBool,
@@ -142,24 +145,6 @@ var coreOptions = []option{
 	{key: "gossip_lan.suspicion_mult", kind: kindInt,
 		set:   func(c *Config, v any) { c.GossipLAN.SuspicionMult = v.(int) },
 		check: intRange(1, 100)},
-	{key: "limits.http_idle_timeout", kind: kindDuration,
-		set:   func(c *Config, v any) { c.Limits.HTTPIdleTimeout = v.(time.Duration) },
-		check: nonNegativeDuration},
-	{key: "limits.http_max_conns", kind: kindInt,
-		set:   func(c *Config, v any) { c.Limits.HTTPMaxConns = v.(int) },
-		check: intRange(0, 1<<20)},
-	{key: "limits.http_max_conns_per_client", kind: kindInt,
-		set:   func(c *Config, v any) { c.Limits.HTTPMaxConnsPerClient = v.(int) },
-		check: intRange(0, 1<<20)},
-	{key: "limits.http_read_header_timeout", kind: kindDuration,
-		set:   func(c *Config, v any) { c.Limits.HTTPReadHeaderTimeout = v.(time.Duration) },
-		check: nonNegativeDuration},
-	{key: "limits.rpc_handshake_timeout", kind: kindDuration,
-		set:   func(c *Config, v any) { c.Limits.RPCHandshakeTimeout = v.(time.Duration) },
-		check: nonNegativeDuration},
-	{key: "limits.rpc_max_conns_per_client", kind: kindInt,
-		set:   func(c *Config, v any) { c.Limits.RPCMaxConnsPerClient = v.(int) },
-		check: intRange(0, 1<<20)},
 	{key: "log_level", flag: "log-level", kind: kindString,
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"slices"
+
 	"github.com/concordhq/concord/internal/tlsutil"
 )
 
@@ -12,6 +14,14 @@ type TLS struct {
 	Defaults    TLSSection // tls.defaults, and the top-level ca_file, verify_incoming...
 	InternalRPC TLSSection // tls.internal_rpc, and verify_incoming_rpc, verify_server_hostname
 	HTTPS       TLSSection // tls.https, and verify_incoming_https
+	// GRPC is tls.grpc: checked like the others, but unused, since
+	// Concord serves no gRPC port (Consul's is for Connect's proxies).
+	GRPC TLSSection
+
+	// EnableAgentTLSForChecks makes HTTP and gRPC checks present the
+	// agent's certificate and trust its CA (enable_agent_tls_for_checks;
+	// the internal_rpc settings, as resolved over tls.defaults).
+	EnableAgentTLSForChecks bool
 
 	// HTTPSAddr is the address the HTTPS listener binds (addresses.https;
 	// client_addr when empty).
@@ -30,6 +40,9 @@ type TLSSection struct {
 func (t TLS) Resolve() (internalRPC, https tlsutil.Settings) {
 	return t.InternalRPC.over(t.Defaults), t.HTTPS.over(t.Defaults)
 }
+
+// ResolveGRPC returns tls.grpc's settings over tls.defaults'.
+func (t TLS) ResolveGRPC() tlsutil.Settings { return t.GRPC.over(t.Defaults) }
 
 // Configured reports whether any TLS setting of the server port is given,
 // so the agent can keep the plain path when none is.
@@ -72,12 +85,22 @@ func (s TLSSection) over(d TLSSection) tlsutil.Settings {
 // tlsOptions are the keys of TLS that Concord honours: the tls block's
 // defaults, internal_rpc and https sections, the older top-level keys
 // (aliases of a section's key: the later source wins), and the HTTPS
-// listener's port and address. tls.grpc stays pending (consul_keys.go).
-var tlsOptions = append(append(append(
+// listener's port and address. tls.grpc's keys are checked and set, with
+// a warning that nothing uses them (consul_keys.go).
+var tlsOptions = slices.Concat(
 	tlsSectionOptions("tls.defaults.", func(t *TLS) *TLSSection { return &t.Defaults }, false),
-	tlsSectionOptions("tls.internal_rpc.", func(t *TLS) *TLSSection { return &t.InternalRPC }, true)...),
-	tlsSectionOptions("tls.https.", func(t *TLS) *TLSSection { return &t.HTTPS }, false)...),
-	tlsLegacyOptions...)
+	tlsSectionOptions("tls.internal_rpc.", func(t *TLS) *TLSSection { return &t.InternalRPC }, true),
+	tlsSectionOptions("tls.https.", func(t *TLS) *TLSSection { return &t.HTTPS }, false),
+	unused(tlsSectionOptions("tls.grpc.", func(t *TLS) *TLSSection { return &t.GRPC }, false)),
+	tlsLegacyOptions)
+
+// unused marks opts as set but not in effect (option.notice).
+func unused(opts []option) []option {
+	for i := range opts {
+		opts[i].notice = true
+	}
+	return opts
+}
 
 // tlsLegacyOptions are the top-level keys of Consul before 1.12.
 var tlsLegacyOptions = []option{
@@ -96,6 +119,8 @@ var tlsLegacyOptions = []option{
 		usage: "HTTPS API `port`, -1 to disable (default -1; 8501 by convention)",
 		set:   func(c *Config, v any) { c.Ports.HTTPS = v.(int) },
 		check: portCheck(false)},
+	{key: "enable_agent_tls_for_checks", kind: kindBool,
+		set: func(c *Config, v any) { c.TLS.EnableAgentTLSForChecks = v.(bool) }},
 	{key: "addresses.https", kind: kindString,
 		set:   func(c *Config, v any) { c.TLS.HTTPSAddr = v.(string) },
 		check: func(v any) error { return checkIP(v.(string)) }},
