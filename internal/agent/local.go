@@ -2,10 +2,8 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
@@ -37,22 +35,6 @@ func (a *Agent) AgentService(id string) (*api.AgentService, <-chan struct{}, err
 	}
 	svc.ContentHash = contentHash(svc)
 	return svc, changed, nil
-}
-
-// contentHash is a stable hash of a service registration: 16 hex digits
-// of FNV-64a over its JSON, without the fields that only describe where it
-// is shown (Datacenter, Locality) — they are not part of the hash in
-// Consul either. It changes whenever the registration does.
-func contentHash(svc *api.AgentService) string {
-	cp := *svc
-	cp.ContentHash, cp.Datacenter, cp.Locality = "", "", nil
-	data, err := json.Marshal(&cp) // map keys are sorted: the output is stable
-	if err != nil {
-		panic(err) // an AgentService always encodes
-	}
-	h := fnv.New64a()
-	h.Write(data)
-	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // AgentServiceRegister registers a service and its checks on this agent;

@@ -113,7 +113,8 @@ func TestAgentServiceRefusesBadPorts(t *testing.T) {
 }
 
 // TestAgentServiceContentHash: /v1/agent/service/<id> gives the service
-// with a ContentHash, the same in the X-Consul-ContentHash header; the hash
+// with a ContentHash, the same in the X-Consul-ContentHash header, and the
+// one Consul gives this registration (its TestAPI_AgentService); the hash
 // is stable while the registration is, and changes with it. ?hash= with the
 // current hash blocks for ?wait, and is woken by a change.
 func TestAgentServiceContentHash(t *testing.T) {
@@ -128,10 +129,10 @@ func TestAgentServiceContentHash(t *testing.T) {
 	}
 	want := &consulapi.AgentService{
 		ID: "foo", Service: "foo", Tags: []string{"bar", "baz"}, Port: 8000, Meta: map[string]string{},
-		Weights: consulapi.AgentWeights{Passing: 1, Warning: 1}, Datacenter: "dc1", ContentHash: got.ContentHash,
+		Weights: consulapi.AgentWeights{Passing: 1, Warning: 1}, Datacenter: "dc1", ContentHash: "1d5d568c14309fa8",
 	}
-	if len(got.ContentHash) != 16 || got.ContentHash != qm.LastContentHash {
-		t.Errorf("Agent.Service(foo) ContentHash %q, header %q; want 16 hex digits, both the same", got.ContentHash, qm.LastContentHash)
+	if got.ContentHash != want.ContentHash || qm.LastContentHash != want.ContentHash {
+		t.Errorf("Agent.Service(foo) ContentHash %q, header %q; want Consul's %q in both", got.ContentHash, qm.LastContentHash, want.ContentHash)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Agent.Service(foo) = %+v, want %+v", got, want)
