@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test lint bench chaos
+.PHONY: build run test lint bench bench-deploy chaos
 
 build:
 	$(GO) build -o concord ./cmd/concord
@@ -35,6 +35,15 @@ chaos:
 # bench: the standard benchmark (scripts/bench.sh): a durable single server,
 # concord bench runs with 1 to 64 clients, memory with 100k and 1M keys;
 # writes bench/results.md. BENCH_DURATION, BENCH_SET, BENCH_MEM_KEYS tune it.
-# The in-process benchmarks: go test -run '^$' -bench . ./internal/agent/
+# Then the deployment-path set (bench-deploy). The in-process benchmarks:
+# go test -run '^$' -bench . ./internal/agent/
 bench:
 	GO=$(GO) scripts/bench.sh
+	GO=$(GO) scripts/bench-deploy.sh
+
+# bench-deploy: 3 servers + 1 client agent, 64 clients through the agent and
+# spread over the servers (scripts/bench-deploy.sh); replaces its section of
+# bench/results.md. BENCH_CONSUL=path/to/consul runs Consul's same topology
+# in the same run with ratio columns; BENCH_PROFILE=dir keeps CPU profiles.
+bench-deploy:
+	GO=$(GO) scripts/bench-deploy.sh
