@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/cache"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/checks"
 	"github.com/concordhq/concord/internal/config"
@@ -86,6 +87,7 @@ type Agent struct {
 	httpLn  net.Listener
 	stopCtx context.Context    // canceled at shutdown; ends blocking queries
 	stop    context.CancelFunc // cancels stopCtx
+	cache   *cache.Cache       // ?cached HTTP reads and, with dns_config.use_cache, DNS
 	httpErr chan error         // Serve's result
 
 	tls      *tlsutil.Configurator // or nil when nothing uses TLS (tls.go)
@@ -101,6 +103,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 		events: events.NewBuffer(), tokens: newAgentTokens(cfg),
 		resolved: resolvedTokens{ttl: cfg.ACL.TokenTTL, downPolicy: cfg.ACL.DownPolicy}}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
+	a.cache = cache.New(a.stopCtx, cache.Options{})
 	var err error
 	if a.nodeID, err = loadNodeID(cfg); err != nil {
 		return nil, err
@@ -275,7 +278,7 @@ func (a *Agent) rootHandler() http.Handler {
 		ACLDefaultPolicy: aclDefaultPolicy(a.cfg.ACL),
 
 		DisableCoordinates: a.cfg.Coordinates.Disable,
-		Context:            a.stopCtx,
+		Cache:              a.cache,
 	}, backend{Caller: a.calls, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/cache"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/dns"
 )
@@ -32,12 +34,21 @@ func (a *Agent) startDNS() error {
 		QueryRatePerSource: c.QueryRatePerSource,
 		Logger:             a.logger.With("component", "dns"),
 	}, dnsCatalog{calls: tokenCaller{next: a.calls, token: a.dnsToken}, stale: c.AllowStale, maxStale: c.MaxStale,
-		node: a.cfg.NodeName})
+		node: a.cfg.NodeName, cache: a.dnsCache(), cacheMaxAge: c.CacheMaxAge, token: a.dnsToken})
 	if err != nil {
 		return err
 	}
 	a.dns = srv
 	return nil
+}
+
+// dnsCache is the cache service lookups answer from, nil unless
+// dns_config.use_cache is set.
+func (a *Agent) dnsCache() *cache.Cache {
+	if !a.cfg.DNS.UseCache {
+		return nil
+	}
+	return a.cache
 }
 
 // dnsToken is the token DNS reads carry: the servers leave out of their
@@ -61,6 +72,15 @@ type dnsCatalog struct {
 	stale    bool
 	maxStale time.Duration // a server further behind the leader asks it (dns_config.max_stale)
 	node     string        // this agent's node: "_agent" in a prepared query's Near
+
+	// cache, when set (dns_config.use_cache), answers service lookups: one
+	// background blocking query per service and tag keeps each answer
+	// current, so a hot name costs the servers nothing per query. An
+	// answer older than cacheMaxAge (when set; the age is how long the
+	// cache has been out of touch with the servers) is fetched anew.
+	cache       *cache.Cache
+	cacheMaxAge time.Duration
+	token       func() string // the token lookups carry, part of a cached answer's key
 }
 
 func (c dnsCatalog) query() call.Query {
@@ -72,8 +92,30 @@ func (c dnsCatalog) query() call.Query {
 }
 
 func (c dnsCatalog) ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
-	res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
-	return res.Value, err
+	if c.cache == nil {
+		res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
+		return res.Value, err
+	}
+	key := "dns\x00" + service + "\x00" + strings.Join(tags, "\x00") + "\x00token=" + c.token()
+	res, err := c.cache.Get(ctx, key, 0, 0, func(ctx context.Context, index uint64) (any, api.QueryMeta, error) {
+		q := &api.QueryOptions{AllowStale: true, MinQueryIndex: index}
+		if index > 0 {
+			q.MaxQueryTime = cache.RefreshWait
+		}
+		res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: call.Query{Q: q}, Service: service, Tags: tags})
+		return res.Value, res.Meta, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.cacheMaxAge > 0 && res.Age > c.cacheMaxAge {
+		fresh, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
+		if err == nil {
+			return fresh.Value, nil
+		}
+	}
+	entries, _ := res.Value.([]*api.ServiceEntry)
+	return entries, nil
 }
 
 func (c dnsCatalog) Node(ctx context.Context, name string) (*api.Node, error) {

@@ -61,6 +61,8 @@ type DNS struct {
 	EnableTruncate  bool          // dns_config.enable_truncate
 	UDPAnswerLimit  int           // dns_config.udp_answer_limit (3)
 	RecursorTimeout time.Duration // dns_config.recursor_timeout (2s)
+	UseCache        bool          // dns_config.use_cache: service lookups answer from the agent cache
+	CacheMaxAge     time.Duration // dns_config.cache_max_age (0: any age): an older cached answer is fetched anew
 
 	// QueryRatePerSource is the most queries per second one source IP
 	// gets answered; past it, REFUSED (dns_config.query_rate_per_source,

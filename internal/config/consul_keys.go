@@ -46,7 +46,7 @@ var families = []family{
 		raft_logstore.boltdb.no_freelist_sync raft_boltdb.*`)},
 	{why: "Concord's DNS interface does not have these settings yet", keys: words(`
 		dns_config.a_record_limit dns_config.disable_compression dns_config.recursor_strategy
-		dns_config.enable_additional_node_meta_txt dns_config.use_cache dns_config.cache_max_age
+		dns_config.enable_additional_node_meta_txt
 		dns_config.soa.refresh dns_config.soa.retry dns_config.soa.expire dns_config.soa.min_ttl
 		dns_config.service_ttl.*`)},
 	{why: "Concord has one datacenter per cluster for now: no WAN federation", keys: words(`

@@ -79,6 +79,8 @@ func TestHCLOneLiners(t *testing.T) {
 			func(c config.Config) any { return c.DNS.NodeTTL }, 10 * time.Second},
 		{`dns_config { max_stale = "5s" }`, func(c config.Config) any { return c.DNS.MaxStale }, 5 * time.Second},
 		{`node_name = "n"`, func(c config.Config) any { return c.DNS.MaxStale }, 87600 * time.Hour},
+		{`dns_config { use_cache = true cache_max_age = "30s" }`,
+			func(c config.Config) any { return [2]any{c.DNS.UseCache, c.DNS.CacheMaxAge} }, [2]any{true, 30 * time.Second}},
 		{`telemetry { prometheus_retention_time = "24h" disable_hostname = true }`,
 			func(c config.Config) any { return c.Telemetry.DisableHostname }, true},
 		{`node_meta { rack = "r1" }`, func(c config.Config) any { return c.NodeMeta }, map[string]string{"rack": "r1"}},

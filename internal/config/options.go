@@ -91,6 +91,8 @@ var coreOptions = []option{
 		set: func(c *Config, v any) { c.DisableRemoteExec = v.(bool) }},
 	{key: "dns_config.allow_stale", kind: kindBool,
 		set: func(c *Config, v any) { c.DNS.AllowStale = v.(bool) }},
+	{key: "dns_config.cache_max_age", kind: kindDuration,
+		set: func(c *Config, v any) { c.DNS.CacheMaxAge = v.(time.Duration) }},
 	{key: "dns_config.enable_truncate", kind: kindBool,
 		set: func(c *Config, v any) { c.DNS.EnableTruncate = v.(bool) }},
 	{key: "dns_config.max_stale", kind: kindDuration,
@@ -106,6 +108,8 @@ var coreOptions = []option{
 		set: func(c *Config, v any) { c.DNS.RecursorTimeout = v.(time.Duration) }},
 	{key: "dns_config.service_ttl.*", kind: kindDuration,
 		set: func(c *Config, v any) { c.DNS.ServiceTTL = v.(time.Duration) }},
+	{key: "dns_config.use_cache", kind: kindBool,
+		set: func(c *Config, v any) { c.DNS.UseCache = v.(bool) }},
 	{key: "dns_config.udp_answer_limit", kind: kindInt,
 		set: func(c *Config, v any) { c.DNS.UDPAnswerLimit = v.(int) },
 		check: func(v any) error {

@@ -100,10 +100,10 @@ type Config struct {
 	// DisableCoordinates answers the coordinate endpoints with Consul's
 	// 401 "Coordinate support disabled" (disable_coordinates).
 	DisableCoordinates bool
-	// Context ends the handler's background work: the agent cache's
-	// refreshers (see readCached). Without one, ?cached reads go to the
-	// servers as usual.
-	Context context.Context
+	// Cache is the agent's cache that ?cached reads answer from (see
+	// readCached); the agent shares it with DNS. Without one, ?cached
+	// reads go to the servers as usual.
+	Cache *cache.Cache
 }
 
 // Handler is the /v1 HTTP API.
@@ -111,15 +111,12 @@ type Handler struct {
 	cfg     Config
 	backend Backend
 	mux     *http.ServeMux
-	cache   *cache.Cache // ?cached reads; nil without cfg.Context
+	cache   *cache.Cache // ?cached reads; may be nil
 }
 
 // New returns the API handler over backend.
 func New(cfg Config, backend Backend) *Handler {
-	h := &Handler{cfg: cfg, backend: backend, mux: http.NewServeMux()}
-	if cfg.Context != nil {
-		h.cache = cache.New(cfg.Context, cache.Options{})
-	}
+	h := &Handler{cfg: cfg, backend: backend, mux: http.NewServeMux(), cache: cfg.Cache}
 	h.register()
 	return h
 }
