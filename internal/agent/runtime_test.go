@@ -1,6 +1,10 @@
 package agent
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+	"time"
+)
 
 func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
 	for _, tc := range []struct {
@@ -8,13 +12,41 @@ func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
 		want int
 	}{
 		{0, DefaultGCPercent},
-		{gcFullHeap, DefaultGCPercent},
-		{2 * gcFullHeap, DefaultGCPercent / 2},
-		{10 * gcFullHeap, 100},
-		{1 << 40, 100},
+		{16 << 20, DefaultGCPercent},
+		{gcHeadroom, 100},
+		{2 * gcHeadroom, 50},
+		{1 << 40, gcMinPercent},
 	} {
 		if got := gcPercentFor(tc.live); got != tc.want {
 			t.Errorf("gcPercentFor(%d) = %d, want %d", tc.live, got, tc.want)
+		}
+	}
+}
+
+// The tuner moves the GC target after a collection, without waiting for
+// a timer: here from 1 (as if the heap had been huge) to the target for
+// the test binary's small heap.
+func TestGCTunerRunsAfterEachCollection(t *testing.T) {
+	got := make(chan int, 100)
+	newGCTuner(1, func(p int) int {
+		select {
+		case got <- p:
+		default:
+		}
+		return 0
+	}).arm()
+	deadline := time.After(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case p := <-got:
+			if p != DefaultGCPercent {
+				t.Fatalf("GC target after a collection of a small heap = %d, want %d", p, DefaultGCPercent)
+			}
+			return
+		case <-deadline:
+			t.Fatal("no GC target set 10 s after collections")
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
