@@ -17,7 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	agent.TuneRuntime()
+	agent.TuneRuntime(true, true)
 	os.Exit(m.Run())
 }
 

@@ -29,11 +29,17 @@ const gcMinPercent = 25
 
 // TuneRuntime applies the agent's runtime settings to this process. The
 // `concord agent` command calls it at start; in-process benchmarks call it
-// so they measure what the binary runs. Unless GOGC is set, the GC target
-// starts at DefaultGCPercent and follows the live heap (see gcPercentFor),
-// checked after every collection so a fast load does not outrun it.
-func TuneRuntime() {
-	if os.Getenv("GOGC") != "" {
+// so they measure what the binary runs. A server's GC target, unless GOGC
+// is set, starts at DefaultGCPercent and follows the live heap (see
+// gcPercentFor), checked after every collection so a fast load does not
+// outrun it. A client agent holds no store and serves little: Go's default
+// target keeps its heap small. Without profiling (enable_debug, whose
+// /debug/pprof/heap needs them) no heap profile samples are kept.
+func TuneRuntime(server, profiling bool) {
+	if !profiling {
+		runtime.MemProfileRate = 0
+	}
+	if !server || os.Getenv("GOGC") != "" {
 		return
 	}
 	debug.SetGCPercent(DefaultGCPercent)

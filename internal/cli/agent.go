@@ -27,7 +27,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "==> %v\n", err)
 		return 1
 	}
-	agent.TuneRuntime()
+	agent.TuneRuntime(cfg.Server, cfg.EnableDebug)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
 	for _, w := range cfg.Warnings {
 		logger.Warn("config: " + w)
