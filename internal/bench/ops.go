@@ -54,7 +54,8 @@ var ops = map[string]*op{
 	"dns-a":          {prepare: prepareInstances, start: startDNS(dns.TypeA), do: doDNS, stop: stopDNS, dns: true},
 	"dns-srv":        {prepare: prepareInstances, start: startDNS(dns.TypeSRV), do: doDNS, stop: stopDNS, dns: true},
 	"load":           {do: doPut, once: true},
-	"watch":          {rounds: runWatch},
+	"watch":          {rounds: runWatch(watchKey)},
+	"watch-service":  {rounds: runWatch(watchService)},
 }
 
 // kvPath is the HTTP path of key number i: put, load and get use the same

@@ -1,16 +1,20 @@
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
 )
 
-// The watch op measures how long blocking readers take to see a write.
-// Config.Watchers readers each own a connection; one writer runs rounds:
-//  1. every watcher sends GET watchPath?index=I&wait=..., I being the
-//     index of the last write it saw;
+// The watch ops measure how long blocking readers take to see a write:
+// watch blocks on a KV key, watch-service on the health of a service
+// (/v1/health/service/NAME), which the writer changes by registering an
+// instance of it with a new port through the catalog. Config.Watchers
+// readers each own a connection; one writer runs rounds:
+//  1. every watcher sends GET path?index=I&wait=..., I being the index of
+//     the last write it saw;
 //  2. once all have sent, the writer waits watchSettle so the server has
 //     parked every read, then writes the key (a distinct value) and notes
 //     when the write is acknowledged;
@@ -24,8 +28,37 @@ import (
 // them); measured rounds go on until Duration ends or Count wakes are
 // reached.
 
-// watchPath is the key the watchers block on and the writer writes.
-const watchPath = "/v1/kv/" + keyPrefix + "watch"
+// watchTarget is what the watchers of a watch op block on and how the
+// writer changes it.
+type watchTarget struct {
+	path  string                                           // blocking read
+	write func(c *httpConn, seq int64, value []byte) error // the change of round seq
+}
+
+// watchKey is the watch op's target: a key the writer writes.
+var watchKey = watchTarget{
+	path: "/v1/kv/" + keyPrefix + "watch",
+	write: func(c *httpConn, seq int64, value []byte) error {
+		_, err := call(c, "PUT", "/v1/kv/"+keyPrefix+"watch", fillValue(value, seq))
+		return err
+	},
+}
+
+// watchService is the watch-service op's target: the health of a service
+// whose one instance the writer re-registers with port seq.
+var watchService = watchTarget{
+	path: "/v1/health/service/" + serviceName + "-watch",
+	write: func(c *httpConn, seq int64, _ []byte) error {
+		body, err := json.Marshal(map[string]any{
+			"Node": serviceName + "-watch", "Address": "127.0.0.1",
+			"Service": map[string]any{"Service": serviceName + "-watch", "Port": 1 + seq%65535},
+		})
+		if err == nil {
+			_, err = call(c, "PUT", "/v1/catalog/register", body)
+		}
+		return err
+	},
+}
 
 // watchWait is the wait of each blocking read: far longer than a round,
 // so a read returns only because of the write.
@@ -46,18 +79,22 @@ type watchRound struct {
 	errs  []error        // by watcher: why its read failed, or nil
 }
 
-// runWatch is the watch op's rounds (see above).
-func runWatch(r *run) tally {
+// runWatch returns the rounds (see above) of a watch op on target.
+func runWatch(target watchTarget) func(r *run) tally {
+	return func(r *run) tally { return target.run(r) }
+}
+
+func (target watchTarget) run(r *run) tally {
 	var t tally
 	w := newHTTPConn(r.addrs[0])
 	defer w.Close()
 	value := make([]byte, r.cfg.ValueSize)
-	if _, err := call(w, "PUT", watchPath, fillValue(value, 0)); err != nil {
+	if err := target.write(w, 0, value); err != nil {
 		t.fail(err)
 		return t
 	}
-	if _, err := call(w, "GET", watchPath, nil); err != nil || w.index == 0 {
-		t.fail(fmt.Errorf("GET %s: no X-Consul-Index (%v)", watchPath, err))
+	if _, err := call(w, "GET", target.path, nil); err != nil || w.index == 0 {
+		t.fail(fmt.Errorf("GET %s: no X-Consul-Index (%v)", target.path, err))
 		return t
 	}
 	n := r.cfg.Watchers
@@ -66,7 +103,7 @@ func runWatch(r *run) tally {
 	for i := range rounds {
 		rounds[i] = make(chan *watchRound, 1)
 		c := newHTTPConn(r.addrs[i%len(r.addrs)])
-		exited.Go(func() { watcher(c, w.index, i, rounds[i]) })
+		exited.Go(func() { watcher(c, target.path, w.index, i, rounds[i]) })
 	}
 	defer func() {
 		for _, ch := range rounds {
@@ -83,7 +120,7 @@ func runWatch(r *run) tally {
 		}
 		rd.armed.Wait()
 		time.Sleep(watchSettle(n)) // not cut short: the watchers wait for this write
-		_, err := call(w, "PUT", watchPath, fillValue(value, seq+1))
+		err := target.write(w, seq+1, value)
 		ack := time.Now()
 		if err != nil {
 			r.failed.Add(1)
@@ -104,12 +141,12 @@ func runWatch(r *run) tally {
 	return t
 }
 
-// watcher is watcher number i: for each round it gets, it blocks on
-// watchPath from index and records when the read returns past it.
-func watcher(c *httpConn, index uint64, i int, rounds <-chan *watchRound) {
+// watcher is watcher number i: for each round it gets, it blocks on path
+// from index and records when the read returns past it.
+func watcher(c *httpConn, path string, index uint64, i int, rounds <-chan *watchRound) {
 	defer c.Close()
 	for rd := range rounds {
-		at, next, err := watchOnce(c, index, rd.armed.Done)
+		at, next, err := watchOnce(c, path, index, rd.armed.Done)
 		rd.at[i], rd.errs[i] = at, err
 		if err == nil {
 			index = next
@@ -121,8 +158,8 @@ func watcher(c *httpConn, index uint64, i int, rounds <-chan *watchRound) {
 // watchOnce sends a blocking read from index, calls armed once it is sent
 // (or could not be), and waits until the read returns a higher index. It
 // returns when that was and the new index.
-func watchOnce(c *httpConn, index uint64, armed func()) (time.Time, uint64, error) {
-	path := watchPath + "?index=" + strconv.FormatUint(index, 10) + "&wait=" + watchWait
+func watchOnce(c *httpConn, target string, index uint64, armed func()) (time.Time, uint64, error) {
+	path := target + "?index=" + strconv.FormatUint(index, 10) + "&wait=" + watchWait
 	err := c.send("GET", path, nil)
 	armed()
 	for err == nil {

@@ -24,7 +24,9 @@ Usage: concord bench -op OP [options]
   -op load writes keys 0..K-1 of -keys K once each (the keys put and get
   use). -op watch measures write-to-wake latency: -watchers W blocking
   reads of one key, one write per round; a sample is the time from the
-  write's acknowledgement to one watcher's wake-up.
+  write's acknowledgement to one watcher's wake-up. -op watch-service
+  does the same with blocking reads of a service's health, changed by a
+  catalog registration of one of its instances.
 `
 
 // runBench is `concord bench`: a load generator for any Consul-compatible
@@ -42,7 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&cfg.Count, "count", 0, "Run at most this many operations (0: no limit).")
 	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "Bytes per written value.")
 	fs.IntVar(&cfg.Keys, "keys", cfg.Keys, "Distinct keys, or service instances for health and dns.")
-	fs.IntVar(&cfg.Watchers, "watchers", cfg.Watchers, "Blocking readers, for -op watch.")
+	fs.IntVar(&cfg.Watchers, "watchers", cfg.Watchers, "Blocking readers, for -op watch and watch-service.")
 	asJSON := fs.Bool("json", false, "Print the result as JSON.")
 	if err := parseArgs(fs, args); err != nil {
 		return err

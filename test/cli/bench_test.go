@@ -43,6 +43,7 @@ func TestBenchEveryOp(t *testing.T) {
 		{"dns-srv", common, "4", ""},
 		{"load", []string{"-clients=4", "-keys=200"}, "4", ""}, // -count is -keys
 		{"watch", []string{"-watchers=20", "-count=200"}, "1", "20"},
+		{"watch-service", []string{"-watchers=20", "-count=200"}, "1", "20"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
