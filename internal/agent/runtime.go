@@ -25,7 +25,7 @@ const gcHeadroom = 48 << 20
 
 // gcMinPercent bounds the GC target from below, so a very large store is
 // not marked again after every few megabytes of writes.
-const gcMinPercent = 25
+const gcMinPercent = 50
 
 // TuneRuntime applies the agent's runtime settings to this process. The
 // `concord agent` command calls it at start; in-process benchmarks call it
