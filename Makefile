@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test lint bench bench-deploy chaos
+.PHONY: build run test lint bench bench-deploy chaos scale
 
 build:
 	$(GO) build -o concord ./cmd/concord
@@ -47,3 +47,11 @@ bench:
 # in the same run with ratio columns; BENCH_PROFILE=dir keeps CPU profiles.
 bench-deploy:
 	GO=$(GO) scripts/bench-deploy.sh
+
+# scale: the scale harness (scripts/scale.sh): 5 servers and 100 client
+# agents as processes on their own loopback addresses; convergence,
+# failure detection, fan-out, memory, a 10,000-instance catalog; writes
+# its section of bench/results.md. SCALE_* settings tune it (see the
+# script); `make test` runs the short version (test/scale).
+scale:
+	GO=$(GO) scripts/scale.sh

@@ -288,6 +288,8 @@ if [[ -n $MEM_KEYS ]]; then
 fi
 
 mkdir -p "$(dirname "$OUT")"
+# make scale's section (scripts/scale.sh, "## Scale: ...") is kept as it was.
+SCALE_SECTION=$(awk '/^## Scale:/ { keep = 1 } keep && /^## / && !/^## Scale:/ { keep = 0 } keep' "$OUT" 2>/dev/null || true)
 {
 	echo "# Concord benchmark results"
 	echo
@@ -303,5 +305,6 @@ mkdir -p "$(dirname "$OUT")"
 	echo "top of Consul's range."
 	echo
 	cat "$TMP/report"
+	[[ -z $SCALE_SECTION ]] || printf '%s\n\n' "$SCALE_SECTION"
 } >"$OUT"
 log "wrote $OUT"
