@@ -134,6 +134,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 			ReadFault:            cfg.TestReadFault,
 			RPCMaxConnsPerClient: cfg.Limits.RPCMaxConnsPerClient,
 			RPCHandshakeTimeout:  handshakeTimeout(cfg.Limits.RPCHandshakeTimeout),
+			RequestLimits:        requestLimits(cfg),
 			TLS:                  a.serverPortTLS(),
 			ACL: server.ACLConfig{
 				Enabled: cfg.ACL.Enabled, DefaultAllow: cfg.ACL.DefaultPolicy != "deny",

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/concordhq/concord/internal/config"
+	"github.com/concordhq/concord/internal/server"
 )
 
 // loadFileDefinitions registers the services and checks of cfg's config
@@ -79,11 +80,15 @@ func (a *Agent) AgentReload() error {
 }
 
 // Reload applies the service and check definitions of a freshly loaded
-// config (SIGHUP, `concord reload`), restarts its watches and loads the
-// TLS certificates and CAs again. Other settings need a restart.
+// config (SIGHUP, `concord reload`), restarts its watches, loads the TLS
+// certificates and CAs again and, on a server, sets the request rate
+// limits (limits.request_limits). Other settings need a restart.
 func (a *Agent) Reload(cfg config.Config) error {
 	if err := a.reloadTLS(cfg); err != nil {
 		return err
+	}
+	if a.server != nil {
+		a.server.SetRequestLimits(requestLimits(cfg))
 	}
 	if err := a.loadFileDefinitions(cfg); err != nil {
 		return err
@@ -133,4 +138,10 @@ func (a *Agent) reapCriticalServices(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// requestLimits is the server's view of limits.request_limits.
+func requestLimits(cfg config.Config) server.RequestLimits {
+	r := cfg.Limits.RequestLimits
+	return server.RequestLimits{Mode: r.Mode, ReadRate: r.ReadRate, WriteRate: r.WriteRate}
 }

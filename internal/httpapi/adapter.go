@@ -3,12 +3,14 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/acl"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // rawBody is a reply sent as is rather than as JSON (?raw, GET /).
@@ -88,7 +90,13 @@ func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var large api.TooLargeError
 	var maxBytes *http.MaxBytesError
 	var notFound api.NotFoundError
+	var limited call.RateLimitError
 	switch {
+	case errors.As(err, &limited):
+		// Whole seconds, rounded up: a client waiting that long finds
+		// the server's bucket refilled.
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
+		writeError(w, http.StatusTooManyRequests, err.Error())
 	case isACLError(err):
 		writeError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, acl.ErrDisabled):

@@ -259,6 +259,8 @@ func IsTransport(err error) bool {
 type wireError struct {
 	Kind    string
 	Message string
+	// RetryAfter is a rate-limited call's call.RateLimitError.RetryAfter.
+	RetryAfter time.Duration `json:",omitempty"`
 }
 
 func toWire(err error) *wireError {
@@ -266,14 +268,17 @@ func toWire(err error) *wireError {
 		bad      api.BadRequestError
 		large    api.TooLargeError
 		notFound api.NotFoundError
+		limited  call.RateLimitError
 	)
 	switch {
+	case errors.As(err, &limited):
+		return &wireError{Kind: "rate-limited", Message: err.Error(), RetryAfter: limited.RetryAfter}
 	case errors.As(err, &bad):
-		return &wireError{"bad-request", err.Error()}
+		return &wireError{Kind: "bad-request", Message: err.Error()}
 	case errors.As(err, &large):
-		return &wireError{"too-large", err.Error()}
+		return &wireError{Kind: "too-large", Message: err.Error()}
 	case errors.As(err, &notFound):
-		return &wireError{"not-found", err.Error()}
+		return &wireError{Kind: "not-found", Message: err.Error()}
 	}
 	for kind, sentinel := range sentinels {
 		if errors.Is(err, sentinel) {
@@ -302,6 +307,8 @@ func (e *wireError) toError() error {
 		return api.TooLargeError{Reason: e.Message}
 	case "not-found":
 		return api.NotFoundError{Reason: e.Message}
+	case "rate-limited":
+		return call.RateLimitError{Reason: e.Message, RetryAfter: e.RetryAfter}
 	}
 	if s, ok := sentinels[e.Kind]; ok {
 		if e.Message == s.Error() {

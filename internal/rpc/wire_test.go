@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
@@ -40,6 +41,10 @@ func TestErrorKindsCrossTheWire(t *testing.T) {
 		{"not-leader", call.ErrNotLeader, is(call.ErrNotLeader)},
 		{"unknown-dc", api.ErrUnknownDC, is(api.ErrUnknownDC)},
 		{"shutting-down", api.ErrShuttingDown, is(api.ErrShuttingDown)},
+		{"rate-limited", call.RateLimitError{Reason: call.RateLimitedText, RetryAfter: 2500 * time.Millisecond}, func(err error) bool {
+			var rl call.RateLimitError
+			return errors.As(err, &rl) && rl.RetryAfter == 2500*time.Millisecond
+		}},
 		{"no kind", errors.New("state: disk full"), func(error) bool { return true }},
 	}
 	ctx := testContext(t)

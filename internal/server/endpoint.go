@@ -29,9 +29,13 @@ type endpoint struct{ s *Server }
 var _ call.Caller = endpoint{}
 
 // Call runs the call d with args (its *A) into out (its *R).
-// The hooks (access control: see acl_enforce.go) decide first, and
-// their filter runs on the result before it is answered.
+// The request rate limits (ratelimit.go) and then the hooks (access
+// control: see acl_enforce.go) decide first, and the hooks' filter runs
+// on the result before it is answered.
 func (e endpoint) Call(ctx context.Context, d *call.Desc, args, out any) error {
+	if err := e.s.limiter.allow(d, args, e.s.IsLeader, e.s.logger); err != nil {
+		return err
+	}
 	filter, err := e.s.hooks().Check(ctx, d, args)
 	if err != nil {
 		return err

@@ -104,6 +104,10 @@ type Config struct {
 	// negative for no limit).
 	RPCHandshakeTimeout time.Duration
 
+	// RequestLimits limits the rate of calls this server takes (see
+	// ratelimit.go); SetRequestLimits changes them.
+	RequestLimits RequestLimits
+
 	// TLS secures the server port, incoming and outgoing (see rpc.TLS);
 	// nil keeps it plain.
 	TLS rpc.TLS
@@ -180,6 +184,8 @@ type Server struct {
 
 	lease readLease // the leader's read lease; see lease.go
 
+	limiter rateLimiter // request rate limits; see ratelimit.go
+
 	identities identityCache // tokens resolved for calls; see acl_identities.go
 
 	timers sessionTimers // the leader's session TTL timers
@@ -213,6 +219,7 @@ func New(cfg Config) (*Server, error) {
 		pool:           rpc.NewPool(),
 	}
 	s.members.init()
+	s.limiter.set(cfg.RequestLimits)
 	s.timers.expire = s.expireSession
 	table, err := s.newTable()
 	if err != nil {
