@@ -29,32 +29,6 @@ const maxMessage = 256 << 20
 
 const fullMethod = "/concord.RPC/Call"
 
-// request is what travels for every call: the call's name, its
-// arguments, the ACL token it is made with (call.TokenFrom; "" for the
-// anonymous token), which the receiving server resolves and checks, and
-// the datacenter it is made in (call.DatacenterFrom; "" for the
-// receiver's). The token is never trusted from the connection: a call
-// without one is the anonymous token's.
-type request struct {
-	Method     string
-	Args       json.RawMessage
-	Token      string `json:",omitempty"`
-	Datacenter string `json:",omitempty"`
-}
-
-// reply carries the method's result, or an error that keeps its kind.
-type reply struct {
-	Result json.RawMessage `json:",omitempty"`
-	Err    *wireError      `json:",omitempty"`
-}
-
-// jsonCodec lets gRPC carry plain Go structs as JSON.
-type jsonCodec struct{}
-
-func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
-func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-func (jsonCodec) Name() string                       { return "json" }
-
 // Dispatch runs one call received over the wire: the method's name and
 // its JSON arguments, with the call's token in ctx (call.TokenFrom); it
 // returns the result to encode.
@@ -70,7 +44,7 @@ type Server struct {
 func NewServer(dispatch Dispatch) *Server {
 	s := &Server{dispatch: dispatch}
 	s.grpc = grpc.NewServer(
-		grpc.ForceServerCodec(jsonCodec{}),
+		grpc.ForceServerCodecV2(codec{}),
 		grpc.MaxRecvMsgSize(maxMessage),
 		grpc.MaxSendMsgSize(maxMessage),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
@@ -138,7 +112,7 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 	}
 	c, err := grpc.NewClient("passthrough:///"+addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(jsonCodec{}),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(codec{}),
 			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
 		// Servers restart within seconds; gRPC's default backoff (up to two
