@@ -13,28 +13,38 @@ import (
 // ModifyIndex, or the KV table's index when the key is missing, so a client
 // can block until the key appears.
 func (s *Store) KVGet(ws memdb.WatchSet, key string) (uint64, *api.KVPair, error) {
+	s.kvWatch.watch(ws, key) // before the read: see kvWatches
 	tx := s.db.Txn(false)
 	defer tx.Abort()
-	watchCh, raw, err := tx.FirstWatch(tableKVs, "id", key)
-	if err != nil {
-		return 0, nil, fmt.Errorf("cannot read key %q: %w", key, err)
-	}
-	ws.Add(watchCh)
-	if raw == nil {
+	e := kvTreeOf(tx).get(key)
+	if e == nil {
 		return maxIndex(tx, tableKVs, tableTombstones), nil, nil
 	}
-	e := raw.(*api.KVPair)
 	return e.ModifyIndex, e, nil
+}
+
+// kvTreeOf returns the KV tree tx sees.
+func kvTreeOf(tx *memdb.Txn) *kvTree {
+	raw, err := tx.First(tableKVRoot, "id", tableKVs)
+	if err != nil {
+		// The table's schema is static; this cannot fail.
+		panic(fmt.Sprintf("state: cannot read the KV tree: %v", err))
+	}
+	if raw == nil {
+		return &kvTree{}
+	}
+	return &raw.(*kvRoot).Tree
 }
 
 // KVList returns every key under prefix, in key order. The index is the
 // highest ModifyIndex under prefix, counting tombstones so that it grows on
 // deletes; with nothing under prefix it is the table's index.
 func (s *Store) KVList(ws memdb.WatchSet, prefix string) (uint64, []*api.KVPair, error) {
+	s.kvWatch.watch(ws, prefix)
 	tx := s.db.Txn(false)
 	defer tx.Abort()
 	var out []*api.KVPair
-	idx, err := kvWalk(tx, ws, prefix, func(e *api.KVPair) { out = append(out, e) })
+	idx, err := kvWalk(tx, kvTreeOf(tx), ws, prefix, func(e *api.KVPair) { out = append(out, e) })
 	return idx, out, err
 }
 
@@ -42,10 +52,11 @@ func (s *Store) KVList(ws memdb.WatchSet, prefix string) (uint64, []*api.KVPair,
 // after the first separator that follows the prefix and repeats are dropped,
 // so "folders" show once, ending in the separator.
 func (s *Store) KVKeys(ws memdb.WatchSet, prefix, sep string) (uint64, []string, error) {
+	s.kvWatch.watch(ws, prefix)
 	tx := s.db.Txn(false)
 	defer tx.Abort()
 	var keys []string
-	idx, err := kvWalk(tx, ws, prefix, func(e *api.KVPair) {
+	idx, err := kvWalk(tx, kvTreeOf(tx), ws, prefix, func(e *api.KVPair) {
 		k := e.Key
 		if sep != "" {
 			if i := strings.Index(k[len(prefix):], sep); i >= 0 {
@@ -60,19 +71,15 @@ func (s *Store) KVKeys(ws memdb.WatchSet, prefix, sep string) (uint64, []string,
 	return idx, keys, err
 }
 
-// kvWalk calls fn for each key under prefix and returns the prefix's index.
-func kvWalk(tx *memdb.Txn, ws memdb.WatchSet, prefix string, fn func(*api.KVPair)) (uint64, error) {
-	it, err := tx.Get(tableKVs, "id_prefix", prefix)
-	if err != nil {
-		return 0, fmt.Errorf("cannot list prefix %q: %w", prefix, err)
-	}
-	ws.Add(it.WatchCh())
+// kvWalk calls fn for each key of tree under prefix and returns the
+// prefix's index; ws gets the tombstones' watch (the keys' is the caller's,
+// see kvWatches).
+func kvWalk(tx *memdb.Txn, tree *kvTree, ws memdb.WatchSet, prefix string, fn func(*api.KVPair)) (uint64, error) {
 	var idx uint64
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		e := raw.(*api.KVPair)
+	tree.walk(prefix, func(e *api.KVPair) {
 		idx = max(idx, e.ModifyIndex)
 		fn(e)
-	}
+	})
 	tombs, err := tx.Get(tableTombstones, "id_prefix", prefix)
 	if err != nil {
 		return 0, fmt.Errorf("cannot list tombstones under %q: %w", prefix, err)
@@ -89,14 +96,37 @@ func kvWalk(tx *memdb.Txn, ws memdb.WatchSet, prefix string, fn func(*api.KVPair
 
 // kvGet returns the current entry for key, or nil.
 func (t *Txn) kvGet(key string) (*api.KVPair, error) {
-	raw, err := t.tx.First(tableKVs, "id", key)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read key %q: %w", key, err)
+	return t.kvTree().get(key), nil
+}
+
+// kvTree is the KV tree as this transaction has changed it.
+func (t *Txn) kvTree() *kvTree { return &t.kvWriter().tree }
+
+// kvWriter returns the transaction's writer of the KV tree.
+func (t *Txn) kvWriter() *kvWriter {
+	if t.kv == nil {
+		t.kv = &kvWriter{id: t.store.kvWriters.Add(1), tree: *kvTreeOf(t.tx)}
 	}
-	if raw == nil {
-		return nil, nil
+	return t.kv
+}
+
+// kvLockMoved keeps the kv_locks table in step with key's holder, which
+// was old and is now now ("" for none).
+func (t *Txn) kvLockMoved(key, old, now string) error {
+	if old == now {
+		return nil
 	}
-	return raw.(*api.KVPair), nil
+	if old != "" {
+		if err := t.tx.Delete(tableKVLocks, &kvLock{Key: key, Session: old}); err != nil {
+			return fmt.Errorf("cannot unlink key %q from its session: %w", key, err)
+		}
+	}
+	if now != "" {
+		if err := t.tx.Insert(tableKVLocks, &kvLock{Key: key, Session: now}); err != nil {
+			return fmt.Errorf("cannot link key %q to its session: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // KVSet stores e at index idx. An existing key keeps its CreateIndex and its
@@ -119,9 +149,18 @@ func (t *Txn) KVSet(idx uint64, e *api.KVPair) error {
 }
 
 func (t *Txn) kvInsert(idx uint64, e *api.KVPair) error {
-	if err := t.tx.Insert(tableKVs, e); err != nil {
-		return fmt.Errorf("cannot write key %q: %w", e.Key, err)
+	if e.Key == "" {
+		return ErrMissingKey
 	}
+	w := t.kvWriter()
+	var held string
+	if old := w.tree.get(e.Key); old != nil {
+		held = old.Session
+	}
+	if err := t.kvLockMoved(e.Key, held, e.Session); err != nil {
+		return err
+	}
+	w.set(e)
 	t.setIndex(tableKVs, idx)
 	return nil
 }
@@ -153,9 +192,10 @@ func (t *Txn) KVDelete(idx uint64, key string) error {
 }
 
 func (t *Txn) kvDelete(idx uint64, e *api.KVPair) error {
-	if err := t.tx.Delete(tableKVs, e); err != nil {
-		return fmt.Errorf("cannot delete key %q: %w", e.Key, err)
+	if err := t.kvLockMoved(e.Key, e.Session, ""); err != nil {
+		return err
 	}
+	t.kvWriter().delete(e.Key)
 	if err := t.tx.Insert(tableTombstones, &tombstone{Key: e.Key, Index: idx}); err != nil {
 		return fmt.Errorf("cannot write tombstone for %q: %w", e.Key, err)
 	}
@@ -182,14 +222,8 @@ func (t *Txn) KVDeleteCAS(idx, cas uint64, key string) (bool, error) {
 
 // KVDeleteTree removes every key under prefix ("" removes all keys).
 func (t *Txn) KVDeleteTree(idx uint64, prefix string) error {
-	it, err := t.tx.Get(tableKVs, "id_prefix", prefix)
-	if err != nil {
-		return fmt.Errorf("cannot list prefix %q: %w", prefix, err)
-	}
 	var doomed []*api.KVPair
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		doomed = append(doomed, raw.(*api.KVPair))
-	}
+	t.kvTree().walk(prefix, func(e *api.KVPair) { doomed = append(doomed, e) })
 	for _, e := range doomed {
 		if err := t.kvDelete(idx, e); err != nil {
 			return err

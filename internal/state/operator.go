@@ -80,6 +80,7 @@ func (t *Txn) AutopilotSetConfig(idx uint64, cfg *api.AutopilotConfiguration, ca
 // /v1/operator/usage. serverService is the servers' own service, which
 // does not count as billable.
 func (s *Store) Usage(ws memdb.WatchSet, serverService string) (uint64, *api.ServiceUsage, error) {
+	s.kvWatch.watch(ws, "")
 	tx := s.db.Txn(false)
 	defer tx.Abort()
 	out := &api.ServiceUsage{ConnectServiceInstances: map[string]int{
@@ -98,9 +99,7 @@ func (s *Store) Usage(ws memdb.WatchSet, serverService string) (uint64, *api.Ser
 	if err == nil {
 		err = eachRow(tx, ws, tableNodes, func(any) { out.Nodes++ })
 	}
-	if err == nil {
-		err = eachRow(tx, ws, tableKVs, func(any) { out.KVEntries++ })
-	}
+	out.KVEntries = kvTreeOf(tx).size
 	out.Services = len(names)
 	return maxIndex(tx, tableNodes, tableServices, tableKVs), out, err
 }

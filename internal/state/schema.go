@@ -7,7 +7,9 @@ import (
 
 // Table names.
 const (
-	tableKVs           = "kvs"
+	tableKVs           = "kvs" // the KV tree's name in the index table (kvTree)
+	tableKVRoot        = "kv_root"
+	tableKVLocks       = "kv_locks"
 	tableTombstones    = "tombstones"
 	tableIndex         = "index"
 	tableNodes         = "nodes"
@@ -39,17 +41,35 @@ type serviceRow struct {
 	api.NodeService
 }
 
+// kvRoot is the one row of the kv_root table: the KV tree of its time.
+type kvRoot struct {
+	Name string // tableKVs
+	Tree kvTree
+}
+
+// kvLock is a key held by a session, so that ending the session finds the
+// keys it holds.
+type kvLock struct {
+	Key     string
+	Session string
+}
+
 // tombstone marks a deleted key until it is reaped.
 type tombstone Tombstone
 
 func schema() *memdb.DBSchema {
 	db := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
-		tableKVs: {
-			Name: tableKVs,
+		tableKVRoot: {
+			Name: tableKVRoot,
 			Indexes: map[string]*memdb.IndexSchema{
-				"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
-				"session": {Name: "session", AllowMissing: true,
-					Indexer: &memdb.StringFieldIndex{Field: "Session"}},
+				"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+			},
+		},
+		tableKVLocks: {
+			Name: tableKVLocks,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id":      {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+				"session": {Name: "session", Indexer: &memdb.StringFieldIndex{Field: "Session"}},
 			},
 		},
 		tableTombstones: {

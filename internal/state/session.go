@@ -77,13 +77,15 @@ func (t *Txn) SessionDestroy(idx uint64, now time.Time, id string) error {
 		return err
 	}
 
-	it, err := t.tx.Get(tableKVs, "session", id)
+	it, err := t.tx.Get(tableKVLocks, "session", id)
 	if err != nil {
 		return fmt.Errorf("cannot list keys held by session: %w", err)
 	}
 	var held []*api.KVPair
 	for raw := it.Next(); raw != nil; raw = it.Next() {
-		held = append(held, raw.(*api.KVPair))
+		if e := t.kvTree().get(raw.(*kvLock).Key); e != nil {
+			held = append(held, e)
+		}
 	}
 	for _, e := range held {
 		if sess.LockDelay > 0 {

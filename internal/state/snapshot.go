@@ -31,16 +31,14 @@ func (snap *Snapshot) Index() uint64 { return maxIndex(snap.tx, allTables...) }
 
 // KVs calls fn for every key, in key order, stopping at the first error.
 func (snap *Snapshot) KVs(fn func(*api.KVPair) error) error {
-	it, err := snap.tx.Get(tableKVs, "id")
-	if err != nil {
-		return fmt.Errorf("cannot list keys: %w", err)
+	var err error
+	if tree := kvTreeOf(snap.tx); tree.root != nil {
+		tree.root.ascend("", func(e *api.KVPair) bool {
+			err = fn(e)
+			return err == nil
+		})
 	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if err := fn(raw.(*api.KVPair)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // Tombstones calls fn for every tombstone, stopping at the first error.
@@ -100,17 +98,27 @@ func (snap *Snapshot) Sessions(fn func(*api.SessionEntry) error) error {
 // Restorer fills a new store from a snapshot in one transaction.
 type Restorer struct {
 	tx  *memdb.Txn
+	kv  *kvWriter
 	max uint64
 }
 
 // Restore starts filling s, which must be new and empty.
-func (s *Store) Restore() *Restorer { return &Restorer{tx: s.db.Txn(true)} }
+func (s *Store) Restore() *Restorer {
+	return &Restorer{tx: s.db.Txn(true), kv: &kvWriter{id: s.kvWriters.Add(1)}}
+}
 
 // KV adds one key.
 func (r *Restorer) KV(e *api.KVPair) error {
-	if err := r.tx.Insert(tableKVs, e); err != nil {
-		return fmt.Errorf("cannot restore key %q: %w", e.Key, err)
+	if e.Key == "" {
+		return fmt.Errorf("cannot restore key: %w", ErrMissingKey)
 	}
+	if e.Session != "" {
+		if err := r.tx.Insert(tableKVLocks, &kvLock{Key: e.Key, Session: e.Session}); err != nil {
+			return fmt.Errorf("cannot restore the lock of key %q: %w", e.Key, err)
+		}
+	}
+	r.kv.set(e)
+	r.kv.changed = r.kv.changed[:0] // a new store has no watchers
 	r.max = max(r.max, e.ModifyIndex)
 	return nil
 }
@@ -173,6 +181,10 @@ func (r *Restorer) Commit(index uint64) error {
 			r.tx.Abort()
 			return fmt.Errorf("cannot restore index: %w", err)
 		}
+	}
+	if err := r.tx.Insert(tableKVRoot, &kvRoot{Name: tableKVs, Tree: r.kv.tree}); err != nil {
+		r.tx.Abort()
+		return fmt.Errorf("cannot restore keys: %w", err)
 	}
 	r.tx.Commit()
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -24,6 +25,9 @@ type Store struct {
 	delays  map[string]time.Time // key → acquires refused before this; guarded by delayMu
 
 	health healthCache // recent non-blocking health reads of services
+
+	kvWatch   kvWatches     // blocking KV reads
+	kvWriters atomic.Uint64 // ids of the KV tree's writers
 }
 
 // New returns an empty store.
@@ -53,6 +57,7 @@ type Txn struct {
 	tx      *memdb.Txn
 	indexes map[string]uint64    // table → highest index written, saved at Commit
 	delays  map[string]time.Time // lock-delays set by this txn, saved at Commit
+	kv      *kvWriter            // the KV tree as this txn changed it; nil until it reads or writes a key
 }
 
 // WriteTxn opens the single write transaction memdb allows at a time.
@@ -69,7 +74,15 @@ func (t *Txn) Commit() {
 			panic(fmt.Sprintf("state: cannot update index of %s: %v", table, err))
 		}
 	}
+	if t.kv != nil && len(t.kv.changed) > 0 {
+		if err := t.tx.Insert(tableKVRoot, &kvRoot{Name: tableKVs, Tree: t.kv.tree}); err != nil {
+			panic(fmt.Sprintf("state: cannot update the KV tree: %v", err))
+		}
+	}
 	t.tx.Commit()
+	if t.kv != nil {
+		t.store.kvWatch.notify(t.kv.changed)
+	}
 	if len(t.delays) > 0 {
 		t.store.delayMu.Lock()
 		for key, until := range t.delays {

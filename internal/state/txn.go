@@ -38,7 +38,7 @@ func runOps[T any](ops []T, run func(*T) ([]api.TxnResult, error)) ([]api.TxnRes
 // kvTxnOp applies one operation; errors are user-facing texts.
 func (t *Txn) kvTxnOp(idx uint64, now time.Time, op *api.KVTxnOp) ([]api.TxnResult, error) {
 	if op.Verb.IsRead() {
-		return kvTxnRead(t.tx, op)
+		return kvTxnRead(t.tx, t.kvTree(), op)
 	}
 	switch op.Verb {
 	case api.KVSet:
@@ -110,26 +110,20 @@ func writeResult(e *api.KVPair) []api.TxnResult {
 func (s *Store) KVReadTxn(ops []api.KVTxnOp) ([]api.TxnResult, []api.TxnError) {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
-	return runOps(ops, func(op *api.KVTxnOp) ([]api.TxnResult, error) { return kvTxnRead(tx, op) })
+	tree := kvTreeOf(tx)
+	return runOps(ops, func(op *api.KVTxnOp) ([]api.TxnResult, error) { return kvTxnRead(tx, tree, op) })
 }
 
-// kvTxnRead runs one read or check operation.
-func kvTxnRead(tx *memdb.Txn, op *api.KVTxnOp) ([]api.TxnResult, error) {
+// kvTxnRead runs one read or check operation on tree, which tx sees.
+func kvTxnRead(tx *memdb.Txn, tree *kvTree, op *api.KVTxnOp) ([]api.TxnResult, error) {
 	if op.Verb == api.KVGetTree {
 		var res []api.TxnResult
-		_, err := kvWalk(tx, memdb.NewWatchSet(), op.Key, func(e *api.KVPair) {
+		_, err := kvWalk(tx, tree, nil, op.Key, func(e *api.KVPair) {
 			res = append(res, api.TxnResult{KV: e})
 		})
 		return res, err
 	}
-	raw, err := tx.First(tableKVs, "id", op.Key)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read key %q: %w", op.Key, err)
-	}
-	var e *api.KVPair
-	if raw != nil {
-		e = raw.(*api.KVPair)
-	}
+	e := tree.get(op.Key)
 	switch op.Verb {
 	case api.KVGet:
 		if e == nil {

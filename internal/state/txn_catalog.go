@@ -35,10 +35,11 @@ func (t *Txn) txnOp(idx uint64, now time.Time, op *api.TxnOp) ([]api.TxnResult, 
 func (s *Store) ReadTxn(ops []api.TxnOp) ([]api.TxnResult, []api.TxnError) {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
+	tree := kvTreeOf(tx)
 	return runOps(ops, func(op *api.TxnOp) ([]api.TxnResult, error) {
 		switch {
 		case op.KV != nil:
-			return kvTxnRead(tx, op.KV)
+			return kvTxnRead(tx, tree, op.KV)
 		case op.Node != nil:
 			return nodeGet(tx, &op.Node.Node)
 		case op.Service != nil:
