@@ -6,8 +6,9 @@
 # address (servers 127.77.0.N, agents 127.77.1.N, ...; same ports on every
 # address), each agent registering SCALE_SERVICES services with a TTL check
 # that starts passing. Then it measures, in this order:
-#   1. start → every member alive in the leader's member list, and every
-#      service instance passing in the catalog;
+#   1. servers started → a leader; then agents started, all at once →
+#      every member alive in the leader's member list, and every service
+#      instance passing in the catalog;
 #   2. RSS (and its anonymous part) of each server and client agent, and
 #      the leader's and the agents' CPU over 10 idle seconds (serfHealth,
 #      anti-entropy, gossip);
@@ -20,7 +21,8 @@
 #   6. a follower server killed (-9) and a new server started: time until
 #      the new one is a voter and the dead one is out of the Raft config;
 #   7. a catalog of SCALE_INSTANCES instances of one service: health
-#      ?passing latency and DNS SRV queries per second against the leader.
+#      ?passing latency and DNS SRV queries per second against the leader;
+#      then a snapshot of the whole state: size, save and restore time.
 # All along, a monitor polls the leader's member list and counts members
 # other than the killed ones that are ever not alive (false alarms), and
 # the Raft term is compared at the start and the end (elections).
@@ -168,17 +170,24 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---- 1. start → converged ----------------------------------------------------
 MEMBERS=$((SERVERS + CLIENTS))
 WANT_PASSING=$((CLIENTS * SERVICES))
-log "starting $SERVERS servers and $CLIENTS client agents"
+log "starting $SERVERS servers"
 T_START=$(now)
 for i in $(seq "$SERVERS"); do start_server "s$i" -bootstrap-expect="$SERVERS"; done
+deadline=$((SECONDS + 120))
+until [[ -n $(leader) ]] && api "$(leader)" /v1/kv/?keys >/dev/null 2>&1; do
+	((SECONDS < deadline)) || { log "no leader after 120 s"; tail -5 "$TMP/s1.log" >&2; exit 1; }
+	sleep 0.05
+done
+T_LEADER=$(now)
+log "starting $CLIENTS client agents"
+T_CLIENTS=$(now)
 for j in $(seq "$CLIENTS"); do start_client "c$j"; done
-T_MEMBERS="" T_CATALOG="" T_LEADER=""
+T_MEMBERS="" T_CATALOG=""
 deadline=$((SECONDS + 120))
 while [[ -z $T_MEMBERS || -z $T_CATALOG ]]; do
-	((SECONDS < deadline)) || { log "not converged after 120 s"; tail -5 "$TMP/s1.log" >&2; exit 1; }
+	((SECONDS < deadline)) || { log "not converged after 120 s"; tail -5 "$TMP/s1.log" "$TMP/c1.log" >&2; exit 1; }
 	L=$(leader)
 	if [[ -n $L ]]; then
-		[[ -n $T_LEADER ]] || T_LEADER=$(now)
 		if [[ -z $T_MEMBERS ]] &&
 			(($(api "$L" /v1/agent/members 2>/dev/null | jq '[.[] | select(.Status == 1)] | length' || echo 0) == MEMBERS)); then
 			T_MEMBERS=$(now)
@@ -192,7 +201,7 @@ while [[ -z $T_MEMBERS || -z $T_CATALOG ]]; do
 done
 LEADER=$(leader)
 TERM_START=$(term "$LEADER")
-log "converged: leader $(ms "$T_START" "$T_LEADER") ms, members $(ms "$T_START" "$T_MEMBERS") ms, catalog $(ms "$T_START" "$T_CATALOG") ms; leader $LEADER term $TERM_START"
+log "servers → leader $(ms "$T_START" "$T_LEADER") ms; agents → members alive $(ms "$T_CLIENTS" "$T_MEMBERS") ms, catalog $(ms "$T_CLIENTS" "$T_CATALOG") ms; leader $LEADER term $TERM_START"
 
 # The monitor: every 200 ms, the leader's member list; a member that is
 # not alive and was not killed is a false alarm.
@@ -307,6 +316,17 @@ DNS=$("$TMP/concord" bench -op=dns-srv -keys="$INSTANCES" -clients=16 -http-addr
 	-dns-addr="$(ip "$LEADER"):$DNS_PORT" -duration="$DURATION")
 log "  $DNS"
 
+# A snapshot of that state (Raft's own, through the leader): its size,
+# and how long saving and restoring it take.
+T0=$(now)
+curl -sf --max-time 120 -o "$TMP/snap" "http://$LEADER_HTTP/v1/snapshot"
+T_SAVE=$(ms "$T0" "$(now)")
+SNAP_KIB=$(($(stat -c %s "$TMP/snap") / 1024))
+T0=$(now)
+curl -sf --max-time 120 -X PUT --data-binary @"$TMP/snap" "http://$LEADER_HTTP/v1/snapshot" >/dev/null
+T_RESTORE=$(ms "$T0" "$(now)")
+log "  snapshot $SNAP_KIB KiB, saved in $T_SAVE ms, restored in $T_RESTORE ms"
+
 LEADER_END=$(leader)
 TERM_END=$(term "$LEADER_END")
 kill "$MONITOR" 2>/dev/null || true
@@ -325,9 +345,9 @@ N_ALARMS=$(sort -u "$TMP/alarms" | grep -c . || true)
 	echo
 	echo "| figure | value |"
 	echo "|---|---:|"
-	echo "| start → a leader | $(ms "$T_START" "$T_LEADER") ms |"
-	echo "| start → $MEMBERS members alive (leader's list) | $(ms "$T_START" "$T_MEMBERS") ms |"
-	echo "| start → $WANT_PASSING instances passing in the catalog | $(ms "$T_START" "$T_CATALOG") ms |"
+	echo "| $SERVERS servers started → a leader that answers | $(ms "$T_START" "$T_LEADER") ms |"
+	echo "| $CLIENTS agents started (at once) → $MEMBERS members alive in the leader's list | $(ms "$T_CLIENTS" "$T_MEMBERS") ms |"
+	echo "| $CLIENTS agents started → their $WANT_PASSING instances passing in the catalog | $(ms "$T_CLIENTS" "$T_CATALOG") ms |"
 	echo "| server RSS, median / max (anonymous part, median) | $(med "${S_RSS[@]}") / $(top "${S_RSS[@]}") MiB ($(med "${S_ANON[@]}") MiB) |"
 	echo "| client agent RSS, median / max (anonymous part, median) | $(med "${C_RSS[@]}") / $(top "${C_RSS[@]}") MiB ($(med "${C_ANON[@]}") MiB) |"
 	echo "| idle CPU over 10 s: leader / mean per agent | $LEADER_CPU% / $CLIENT_CPU% of a core |"
@@ -339,6 +359,7 @@ N_ALARMS=$(sort -u "$TMP/alarms" | grep -c . || true)
 	echo "| Raft term start → end (leader) | $TERM_START ($LEADER) → $TERM_END ($LEADER_END) |"
 	echo "| $INSTANCES instances: health ?passing, 16 clients | $(field ops/s "$HEALTH") ops/s, p50 $(field p50 "$HEALTH"), p99 $(field p99 "$HEALTH") |"
 	echo "| $INSTANCES instances: DNS SRV, 16 clients | $(field ops/s "$DNS") queries/s, p99 $(field p99 "$DNS") |"
+	echo "| snapshot of it all (/v1/snapshot): size, save, restore | $SNAP_KIB KiB, $T_SAVE ms, $T_RESTORE ms |"
 	echo
 } >"$TMP/section"
 
