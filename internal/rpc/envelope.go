@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -16,7 +17,8 @@ import (
 //
 //	request: uvarint len, method; uvarint len, token; uvarint len, datacenter; then the arguments
 //	reply:   replyResult, then the result
-//	         or replyError, uvarint len, kind; then the error's text
+//	         or replyError, then the wireError as JSON (errors are rare, and
+//	         JSON carries whatever fields wireError gains)
 const (
 	replyResult byte = iota
 	replyError
@@ -59,8 +61,11 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 		body = m.Args
 	case *reply:
 		if m.Err != nil {
-			head = appendString([]byte{replyError}, m.Err.Kind)
-			body = []byte(m.Err.Message)
+			var err error
+			head = []byte{replyError}
+			if body, err = json.Marshal(m.Err); err != nil {
+				return nil, err
+			}
 		} else {
 			head = []byte{replyResult}
 			body = m.Result
@@ -116,12 +121,8 @@ func decodeReply(b []byte, m *reply) error {
 		m.Result = b[1:]
 		return nil
 	case replyError:
-		kind, rest, err := readString(b[1:])
-		if err != nil {
-			return err
-		}
-		m.Err = &wireError{Kind: kind, Message: string(rest)}
-		return nil
+		m.Err = new(wireError)
+		return json.Unmarshal(b[1:], m.Err)
 	}
 	return fmt.Errorf("rpc: unknown reply type %d", b[0])
 }

@@ -2,7 +2,9 @@ package rpc
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/mem"
 )
@@ -28,7 +30,10 @@ func FuzzEnvelope(f *testing.F) {
 			t.Fatalf("result %q came back as %+v, %v", body, rep, err)
 		}
 		rep = reply{}
-		werr := &wireError{Kind: kind, Message: string(body)}
+		// An error travels as JSON, which carries text as UTF-8 (as the JSON
+		// envelope before it did).
+		msg := strings.ToValidUTF8(string(body), "\uFFFD")
+		werr := &wireError{Kind: strings.ToValidUTF8(kind, "\uFFFD"), Message: msg, RetryAfter: time.Duration(len(body)) * time.Millisecond}
 		if err := (codec{}).Unmarshal(frame(t, &reply{Err: werr}), &rep); err != nil || rep.Err == nil || *rep.Err != *werr {
 			t.Fatalf("error %+v came back as %+v, %v", werr, rep, err)
 		}
