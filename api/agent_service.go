@@ -56,6 +56,7 @@ type AgentWeights struct {
 
 // AgentServiceRegistration is the body of PUT /v1/agent/service/register.
 type AgentServiceRegistration struct {
+	Kind              ServiceKind               `json:",omitempty"`
 	ID                string                    `json:",omitempty"`
 	Name              string                    `json:",omitempty"`
 	Tags              []string                  `json:",omitempty"`
@@ -68,6 +69,8 @@ type AgentServiceRegistration struct {
 	EnableTagOverride bool                      `json:",omitempty"`
 	Weights           *AgentWeights             `json:",omitempty"`
 	Locality          *Locality                 `json:",omitempty"`
+	Proxy             *ProxyConfig              `json:",omitempty"`
+	Connect           *ServiceConnect           `json:",omitempty"`
 	Check             *AgentServiceCheck
 	Checks            []*AgentServiceCheck
 }
@@ -125,6 +128,7 @@ type Locality struct {
 // AgentService is a service registered on the agent, as
 // /v1/agent/services returns it.
 type AgentService struct {
+	Kind              ServiceKind `json:",omitempty"`
 	ID                string
 	Service           string
 	Tags              []string
@@ -136,6 +140,8 @@ type AgentService struct {
 	TaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
 	Weights           AgentWeights
 	EnableTagOverride bool
+	Proxy             *ProxyConfig    `json:",omitempty"`
+	Connect           *ServiceConnect `json:",omitempty"`
 	// ContentHash identifies this version of the registration; only
 	// /v1/agent/service/<id> sets it, and ?hash= blocks until it changes.
 	ContentHash string    `json:",omitempty"`

@@ -21,6 +21,7 @@ type Node struct {
 
 // NodeService is a service instance registered on a node.
 type NodeService struct {
+	Kind              ServiceKind `json:",omitempty"`
 	ID                string
 	Service           string
 	Tags              []string
@@ -33,6 +34,8 @@ type NodeService struct {
 	Locality          *Locality                 `json:",omitempty"`
 	Weights           AgentWeights
 	EnableTagOverride bool
+	Proxy             ProxyConfig    // written even when empty, as Consul does
+	Connect           ServiceConnect // likewise
 	CreateIndex       uint64
 	ModifyIndex       uint64
 }
@@ -50,8 +53,48 @@ type HealthCheck struct {
 	ServiceName string
 	ServiceTags []string
 	Type        string
+	Definition  HealthCheckDefinition
 	CreateIndex uint64
 	ModifyIndex uint64
+}
+
+// HealthCheckDefinition is what a check registered in the catalog probes
+// and how often. Concord's servers run none of these (the agent that
+// registered the check does); they keep and return them, as Consul does.
+type HealthCheckDefinition struct {
+	HTTP                           string              `json:",omitempty"`
+	Header                         map[string][]string `json:",omitempty"`
+	Method                         string              `json:",omitempty"`
+	Body                           string              `json:",omitempty"`
+	TLSServerName                  string              `json:",omitempty"`
+	TLSSkipVerify                  bool                `json:",omitempty"`
+	TCP                            string              `json:",omitempty"`
+	TCPUseTLS                      bool                `json:",omitempty"`
+	UDP                            string              `json:",omitempty"`
+	GRPC                           string              `json:",omitempty"`
+	GRPCUseTLS                     bool                `json:",omitempty"`
+	OSService                      string              `json:",omitempty"`
+	Interval                       ReadableDuration    `json:",omitempty"`
+	Timeout                        ReadableDuration    `json:",omitempty"`
+	DeregisterCriticalServiceAfter ReadableDuration    `json:",omitempty"`
+}
+
+// Kind is the check type the definition describes ("http", "tcp", ...),
+// "" when it describes none.
+func (d *HealthCheckDefinition) Kind() string {
+	switch {
+	case d.HTTP != "":
+		return "http"
+	case d.TCP != "":
+		return "tcp"
+	case d.UDP != "":
+		return "udp"
+	case d.GRPC != "":
+		return "grpc"
+	case d.OSService != "":
+		return "os_service"
+	}
+	return ""
 }
 
 // CatalogRegistration is the body of PUT /v1/catalog/register.
@@ -98,6 +141,9 @@ type CatalogService struct {
 	ServicePorts             ServicePorts              `json:",omitempty"`
 	ServiceSocketPath        string                    `json:",omitempty"`
 	ServiceLocality          *Locality                 `json:",omitempty"`
+	ServiceKind              ServiceKind
+	ServiceProxy             ProxyConfig
+	ServiceConnect           ServiceConnect
 	CreateIndex              uint64
 	ModifyIndex              uint64
 }

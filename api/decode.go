@@ -8,7 +8,10 @@ import (
 )
 
 // userMaps are fields whose keys belong to the user and stay as given.
-var userMaps = map[string]bool{"meta": true, "header": true, "nodemeta": true, "taggedaddresses": true}
+// A proxy's Config (and an upstream's) and an Envoy extension's Arguments
+// are free-form.
+var userMaps = map[string]bool{"meta": true, "header": true, "nodemeta": true, "taggedaddresses": true,
+	"config": true, "arguments": true}
 
 // keyAliases maps alternative field names to the ones our types use.
 var keyAliases = map[string]string{"args": "scriptargs"}

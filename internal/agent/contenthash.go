@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"math"
 
 	"github.com/concordhq/concord/api"
 )
@@ -20,11 +21,11 @@ import (
 // and a struct XOR their (key, value) pairs (so their order does not
 // matter), and a struct starts from the hash of its type's name. Fields
 // tagged out of the hash (Namespace, Partition, Datacenter, Locality) are
-// left out. Concord has no Kind, Proxy, Connect, PeerName or AI on local
-// services: they hash as Consul's empty values.
+// left out. Concord has no PeerName or AI on local services: they hash as
+// Consul's empty values.
 func contentHash(svc *api.AgentService) string {
 	h := structHash("AgentService",
-		field{"Kind", stringHash("")},
+		field{"Kind", stringHash(string(svc.Kind))},
 		field{"ID", stringHash(svc.ID)},
 		field{"Service", stringHash(svc.Service)},
 		field{"Tags", stringsHash(svc.Tags)},
@@ -41,8 +42,8 @@ func contentHash(svc *api.AgentService) string {
 		field{"CreateIndex", intHash(0)},
 		field{"ModifyIndex", intHash(0)},
 		field{"ContentHash", stringHash("")},
-		field{"Proxy", nilHash},
-		field{"Connect", nilHash},
+		field{"Proxy", proxyHash(svc.Proxy)},
+		field{"Connect", connectHash(svc.Connect)},
 		field{"PeerName", stringHash("")},
 		field{"AI", nilHash},
 	)
@@ -125,4 +126,128 @@ func taggedAddressesHash(m map[string]api.ServiceAddress) uint64 {
 			field{"Port", intHash(int64(a.Port))}))
 	}
 	return h
+}
+
+// proxyHash hashes a Proxy block as Consul's AgentServiceConnectProxyConfig.
+func proxyHash(p *api.ProxyConfig) uint64 {
+	if p == nil {
+		return nilHash
+	}
+	var ext uint64
+	for _, e := range p.EnvoyExtensions {
+		ext = pairHash(ext, structHash("EnvoyExtension",
+			field{"Name", stringHash(e.Name)},
+			field{"Required", boolHash(e.Required)},
+			field{"Arguments", anyHash(e.Arguments)},
+			field{"ConsulVersion", stringHash(e.ConsulVersion)},
+			field{"EnvoyVersion", stringHash(e.EnvoyVersion)}))
+	}
+	tproxy := nilHash
+	if t := p.TransparentProxy; t != nil {
+		tproxy = structHash("TransparentProxyConfig",
+			field{"OutboundListenerPort", intHash(int64(t.OutboundListenerPort))},
+			field{"DialedDirectly", boolHash(t.DialedDirectly)})
+	}
+	var ups uint64
+	for _, u := range p.Upstreams {
+		ups = pairHash(ups, structHash("Upstream",
+			field{"DestinationType", stringHash(u.DestinationType)},
+			field{"DestinationPartition", stringHash(u.DestinationPartition)},
+			field{"DestinationNamespace", stringHash(u.DestinationNamespace)},
+			field{"DestinationPeer", stringHash(u.DestinationPeer)},
+			field{"DestinationName", stringHash(u.DestinationName)},
+			field{"DestinationPort", stringHash(u.DestinationPort)},
+			field{"Datacenter", stringHash(u.Datacenter)},
+			field{"LocalBindAddress", stringHash(u.LocalBindAddress)},
+			field{"LocalBindPort", intHash(int64(u.LocalBindPort))},
+			field{"LocalBindSocketPath", stringHash(u.LocalBindSocketPath)},
+			field{"LocalBindSocketMode", stringHash(u.LocalBindSocketMode)},
+			field{"Config", anyHash(u.Config)},
+			field{"MeshGateway", meshGatewayHash(u.MeshGateway)},
+			field{"CentrallyConfigured", boolHash(u.CentrallyConfigured)}))
+	}
+	var paths uint64
+	for _, e := range p.Expose.Paths {
+		paths = pairHash(paths, structHash("ExposePath",
+			field{"ListenerPort", intHash(int64(e.ListenerPort))},
+			field{"Path", stringHash(e.Path)},
+			field{"LocalPathPort", intHash(int64(e.LocalPathPort))},
+			field{"Protocol", stringHash(e.Protocol)},
+			field{"ParsedFromCheck", boolHash(e.ParsedFromCheck)}))
+	}
+	logs := nilHash
+	if l := p.AccessLogs; l != nil {
+		logs = structHash("AccessLogsConfig",
+			field{"Enabled", boolHash(l.Enabled)},
+			field{"DisableListenerLogs", boolHash(l.DisableListenerLogs)},
+			field{"Type", stringHash(l.Type)},
+			field{"Path", stringHash(l.Path)},
+			field{"JSONFormat", stringHash(l.JSONFormat)},
+			field{"TextFormat", stringHash(l.TextFormat)})
+	}
+	return structHash("AgentServiceConnectProxyConfig",
+		field{"EnvoyExtensions", ext},
+		field{"DestinationServiceName", stringHash(p.DestinationServiceName)},
+		field{"DestinationServiceID", stringHash(p.DestinationServiceID)},
+		field{"LocalServiceAddress", stringHash(p.LocalServiceAddress)},
+		field{"LocalServicePort", intHash(int64(p.LocalServicePort))},
+		field{"LocalServicePorts", portsHash(p.LocalServicePorts)},
+		field{"LocalServiceSocketPath", stringHash(p.LocalServiceSocketPath)},
+		field{"Mode", stringHash(p.Mode)},
+		field{"TransparentProxy", tproxy},
+		field{"Config", anyHash(p.Config)},
+		field{"Upstreams", ups},
+		field{"MeshGateway", meshGatewayHash(p.MeshGateway)},
+		field{"Expose", structHash("ExposeConfig",
+			field{"Checks", boolHash(p.Expose.Checks)},
+			field{"Paths", paths})},
+		field{"AccessLogs", logs})
+}
+
+func meshGatewayHash(m api.MeshGatewayConfig) uint64 {
+	return structHash("MeshGatewayConfig", field{"Mode", stringHash(m.Mode)})
+}
+
+// connectHash hashes a Connect block as Consul's AgentServiceConnect; a
+// local service never has a SidecarService (registration refuses it).
+func connectHash(c *api.ServiceConnect) uint64 {
+	if c == nil {
+		return nilHash
+	}
+	return structHash("AgentServiceConnect",
+		field{"Native", boolHash(c.Native)},
+		field{"SidecarService", nilHash})
+}
+
+// anyHash hashes a free-form value (a proxy's Config) as Consul hashes an
+// interface{} holding it: a JSON number is a float64, hashed by its 8
+// little-endian bytes.
+func anyHash(v any) uint64 {
+	switch t := v.(type) {
+	case nil:
+		return nilHash
+	case string:
+		return stringHash(t)
+	case bool:
+		return boolHash(t)
+	case float64:
+		return sum(binary.LittleEndian.AppendUint64(nil, math.Float64bits(t)))
+	case int:
+		return intHash(int64(t))
+	case int64:
+		return intHash(t)
+	case map[string]any:
+		var h uint64
+		for k, e := range t {
+			h ^= pairHash(stringHash(k), anyHash(e))
+		}
+		return h
+	case []any:
+		var h uint64
+		for _, e := range t {
+			h = pairHash(h, anyHash(e))
+		}
+		return h
+	}
+	return stringHash(fmt.Sprint(v))
 }

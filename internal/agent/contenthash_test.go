@@ -40,6 +40,12 @@ func TestContentHashFollowsTheRegistration(t *testing.T) {
 		},
 		"Weights":           func(s *api.AgentService) { s.Weights.Warning = 2 },
 		"EnableTagOverride": func(s *api.AgentService) { s.EnableTagOverride = true },
+		"Kind":              func(s *api.AgentService) { s.Kind = api.ServiceKindMeshGateway },
+		"Proxy":             func(s *api.AgentService) { s.Proxy = &api.ProxyConfig{} },
+		"Proxy.Upstreams": func(s *api.AgentService) {
+			s.Proxy = &api.ProxyConfig{Upstreams: []api.Upstream{{DestinationName: "db", Config: map[string]any{"t": 1.5}}}}
+		},
+		"Connect": func(s *api.AgentService) { s.Connect = &api.ServiceConnect{Native: true} },
 	}
 	for name, change := range changes {
 		s := consulHashed()

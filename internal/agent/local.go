@@ -73,7 +73,11 @@ func (a *Agent) registerService(reg *api.AgentServiceRegistration, replaceChecks
 	if err := reg.Ports.Validate(); err != nil {
 		return api.BadRequestError{Reason: "Invalid Ports: " + err.Error()}
 	}
+	if err := api.ValidateMesh(reg.Kind, reg.Port, reg.SocketPath, reg.Proxy, reg.Connect); err != nil {
+		return api.BadRequestError{Reason: "Invalid Service: " + err.Error()}
+	}
 	svc := &api.AgentService{
+		Kind: reg.Kind, Proxy: reg.Proxy, Connect: reg.Connect,
 		ID: reg.ID, Service: reg.Name, Tags: reg.Tags, Port: reg.Port, Ports: reg.Ports, Address: reg.Address,
 		SocketPath: reg.SocketPath, TaggedAddresses: reg.TaggedAddresses, Meta: reg.Meta,
 		EnableTagOverride: reg.EnableTagOverride, Locality: reg.Locality,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"time"
 
@@ -225,7 +226,13 @@ func (l *State) push(ctx context.Context, cat Catalog, services map[string]*serv
 			ID: svc.ID, Service: svc.Service, Tags: svc.Tags, Address: svc.Address,
 			Meta: svc.Meta, Port: svc.Port, Ports: svc.Ports, SocketPath: svc.SocketPath,
 			TaggedAddresses: svc.TaggedAddresses, Locality: svc.Locality,
-			Weights: svc.Weights, EnableTagOverride: svc.EnableTagOverride,
+			Weights: svc.Weights, EnableTagOverride: svc.EnableTagOverride, Kind: svc.Kind,
+		}
+		if svc.Proxy != nil {
+			req.Service.Proxy = *svc.Proxy
+		}
+		if svc.Connect != nil {
+			req.Service.Connect = *svc.Connect
 		}
 		if err := cat.Register(ctx, req); err != nil {
 			return err
@@ -311,7 +318,18 @@ func serviceMatches(svc *api.AgentService, ns *api.NodeService) bool {
 		svc.Weights == ns.Weights && svc.EnableTagOverride == ns.EnableTagOverride &&
 		svc.SocketPath == ns.SocketPath && slices.Equal(svc.Ports, ns.Ports) &&
 		maps.Equal(svc.TaggedAddresses, ns.TaggedAddresses) &&
-		(svc.Locality == nil) == (ns.Locality == nil) && (svc.Locality == nil || *svc.Locality == *ns.Locality)
+		(svc.Locality == nil) == (ns.Locality == nil) && (svc.Locality == nil || *svc.Locality == *ns.Locality) &&
+		svc.Kind == ns.Kind && sameMesh(svc.Proxy, &ns.Proxy) && sameMesh(svc.Connect, &ns.Connect)
+}
+
+// sameMesh compares a local service's Proxy or Connect block (nil when
+// unset) with the catalog's (empty when unset).
+func sameMesh[T any](local, catalog *T) bool {
+	if local == nil {
+		var zero T
+		local = &zero
+	}
+	return reflect.DeepEqual(local, catalog)
 }
 
 func checkMatches(c, hc *api.HealthCheck) bool {

@@ -24,6 +24,11 @@ func (s *Server) CatalogRegister(_ context.Context, req *api.CatalogRegistration
 	if req.Service != nil && req.Service.ID == "" && req.Service.Service == "" {
 		return api.BadRequestError{Reason: "Must provide service name"}
 	}
+	if svc := req.Service; svc != nil {
+		if err := api.ValidateMesh(svc.Kind, svc.Port, svc.SocketPath, &svc.Proxy, &svc.Connect); err != nil {
+			return api.BadRequestError{Reason: "Invalid service: " + err.Error()}
+		}
+	}
 	for _, c := range append([]*api.HealthCheck{req.Check}, req.Checks...) {
 		if c == nil {
 			continue

@@ -77,6 +77,11 @@ func (s *Server) Txn(ctx context.Context, q *api.QueryOptions, ops []api.KVTxnOp
 	if q.Datacenter != "" && q.Datacenter != s.cfg.Datacenter {
 		return nil, m, api.ErrUnknownDC
 	}
+	for i := range catalog {
+		if n := catalog[i].Node; n != nil {
+			n.Node.Datacenter = s.cfg.Datacenter // a node is in the datacenter that stores it
+		}
+	}
 	cmd := fsm.EncodeTxn(ops, time.Now())
 	if catalog != nil {
 		cmd = fsm.EncodeCatalogTxn(catalog, time.Now())

@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -147,7 +148,8 @@ func servicesEqual(a, b *api.NodeService) bool {
 	return a.ID == b.ID && a.Service == b.Service && slices.Equal(a.Tags, b.Tags) &&
 		a.Address == b.Address && maps.Equal(a.Meta, b.Meta) && a.Port == b.Port && a.Weights == b.Weights &&
 		a.EnableTagOverride == b.EnableTagOverride && maps.Equal(a.TaggedAddresses, b.TaggedAddresses) &&
-		slices.Equal(a.Ports, b.Ports) && a.SocketPath == b.SocketPath && sameLocality(a.Locality, b.Locality)
+		slices.Equal(a.Ports, b.Ports) && a.SocketPath == b.SocketPath && sameLocality(a.Locality, b.Locality) &&
+		a.Kind == b.Kind && reflect.DeepEqual(a.Proxy, b.Proxy) && reflect.DeepEqual(a.Connect, b.Connect)
 }
 
 func sameLocality(a, b *api.Locality) bool {
@@ -162,6 +164,9 @@ func (t *Txn) ensureCheck(idx uint64, now time.Time, node string, c *api.HealthC
 		return fmt.Errorf("missing check ID")
 	}
 	c.Node = node
+	if c.Type == "" {
+		c.Type = c.Definition.Kind()
+	}
 	switch c.Status {
 	case "":
 		c.Status = api.HealthCritical
@@ -205,7 +210,7 @@ func (t *Txn) ensureCheck(idx uint64, now time.Time, node string, c *api.HealthC
 func checksEqual(a, b *api.HealthCheck) bool {
 	return a.Name == b.Name && a.Status == b.Status && a.Notes == b.Notes && a.Output == b.Output &&
 		a.ServiceID == b.ServiceID && a.ServiceName == b.ServiceName &&
-		slices.Equal(a.ServiceTags, b.ServiceTags) && a.Type == b.Type
+		slices.Equal(a.ServiceTags, b.ServiceTags) && a.Type == b.Type && reflect.DeepEqual(a.Definition, b.Definition)
 }
 
 // invalidateCheckSessions destroys every session bound to node's check.

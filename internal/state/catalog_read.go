@@ -97,6 +97,7 @@ func (s *Store) ServiceNodes(ws memdb.WatchSet, service string, tags []string) (
 			ServiceTags: row.Tags, ServiceMeta: row.Meta, ServicePort: row.Port, ServiceWeights: row.Weights,
 			ServiceEnableTagOverride: row.EnableTagOverride, ServiceTaggedAddresses: row.TaggedAddresses,
 			ServicePorts: row.Ports, ServiceSocketPath: row.SocketPath, ServiceLocality: row.Locality,
+			ServiceKind: row.Kind, ServiceProxy: row.Proxy, ServiceConnect: row.Connect,
 			CreateIndex: row.CreateIndex, ModifyIndex: row.ModifyIndex,
 		})
 	}

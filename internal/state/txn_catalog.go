@@ -174,6 +174,9 @@ func (t *Txn) serviceTxnOp(idx uint64, now time.Time, op *api.ServiceTxnOp) ([]a
 		if svc.Service == "" {
 			return nil, fmt.Errorf("missing service name")
 		}
+		if err := api.ValidateMesh(svc.Kind, svc.Port, svc.SocketPath, &svc.Proxy, &svc.Connect); err != nil {
+			return nil, err
+		}
 		if err := t.ensureService(idx, op.Node, &svc); err != nil {
 			return nil, err
 		}
