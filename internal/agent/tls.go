@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,7 +43,8 @@ func (a *Agent) serverPortTLS() rpc.TLS {
 // startHTTPS serves the HTTP API over TLS on ports.https (off when -1,
 // or without a certificate), with client certificates required when
 // tls.https.verify_incoming is set. It shares the HTTP listener's handler
-// and connection limits.
+// and connection limits; a handshake must finish within
+// limits.https_handshake_timeout.
 func (a *Agent) startHTTPS(handler http.Handler) error {
 	if a.cfg.Ports.HTTPS < 0 {
 		return nil
@@ -69,7 +69,7 @@ func (a *Agent) startHTTPS(handler http.Handler) error {
 	lim := a.cfg.Limits
 	limited := httpapi.LimitListener(ln, httpapi.ConnLimits{PerClient: lim.HTTPMaxConnsPerClient, Total: lim.HTTPMaxConns})
 	a.httpsSrv = a.newHTTPServer(handler)
-	go func() { a.httpsErr <- a.httpsSrv.Serve(tls.NewListener(limited, conf)) }()
+	go func() { a.httpsErr <- a.httpsSrv.Serve(httpapi.TLSListener(limited, conf, lim.HTTPSHandshakeTimeout)) }()
 	return nil
 }
 

@@ -19,6 +19,20 @@ func TestHTTPSNeedsACertificate(t *testing.T) {
 		t.Errorf("HTTPSAddr() = %q without a certificate, want HTTPS off", addr)
 	}
 
+	certFile, keyFile, _ := serverCert(t)
+	a = testutil.StartAgent(t, "", func(c *config.Config) {
+		c.Ports.HTTPS = testutil.FreePort(t)
+		c.TLS.HTTPS.CertFile, c.TLS.HTTPS.KeyFile = &certFile, &keyFile
+	})
+	if a.HTTPSAddr() == "" {
+		t.Errorf("HTTPSAddr() = \"\" with a certificate, want HTTPS on")
+	}
+}
+
+// serverCert writes a new CA's server certificate for dc1 and its key to
+// files, and returns their paths and the CA's PEM.
+func serverCert(t *testing.T) (certFile, keyFile string, caPEM []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	caPEM, caKey, err := tlsutil.GenerateCA(tlsutil.CAOptions{Days: 1})
 	if err != nil {
@@ -29,17 +43,11 @@ func TestHTTPSNeedsACertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	for path, data := range map[string][]byte{certFile: cert, keyFile: key} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a = testutil.StartAgent(t, "", func(c *config.Config) {
-		c.Ports.HTTPS = testutil.FreePort(t)
-		c.TLS.HTTPS.CertFile, c.TLS.HTTPS.KeyFile = &certFile, &keyFile
-	})
-	if a.HTTPSAddr() == "" {
-		t.Errorf("HTTPSAddr() = \"\" with a certificate, want HTTPS on")
-	}
+	return certFile, keyFile, caPEM
 }

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bufio"
+	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -145,4 +147,83 @@ func RefuseUnprintablePaths(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// TLSListener returns ln serving TLS with conf, where each connection's
+// handshake runs in a goroutine of its own and must finish within timeout
+// (0: no limit), else the connection is closed, as Consul does with
+// limits.https_handshake_timeout. Accept returns only connections whose
+// handshake is done, so a client that opens connections and sends
+// nothing, or half a ClientHello, holds neither the HTTP server nor,
+// past timeout, its connection.
+func TLSListener(ln net.Listener, conf *tls.Config, timeout time.Duration) net.Listener {
+	l := &tlsListener{Listener: ln, conf: conf, timeout: timeout,
+		conns: make(chan net.Conn), errs: make(chan error), done: make(chan struct{})}
+	go l.acceptLoop()
+	return l
+}
+
+type tlsListener struct {
+	net.Listener
+	conf    *tls.Config
+	timeout time.Duration
+
+	conns     chan net.Conn // handshaken connections, for Accept
+	errs      chan error    // the listener's Accept errors, for Accept
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+// acceptLoop accepts connections and hands each to a handshake. An
+// Accept error (a closed listener, or EMFILE) goes to the next Accept
+// call, which also paces the retries as net/http does.
+func (l *tlsListener) acceptLoop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			select {
+			case l.errs <- err:
+			case <-l.done:
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		go l.handshake(c)
+	}
+}
+
+func (l *tlsListener) handshake(c net.Conn) {
+	tc := tls.Server(c, l.conf)
+	if l.timeout > 0 {
+		c.SetDeadline(time.Now().Add(l.timeout))
+	}
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	select {
+	case l.conns <- tc:
+	case <-l.done:
+		tc.Close()
+	}
+}
+
+func (l *tlsListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case err := <-l.errs:
+		return nil, err
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *tlsListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
 }
