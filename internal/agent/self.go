@@ -87,29 +87,41 @@ func (a *Agent) debugConfig() map[string]any {
 	if addr := a.HTTPAddr(); addr != "" {
 		httpAddrs = append(httpAddrs, "tcp://"+addr)
 	}
+	httpsAddrs := []string{}
+	if addr := a.HTTPSAddr(); addr != "" {
+		httpsAddrs = append(httpsAddrs, "tcp://"+addr)
+	}
 	dnsAddrs := []string{}
 	if addr := a.DNSAddr(); addr != "" {
 		dnsAddrs = append(dnsAddrs, "tcp://"+addr, "udp://"+addr)
 	}
 	return map[string]any{
-		"NodeName":                cfg.NodeName,
-		"NodeID":                  a.nodeID,
-		"NodeMeta":                a.local.NodeMeta(),
-		"Datacenter":              cfg.Datacenter,
-		"PrimaryDatacenter":       cfg.Datacenter,
-		"ServerMode":              cfg.Server,
-		"DevMode":                 cfg.DevMode,
-		"DataDir":                 cfg.DataDir,
-		"Bootstrap":               cfg.BootstrapExpect == 1 || cfg.DevMode,
-		"BootstrapExpect":         cfg.BootstrapExpect,
-		"BindAddr":                cfg.BindAddr,
-		"ClientAddrs":             []string{cfg.ClientAddr},
-		"AdvertiseAddrLAN":        advertise,
-		"SerfBindAddrLAN":         "tcp://" + net.JoinHostPort(cfg.BindAddr, strconv.Itoa(int(lan.Port))),
-		"SerfAdvertiseAddrLAN":    serfLAN,
-		"SerfPortLAN":             int(lan.Port),
-		"ServerPort":              cfg.Ports.Server,
-		"HTTPAddrs":               httpAddrs,
+		"NodeName":             cfg.NodeName,
+		"NodeID":               a.nodeID,
+		"NodeMeta":             a.local.NodeMeta(),
+		"Datacenter":           cfg.Datacenter,
+		"PrimaryDatacenter":    cfg.Datacenter,
+		"ServerMode":           cfg.Server,
+		"DevMode":              cfg.DevMode,
+		"DataDir":              cfg.DataDir,
+		"Bootstrap":            cfg.BootstrapExpect == 1 || cfg.DevMode,
+		"BootstrapExpect":      cfg.BootstrapExpect,
+		"BindAddr":             cfg.BindAddr,
+		"ClientAddrs":          []string{cfg.ClientAddr},
+		"AdvertiseAddrLAN":     advertise,
+		"SerfBindAddrLAN":      "tcp://" + net.JoinHostPort(cfg.BindAddr, strconv.Itoa(int(lan.Port))),
+		"SerfAdvertiseAddrLAN": serfLAN,
+		"SerfPortLAN":          int(lan.Port),
+		"ServerPort":           cfg.Ports.Server,
+		"HTTPAddrs":            httpAddrs,
+		"HTTPSAddrs":           httpsAddrs,
+		// No gRPC and no service mesh: tools that look for them (consul
+		// connect envoy, Nomad's fingerprint) read them as off.
+		"GRPCPort":                -1,
+		"GRPCTLSPort":             -1,
+		"GRPCAddrs":               []string{},
+		"ConnectEnabled":          false,
+		"ACLsEnabled":             cfg.ACL.Enabled,
 		"DNSAddrs":                dnsAddrs,
 		"DNSDomain":               cfg.DNS.Domain,
 		"EnableDebug":             cfg.EnableDebug,

@@ -335,6 +335,14 @@ func TestAgentSelfDebugConfig(t *testing.T) {
 		t.Errorf("DebugConfig NodeName %v, Datacenter %v, ServerMode %v; want %s, dc1, true",
 			dc["NodeName"], dc["Datacenter"], dc["ServerMode"], ta.Config.NodeName)
 	}
+	// No gRPC, no mesh (numbers are float64 in JSON).
+	if dc["GRPCPort"] != -1.0 || dc["GRPCTLSPort"] != -1.0 || dc["ConnectEnabled"] != false || dc["ACLsEnabled"] != false {
+		t.Errorf("DebugConfig GRPCPort %v, GRPCTLSPort %v, ConnectEnabled %v, ACLsEnabled %v; want -1, -1, false, false",
+			dc["GRPCPort"], dc["GRPCTLSPort"], dc["ConnectEnabled"], dc["ACLsEnabled"])
+	}
+	if https, ok := dc["HTTPSAddrs"].([]any); !ok || len(https) != 0 {
+		t.Errorf("DebugConfig HTTPSAddrs = %v, want [] (no HTTPS listener)", dc["HTTPSAddrs"])
+	}
 	addr, _ := dc["SerfAdvertiseAddrLAN"].(string)
 	if addr != "tcp://"+ta.SerfAddr() {
 		t.Fatalf("DebugConfig SerfAdvertiseAddrLAN = %q, want tcp://%s", addr, ta.SerfAddr())
