@@ -322,6 +322,7 @@ func (a *Agent) startLocal() error {
 		OutputMaxSize:           checks.DefaultConfig().OutputMaxSize,
 		Logger:                  a.logger.With("component", "checks"),
 		Alias:                   aliasSource{a},
+		TLS:                     a.checkTLS,
 	}, a.local)
 	if err != nil {
 		return err

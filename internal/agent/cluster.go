@@ -60,8 +60,8 @@ func (a *Agent) startGossip() error {
 		return fmt.Errorf("encrypt: %w", err)
 	}
 	pool, err := gossip.New(gossip.Config{
-		EncryptKey: key,
-		NodeName:   a.cfg.NodeName, BindAddr: a.cfg.BindAddr, BindPort: a.cfg.Ports.SerfLAN,
+		EncryptKey: key, DisableKeyringFile: a.cfg.DisableKeyringFile,
+		NodeName: a.cfg.NodeName, BindAddr: a.cfg.BindAddr, BindPort: a.cfg.Ports.SerfLAN,
 		AdvertiseAddr: a.cfg.AdvertiseAddr, Tags: tags, DataDir: dataDirUnlessDev(a.cfg), Timing: t,
 		ReconnectTimeout: a.cfg.ReconnectTimeout,
 		OnMember:         a.onMemberEvent,

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,14 +17,16 @@ import (
 // tlsSettings is what the tls block resolves to for this agent.
 func tlsSettings(cfg config.Config) tlsutil.Config {
 	rpc, https := cfg.TLS.Resolve()
-	return tlsutil.Config{InternalRPC: rpc, HTTPS: https, Datacenter: cfg.Datacenter, Domain: cfg.DNS.Domain}
+	return tlsutil.Config{InternalRPC: rpc, HTTPS: https, GRPC: cfg.TLS.ResolveGRPC(),
+		Datacenter: cfg.Datacenter, Domain: cfg.DNS.Domain}
 }
 
 // newTLS loads the certificates of cfg's tls settings, or returns nil
-// when neither the server port nor HTTPS uses TLS, so that the plain
-// path stays as it is.
+// when neither the server port, HTTPS, checks nor tls.grpc (checked only)
+// use TLS, so that the plain path stays as it is.
 func newTLS(cfg config.Config) (*tlsutil.Configurator, error) {
-	if !cfg.TLS.Configured() && cfg.Ports.HTTPS < 0 {
+	if !cfg.TLS.Configured() && cfg.Ports.HTTPS < 0 && !cfg.TLS.EnableAgentTLSForChecks &&
+		cfg.TLS.GRPC == (config.TLSSection{}) {
 		return nil, nil
 	}
 	return tlsutil.New(tlsSettings(cfg))
@@ -101,4 +104,14 @@ func (a *Agent) stopHTTPS(ctx context.Context) error {
 		return nil
 	}
 	return stopHTTPServer(ctx, a.httpsSrv, a.httpsErr)
+}
+
+// checkTLS is the TLS configuration HTTP and gRPC checks start from:
+// the agent's certificate and CA with enable_agent_tls_for_checks, else
+// nil (Go's defaults).
+func (a *Agent) checkTLS() *tls.Config {
+	if !a.cfg.TLS.EnableAgentTLSForChecks || a.tls == nil {
+		return nil
+	}
+	return a.tls.CheckConfig()
 }

@@ -20,14 +20,14 @@ import (
 // for the service (the server as a whole when empty), passing when the
 // answer is SERVING, else critical. Each probe opens and closes its own
 // connection, so nothing runs between probes.
-func newGRPCProbe(def *api.AgentServiceCheck) (probe, error) {
+func newGRPCProbe(def *api.AgentServiceCheck, tlsConf *tls.Config) (probe, error) {
 	addr, service, _ := strings.Cut(def.GRPC, "/")
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return nil, fmt.Errorf("%w: GRPC %q: %v", ErrInvalidCheck, def.GRPC, err)
 	}
 	creds := insecure.NewCredentials()
 	if def.GRPCUseTLS {
-		creds = credentials.NewTLS(&tls.Config{InsecureSkipVerify: def.TLSSkipVerify, ServerName: def.TLSServerName})
+		creds = credentials.NewTLS(tlsConf)
 	}
 	target := def.GRPC
 	return func(ctx context.Context) (string, string) {

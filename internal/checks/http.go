@@ -30,8 +30,9 @@ type httpProbe struct {
 // newHTTPProbe checks the URL and method of def and returns its probe.
 // Redirects are followed (up to net/http's limit of 10) unless
 // DisableRedirects, in which case a 3xx answer is critical. Connections are
-// not kept between probes, and no proxy is used.
-func newHTTPProbe(def *api.AgentServiceCheck, maxOutput int) (probe, error) {
+// not kept between probes, and no proxy is used. tlsConf is for https
+// URLs (Runner.checkTLS).
+func newHTTPProbe(def *api.AgentServiceCheck, tlsConf *tls.Config, maxOutput int) (probe, error) {
 	u, err := url.Parse(def.HTTP)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: HTTP %q is not an http or https URL", ErrInvalidCheck, def.HTTP)
@@ -57,10 +58,7 @@ func newHTTPProbe(def *api.AgentServiceCheck, maxOutput int) (probe, error) {
 	}
 
 	transport := &http.Transport{
-		TLSClientConfig: &tls.Config{
-			InsecureSkipVerify: def.TLSSkipVerify,
-			ServerName:         def.TLSServerName,
-		},
+		TLSClientConfig:   tlsConf,
 		DisableKeepAlives: true,
 		ForceAttemptHTTP2: true,
 	}

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,6 +84,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Alias answers alias checks; nil means Add refuses them.
 	Alias AliasSource
+	// TLS, if not nil, returns the TLS settings HTTP and gRPC checks
+	// start from: the agent's certificate and CA with
+	// enable_agent_tls_for_checks. A check's TLSSkipVerify and
+	// TLSServerName still apply. Read when a check is added.
+	TLS func() *tls.Config
 }
 
 // DefaultConfig returns Consul's defaults: scripts disabled, 4096 bytes of
@@ -219,17 +225,34 @@ func (r *Runner) Validate(def *api.AgentServiceCheck, fromConfigFile bool) error
 	return err
 }
 
+// checkTLS is the TLS configuration of def's HTTP or gRPC check: the
+// agent's (Config.TLS) or none, with def's TLSSkipVerify and
+// TLSServerName.
+func (r *Runner) checkTLS(def *api.AgentServiceCheck) *tls.Config {
+	conf := &tls.Config{}
+	if r.cfg.TLS != nil {
+		if base := r.cfg.TLS(); base != nil {
+			conf = base.Clone()
+		}
+	}
+	conf.InsecureSkipVerify = def.TLSSkipVerify
+	if def.TLSServerName != "" {
+		conf.ServerName = def.TLSServerName
+	}
+	return conf
+}
+
 // newProbe returns the probe of an interval check.
 func (r *Runner) newProbe(sp spec, def *api.AgentServiceCheck) (probe, error) {
 	switch sp.kind {
 	case kindHTTP:
-		return newHTTPProbe(def, r.cfg.OutputMaxSize)
+		return newHTTPProbe(def, r.checkTLS(def), r.cfg.OutputMaxSize)
 	case kindTCP:
 		return newTCPProbe(def)
 	case kindUDP:
 		return newUDPProbe(def)
 	case kindGRPC:
-		return newGRPCProbe(def)
+		return newGRPCProbe(def, r.checkTLS(def))
 	case kindScript:
 		return newScriptProbe(def.Args, sp.timeout, r.cfg.OutputMaxSize), nil
 	}

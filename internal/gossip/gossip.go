@@ -57,6 +57,11 @@ type Config struct {
 	// a DataDir it only bootstraps the keyring file (see KeyringFile),
 	// which rules from then on.
 	EncryptKey []byte
+	// DisableKeyringFile keeps the keyring in memory: KeyringFile is
+	// neither read nor written, so EncryptKey is the keyring at each
+	// start and a rotation lasts until the agent stops
+	// (disable_keyring_file).
+	DisableKeyringFile bool
 
 	// ReconnectTimeout is how long a failed member is kept (and retried)
 	// before it is reaped; TombstoneTimeout the same for a member that left.
@@ -96,7 +101,11 @@ func New(cfg Config) (*Pool, error) {
 	ml.SuspicionMult, ml.GossipInterval = t.SuspicionMult, t.GossipInterval
 	ml.SuspicionMaxTimeoutMult = 3
 	ml.Logger = logger
-	keyring, keyringPath, err := openKeyring(cfg.DataDir, cfg.EncryptKey, cfg.Logger)
+	keyringDir := cfg.DataDir
+	if cfg.DisableKeyringFile {
+		keyringDir = "" // as in dev mode: encrypt's key, in memory
+	}
+	keyring, keyringPath, err := openKeyring(keyringDir, cfg.EncryptKey, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

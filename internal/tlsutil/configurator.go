@@ -26,6 +26,7 @@ type current struct {
 	rpcRequire  bool        // refuse plain incoming connections
 	rpcAuthz    bool        // Raft and probes need a server certificate
 	httpsServer *tls.Config // nil: no certificate for HTTPS
+	checkClient *tls.Config // for health checks: the internal RPC certificate and CA
 }
 
 // New loads cfg's files. An error names what is wrong (a missing key, a
@@ -49,6 +50,9 @@ func (c *Configurator) Reload(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("tls (https): %w", err)
 	}
+	if _, err := load(cfg.GRPC); err != nil {
+		return fmt.Errorf("tls (grpc): %w", err)
+	}
 	cur := &current{cfg: cfg, serverName: ServerName(cfg.Datacenter, cfg.Domain)}
 	if rpc.cert != nil {
 		cur.rpcServer = serverConfig(rpc)
@@ -60,6 +64,10 @@ func (c *Configurator) Reload(cfg Config) error {
 	cur.rpcAuthz = rpc.s.VerifyIncoming && rpc.s.VerifyServerHostname
 	if https.cert != nil {
 		cur.httpsServer = serverConfig(https)
+	}
+	cur.checkClient = &tls.Config{RootCAs: rpc.roots, MinVersion: rpc.min, CipherSuites: rpc.ciphers}
+	if rpc.cert != nil {
+		cur.checkClient.Certificates = []tls.Certificate{*rpc.cert}
 	}
 	c.cur.Store(cur)
 	return nil
@@ -173,3 +181,9 @@ func (c *Configurator) HTTPSConfig() *tls.Config {
 		},
 	}
 }
+
+// CheckConfig is for health checks with enable_agent_tls_for_checks: the
+// internal RPC settings' certificate (offered to servers that ask for
+// one) and CA (trusted instead of the system's; the system's when there
+// is none). Callers clone it before changing it.
+func (c *Configurator) CheckConfig() *tls.Config { return c.cur.Load().checkClient }

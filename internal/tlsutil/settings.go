@@ -33,6 +33,7 @@ type Settings struct {
 type Config struct {
 	InternalRPC Settings // the server port
 	HTTPS       Settings // the HTTPS listener
+	GRPC        Settings // tls.grpc: checked, unused (Concord serves no gRPC)
 	Datacenter  string
 	Domain      string // DNS domain, "consul" or "consul."
 }

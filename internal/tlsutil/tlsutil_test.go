@@ -149,6 +149,31 @@ func TestNewRefusesIncompleteSettings(t *testing.T) {
 	if _, err := tlsutil.New(tlsutil.Config{InternalRPC: tlsutil.Settings{CAPath: p.dir + "/none"}}); err == nil {
 		t.Errorf("New with a missing ca_path succeeded")
 	}
+	// tls.grpc is checked as the others, though nothing serves with it.
+	_, err := tlsutil.New(tlsutil.Config{GRPC: tlsutil.Settings{CertFile: cert}, Datacenter: "dc1", Domain: "consul"})
+	if err == nil || !strings.Contains(err.Error(), "tls (grpc): cert_file is set without key_file") {
+		t.Errorf("New with tls.grpc cert_file only: error = %v, want it refused", err)
+	}
+	if _, err := tlsutil.New(tlsutil.Config{GRPC: tlsutil.Settings{CertFile: cert, KeyFile: key, CAFile: p.ca}}); err != nil {
+		t.Errorf("New with a complete tls.grpc: %v", err)
+	}
+}
+
+// TestCheckConfig: the configuration for health checks offers the
+// internal RPC certificate and trusts the CA.
+func TestCheckConfig(t *testing.T) {
+	p := newPKI(t)
+	cert, key := p.cert(t, "s", tlsutil.KindServer)
+	c, err := tlsutil.New(tlsutil.Config{InternalRPC: tlsutil.Settings{CAFile: p.ca, CertFile: cert, KeyFile: key},
+		Datacenter: "dc1", Domain: "consul"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := c.CheckConfig()
+	if len(conf.Certificates) != 1 || conf.RootCAs == nil || conf.InsecureSkipVerify {
+		t.Errorf("CheckConfig = %d certificates, roots %v, skip verify %v; want the agent's certificate and CA, verifying",
+			len(conf.Certificates), conf.RootCAs != nil, conf.InsecureSkipVerify)
+	}
 }
 
 // handshake runs one TLS handshake between a client configuration and a
