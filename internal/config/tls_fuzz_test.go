@@ -34,7 +34,8 @@ func FuzzTLSConfig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		tr, perr := parseHCL([]byte(src), "fuzz.hcl")
+		// A data dir, so that Validate passes and the checks below run.
+		tr, perr := parseHCL([]byte(fuzzDataDir+src), "fuzz.hcl")
 		c, err := loadTree(t, truncate(src), tr, perr)
 		if err != nil {
 			return

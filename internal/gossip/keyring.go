@@ -92,13 +92,18 @@ func decodeKeyring(data []byte) ([][]byte, error) {
 	return keys, nil
 }
 
-// writeKeyring writes keys to path in serf's keyring file format.
-func writeKeyring(path string, keys [][]byte) error {
+// encodeKeyring is keys in serf's keyring file format.
+func encodeKeyring(keys [][]byte) ([]byte, error) {
 	encoded := make([]string, 0, len(keys))
 	for _, k := range keys {
 		encoded = append(encoded, base64.StdEncoding.EncodeToString(k))
 	}
-	data, err := json.MarshalIndent(encoded, "", "  ")
+	return json.MarshalIndent(encoded, "", "  ")
+}
+
+// writeKeyring writes keys to path in serf's keyring file format.
+func writeKeyring(path string, keys [][]byte) error {
+	data, err := encodeKeyring(keys)
 	if err != nil {
 		return err
 	}
