@@ -34,9 +34,10 @@ type AgentServiceCheck struct {
 	FailuresBeforeWarning          int                 `json:",omitempty"`
 	FailuresBeforeCritical         int                 `json:",omitempty"`
 	DeregisterCriticalServiceAfter string              `json:",omitempty"`
-	// DockerContainerID and Shell define a Docker check: accepted and
-	// reported with Type "docker", but never run (Concord has no Docker
-	// client); its status stays as registered, critical by default.
+	// DockerContainerID defines a Docker check: ScriptArgs run in that
+	// container through the Docker daemon (DOCKER_HOST, else the local
+	// socket), as a script check's are. Shell is accepted, as Consul
+	// takes it, but unused: the arguments run without a shell.
 	DockerContainerID string `json:",omitempty"`
 	Shell             string `json:",omitempty"`
 }

@@ -31,13 +31,9 @@ const (
 	kindGRPC   = "grpc"
 	kindTTL    = "ttl"
 	kindAlias  = "alias"
-	// kindDocker checks are accepted and listed but never run: Concord
-	// has no Docker client. They keep their initial status.
+	// kindDocker checks run their ScriptArgs in a container (docker.go).
 	kindDocker = "docker"
 )
-
-// dockerNotRun is the output of a Docker check.
-const dockerNotRun = "Concord does not run Docker checks; this check keeps the status it was registered with"
 
 // Type returns the type of the check def defines, as the catalog's Type
 // field shows it: "docker", "script", "http", "tcp", "udp", "grpc", "ttl",
@@ -142,7 +138,7 @@ func (r *Runner) parse(def *api.AgentServiceCheck, fromConfigFile bool, log *slo
 	sp.interval = interval
 
 	sp.timeout = DefaultTimeout
-	if sp.kind == kindScript {
+	if sp.kind == kindScript || sp.kind == kindDocker {
 		sp.timeout = DefaultScriptTimeout
 	}
 	timeout, err := parseDuration("Timeout", def.Timeout)

@@ -177,8 +177,6 @@ func (r *Runner) Add(id string, def *api.AgentServiceCheck, fromConfigFile bool)
 	case kindAlias:
 		a := aliasCheck{src: r.cfg.Alias, node: def.AliasNode, service: def.AliasService, log: log}
 		run = a.run
-	case kindDocker:
-		run = func(context.Context, *reporter) {} // reported once, below
 	default:
 		p, err := r.newProbe(sp, def)
 		if err != nil {
@@ -198,11 +196,7 @@ func (r *Runner) Add(id string, def *api.AgentServiceCheck, fromConfigFile bool)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	rep := &reporter{ctx: ctx, id: id, notify: r.notify, log: log, limits: sp.limits}
-	output := ""
-	if sp.kind == kindDocker {
-		output = dockerNotRun
-	}
-	rep.set(sp.initial, output)
+	rep.set(sp.initial, "")
 	r.checks[id] = c
 	go func() {
 		defer close(c.done)
@@ -218,7 +212,7 @@ func (r *Runner) Validate(def *api.AgentServiceCheck, fromConfigFile bool) error
 		return fmt.Errorf("%w: no definition", ErrInvalidCheck)
 	}
 	sp, err := r.parse(def, fromConfigFile, r.cfg.Logger)
-	if err != nil || sp.kind == kindTTL || sp.kind == kindAlias || sp.kind == kindDocker {
+	if err != nil || sp.kind == kindTTL || sp.kind == kindAlias {
 		return err
 	}
 	_, err = r.newProbe(sp, def)
@@ -255,6 +249,8 @@ func (r *Runner) newProbe(sp spec, def *api.AgentServiceCheck) (probe, error) {
 		return newGRPCProbe(def, r.checkTLS(def))
 	case kindScript:
 		return newScriptProbe(def.Args, sp.timeout, r.cfg.OutputMaxSize), nil
+	case kindDocker:
+		return newDockerProbe(def, r.cfg.OutputMaxSize)
 	}
 	return nil, fmt.Errorf("%w: unsupported check type %q", ErrInvalidCheck, sp.kind)
 }

@@ -295,9 +295,11 @@ func TestCheckRegisterRefusesBadDurations(t *testing.T) {
 }
 
 // TestDockerCheckKeptAsDocker: a Docker check is accepted where script
-// checks are allowed and listed with Type "docker"; Concord does not run
-// it, so it keeps its initial status and says so. Where script checks are
-// not allowed it is refused.
+// checks are allowed and listed with Type "docker"; it is run through the
+// Docker daemon, and a container that cannot be reached (no daemon here,
+// or no such container) makes it critical with the reason. Where script
+// checks are not allowed it is refused. (internal/checks runs it against
+// a fake daemon.)
 func TestDockerCheckKeptAsDocker(t *testing.T) {
 	t.Parallel()
 	ta := testutil.StartAgent(t, "", devConfig(func(c *config.Config) { c.EnableScriptChecks = true }))
@@ -308,7 +310,7 @@ func TestDockerCheckKeptAsDocker(t *testing.T) {
 			DockerContainerID: "f972c95ebf0e", Args: []string{"/bin/true"}, Shell: "/bin/bash", Interval: "10s",
 		}}
 	mustRegisterCheck(t, c, reg)
-	got := waitAgentCheck(t, c, "redischeck", "critical", "does not run Docker checks")
+	got := waitAgentCheck(t, c, "redischeck", "critical", "cannot create exec in container f972c95ebf0e")
 	if got.Type != "docker" || got.ServiceID != "redis" {
 		t.Errorf("Agent.Checks()[redischeck] = %s, want a docker check on redis", checkString(got))
 	}
