@@ -122,3 +122,27 @@ func (o *Operator) removePeer(p url.Values) error {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	return resp.Body.Close()
 }
+
+// MembersWAN lists the WAN pool, the servers of every datacenter, as a
+// server sees it (a client agent lists nobody).
+func (a *Agent) MembersWAN() ([]*AgentMember, error) {
+	var out []*AgentMember
+	_, err := a.c.read("/v1/agent/members", url.Values{"wan": {"1"}}, &out)
+	return out, err
+}
+
+// JoinWAN asks a server to contact addr (host or host:port of a server
+// of another datacenter's WAN gossip port) and join its WAN pool.
+func (a *Agent) JoinWAN(addr string) error {
+	return a.put("/v1/agent/join/"+url.PathEscape(addr), url.Values{"wan": {"1"}}, nil)
+}
+
+// ForceLeaveWAN marks a failed server of the WAN pool ("<node>.<dc>") as
+// left at once; prune also drops it from the member list.
+func (a *Agent) ForceLeaveWAN(node string, prune bool) error {
+	q := url.Values{"wan": {"1"}}
+	if prune {
+		q.Set("prune", "1")
+	}
+	return a.put("/v1/agent/force-leave/"+url.PathEscape(node), q, nil)
+}

@@ -62,6 +62,7 @@ type Agent struct {
 	calls  call.Caller    // the replicated state: server.Endpoint or RPC to servers
 	pool   *rpc.Pool      // a client agent's connections to servers
 	gossip *gossip.Pool
+	wan    *gossip.Pool   // a server's WAN pool; nil on a client agent or with ports.serf_wan -1
 	events *events.Buffer // user events received
 	rexec  *rexec.Runner  // runs the remote exec jobs user events announce
 
@@ -162,7 +163,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 	if err := a.startGossip(); err != nil {
 		return fail(err)
 	}
-	undo = append(undo, func() { a.gossip.Shutdown() })
+	undo = append(undo, func() { a.stopGossip() })
 	if err := a.startLocal(); err != nil {
 		return fail(err)
 	}
@@ -204,9 +205,16 @@ func (a *Agent) closeStore() {
 }
 
 // SerfAddr is the LAN gossip address.
-func (a *Agent) SerfAddr() string {
-	m := a.gossip.LocalMember()
-	return net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port)))
+func (a *Agent) SerfAddr() string { return memberAddr(a.gossip.LocalMember()) }
+
+// stopGossip stops the WAN pool, if any, and the LAN pool, without
+// leaving them.
+func (a *Agent) stopGossip() error {
+	var err error
+	if a.wan != nil {
+		err = a.wan.Shutdown()
+	}
+	return errors.Join(err, a.gossip.Shutdown())
 }
 
 func (a *Agent) startHTTP() error {
@@ -395,7 +403,7 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 		}
 	}
 	a.runner.Stop()
-	if err := a.gossip.Shutdown(); err != nil {
+	if err := a.stopGossip(); err != nil {
 		errs = append(errs, fmt.Errorf("cannot stop gossip: %w", err))
 	}
 	a.closeStore()

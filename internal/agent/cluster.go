@@ -3,8 +3,10 @@ package agent
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +32,8 @@ const (
 	tagVsn    = "vsn"
 )
 
-// startGossip joins this agent to the LAN pool (not yet to anyone: see
-// joinAtStart) and wires member events to the server.
-func (a *Agent) startGossip() error {
+// gossipTags are this agent's tags in its gossip pools.
+func (a *Agent) gossipTags() map[string]string {
 	tags := map[string]string{
 		tagRole: "node", tagDC: a.cfg.Datacenter, tagID: a.nodeID, tagVsn: "2",
 		tagBuild: version.ConsulCompat + ":concord-" + version.Version,
@@ -42,6 +43,13 @@ func (a *Agent) startGossip() error {
 		tags[tagRole], tags[tagPort] = "consul", port
 		tags[tagExpect] = strconv.Itoa(max(a.cfg.BootstrapExpect, boolInt(a.cfg.DevMode)))
 	}
+	return tags
+}
+
+// startGossip joins this agent to the LAN pool and a server to the WAN
+// pool (not yet to anyone: see joinAtStart), and wires LAN member events
+// to the server.
+func (a *Agent) startGossip() error {
 	t := gossip.DefaultTiming()
 	if g := a.cfg.GossipLAN; g.ProbeInterval > 0 {
 		t.ProbeInterval = g.ProbeInterval
@@ -62,7 +70,7 @@ func (a *Agent) startGossip() error {
 	pool, err := gossip.New(gossip.Config{
 		EncryptKey: key, DisableKeyringFile: a.cfg.DisableKeyringFile,
 		NodeName: a.cfg.NodeName, BindAddr: a.cfg.BindAddr, BindPort: a.cfg.Ports.SerfLAN,
-		AdvertiseAddr: a.cfg.AdvertiseAddr, Tags: tags, DataDir: dataDirUnlessDev(a.cfg), Timing: t,
+		AdvertiseAddr: a.cfg.AdvertiseAddr, Tags: a.gossipTags(), DataDir: dataDirUnlessDev(a.cfg), Timing: t,
 		ReconnectTimeout: a.cfg.ReconnectTimeout,
 		OnMember:         a.onMemberEvent,
 		OnUserEvent:      a.onUserEvent,
@@ -74,6 +82,11 @@ func (a *Agent) startGossip() error {
 	a.gossip = pool
 	if a.server != nil {
 		a.server.SetMembers(a.serverMembers)
+		a.server.SetEventFirer(a.EventFire)
+	}
+	if err := a.startWAN(key); err != nil {
+		pool.Shutdown()
+		return err
 	}
 	return nil
 }
@@ -133,48 +146,30 @@ func (a *Agent) liveServers() []string {
 	return out
 }
 
-// joinAtStart joins start_join once (failing the start if none answers)
-// and keeps trying retry_join in the background until one answers.
+// joinAtStart joins start_join and start_join_wan once (failing the start
+// if none answers) and keeps trying retry_join and retry_join_wan in the
+// background until one answers.
 func (a *Agent) joinAtStart() error {
-	if len(a.cfg.StartJoin) > 0 {
-		if _, err := a.gossip.Join(a.cfg.StartJoin); err != nil {
-			return fmt.Errorf("cannot join %v: %w", a.cfg.StartJoin, err)
-		}
+	retry := notSelf(a.cfg.RetryJoin, a.SerfAddr(), "8301", []string{a.cfg.BindAddr, a.cfg.AdvertiseAddr})
+	if err := a.joinPool(a.gossip, "LAN", a.cfg.StartJoin, retry, a.cfg.RetryInterval); err != nil {
+		return err
 	}
-	targets := a.notSelf(a.cfg.RetryJoin)
-	if len(targets) == 0 {
-		return nil
-	}
-	go func() {
-		for attempt := 1; ; attempt++ {
-			n, err := a.gossip.Join(targets)
-			if err == nil {
-				a.logger.Info("joined the cluster", "contacted", n)
-				return
-			}
-			a.logger.Warn("join failed; will retry", "attempt", attempt, "error", err, "in", a.cfg.RetryInterval)
-			select {
-			case <-a.stopCtx.Done():
-				return
-			case <-time.After(a.cfg.RetryInterval):
-			}
-		}
-	}()
-	return nil
+	return a.joinWANAtStart()
 }
 
-// notSelf drops this agent's own gossip address from addrs: "joining"
-// oneself succeeds and would end -retry-join without finding anyone.
-func (a *Agent) notSelf(addrs []string) []string {
-	self := a.SerfAddr()
+// notSelf drops the agent's own gossip address self from addrs (whose
+// port is defaultPort when they name none; hosts are self's other names):
+// "joining" oneself succeeds and would end a retry join without finding
+// anyone.
+func notSelf(addrs []string, self, defaultPort string, hosts []string) []string {
 	_, selfPort, _ := net.SplitHostPort(self)
 	var out []string
 	for _, addr := range addrs {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
-			addr = net.JoinHostPort(addr, "8301")
+			addr = net.JoinHostPort(addr, defaultPort)
 		}
 		host, port, _ := net.SplitHostPort(addr)
-		if port == selfPort && (addr == self || host == a.cfg.BindAddr || host == a.cfg.AdvertiseAddr) {
+		if port == selfPort && (addr == self || slices.Contains(hosts, host)) {
 			continue
 		}
 		out = append(out, addr)
@@ -182,9 +177,15 @@ func (a *Agent) notSelf(addrs []string) []string {
 	return out
 }
 
+// memberAddr is a member's gossip host:port.
+func memberAddr(m serf.Member) string {
+	return net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port)))
+}
+
 // Members answers /v1/agent/members: the LAN pool as gossip sees it.
-func (a *Agent) Members() []*api.AgentMember {
-	members := a.gossip.Members()
+func (a *Agent) Members() []*api.AgentMember { return toAgentMembers(a.gossip.Members()) }
+
+func toAgentMembers(members []serf.Member) []*api.AgentMember {
 	out := make([]*api.AgentMember, 0, len(members))
 	for _, m := range members {
 		out = append(out, toAgentMember(m))
@@ -233,7 +234,7 @@ func (a *Agent) Leave() error {
 			}
 		}
 	}
-	err := a.gossip.Leave()
+	err := errors.Join(a.leaveWAN(), a.gossip.Leave())
 	a.left.Store(true)
 	a.leaveOnce.Do(func() { close(a.leaveCh) })
 	return err

@@ -2,41 +2,63 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/hashicorp/serf/serf"
 )
 
 // Keyring answers /v1/operator/keyring: it runs op (gossip.KeyList,
-// KeyInstall, KeyUse, KeyRemove) across the LAN pool from this agent —
-// every member answers the query, whichever agent asks — and returns the
-// pool's response. localOnly keeps a list to this datacenter (no WAN
-// pool), which, with the LAN pool the only one, changes nothing yet. The
-// error joins the pool's failure with each member's message, as Consul
-// words it.
-func (a *Agent) Keyring(_ context.Context, op, key string, relay uint8, _ bool) ([]*api.KeyringResponse, error) {
-	out := &api.KeyringResponse{Datacenter: a.cfg.Datacenter, Keys: map[string]int{}, PrimaryKeys: map[string]int{}}
-	resp, err := a.gossip.Keyring(op, key, relay)
-	if resp != nil {
-		out.Messages = resp.Messages
-		if len(out.Messages) == 0 {
-			out.Messages = nil
+// KeyInstall, KeyUse, KeyRemove) across this server's WAN pool first,
+// unless localOnly, then across the LAN pool from this agent — every
+// member answers the query, whichever agent asks — and returns one
+// response per pool, as Consul does (the WAN one with WAN true). A client
+// agent is in no WAN pool. The error joins the pools' failures with each
+// member's message, as Consul words it.
+func (a *Agent) Keyring(ctx context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error) {
+	var out []*api.KeyringResponse
+	var errs []error
+	if !localOnly {
+		wan, err := a.wanKeyring(ctx, op, key, relay)
+		if wan != nil {
+			out = append(out, wan)
 		}
-		out.Keys, out.PrimaryKeys, out.NumNodes = resp.Keys, resp.PrimaryKeys, resp.NumNodes
+		errs = append(errs, err)
 	}
+	lan := &api.KeyringResponse{Datacenter: a.cfg.Datacenter}
+	resp, err := a.gossip.Keyring(op, key, relay)
+	fillKeyring(lan, resp)
 	if err != nil {
-		return []*api.KeyringResponse{out}, keyringError(out, err)
+		errs = append(errs, keyringError(lan, err))
 	}
-	return []*api.KeyringResponse{out}, nil
+	return append(out, lan), errors.Join(errs...)
+}
+
+// fillKeyring copies a pool's answer (nil when none came) into r.
+func fillKeyring(r *api.KeyringResponse, resp *serf.KeyResponse) {
+	r.Keys, r.PrimaryKeys = map[string]int{}, map[string]int{}
+	if resp == nil {
+		return
+	}
+	r.Messages = resp.Messages
+	if len(r.Messages) == 0 {
+		r.Messages = nil
+	}
+	r.Keys, r.PrimaryKeys, r.NumNodes = resp.Keys, resp.PrimaryKeys, resp.NumNodes
 }
 
 // keyringError is a pool's failure and its members' messages, one per
 // line.
 func keyringError(r *api.KeyringResponse, err error) error {
-	lines := []string{fmt.Sprintf("%s (LAN) error: %v", r.Datacenter, err)}
+	pool := "LAN"
+	if r.WAN {
+		pool = "WAN"
+	}
+	lines := []string{fmt.Sprintf("%s (%s) error: %v", r.Datacenter, pool, err)}
 	for _, node := range slices.Sorted(maps.Keys(r.Messages)) {
 		lines = append(lines, fmt.Sprintf("%s: %s", node, r.Messages[node]))
 	}

@@ -20,3 +20,12 @@ func DatacenterFrom(ctx context.Context) string {
 	dc, _ := ctx.Value(dcKey{}).(string)
 	return dc
 }
+
+// CatalogDatacentersArgs asks for the datacenters a server knows.
+type CatalogDatacentersArgs struct{}
+
+// CatalogDatacenters lists every datacenter the answering server knows
+// from the WAN pool, its own included, nearest first (see the server's
+// Datacenters); any server answers from its own view.
+var CatalogDatacenters = declare[CatalogDatacentersArgs, []string]("CatalogDatacenters", Local,
+	func(*CatalogDatacentersArgs) []Resource { return one(status, "", read) })

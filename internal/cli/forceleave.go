@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 )
 
@@ -21,24 +20,24 @@ func runForceLeave(ctx context.Context, args []string, _, stderr io.Writer) erro
 	var hf httpFlags
 	hf.register(fs)
 	prune := fs.Bool("prune", false, "Also remove the node from the member list.")
-	wan := fs.Bool("wan", false, "Act on the WAN pool (not supported by Concord).")
+	wan := fs.Bool("wan", false, "Act on the WAN pool: the node is a server of the WAN pool, \"<node>.<datacenter>\".")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return verbatimf("A node name must be specified to force leave.")
 	}
-	if *wan {
-		return errors.New("Concord has no WAN pool")
-	}
 	c, err := hf.connect(ctx)
 	if err != nil {
 		return err
 	}
 	node := fs.Arg(0)
-	if *prune {
+	switch {
+	case *wan:
+		err = c.Agent().ForceLeaveWAN(node, *prune)
+	case *prune:
 		err = c.Agent().ForceLeavePrune(node)
-	} else {
+	default:
 		err = c.Agent().ForceLeave(node)
 	}
 	if err != nil {

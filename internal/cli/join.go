@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -22,16 +21,13 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet(joinUsage, stderr)
 	var hf httpFlags
 	hf.register(fs)
-	wan := fs.Bool("wan", false, "Join the WAN pool (not supported by Concord).")
+	wan := fs.Bool("wan", false, "Join the WAN pool: the addresses are WAN gossip addresses of servers of other datacenters (host, or host:port of their serf WAN port). Servers only.")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	addrs := fs.Args()
 	if len(addrs) == 0 {
 		return verbatimf("At least one address to join must be specified.")
-	}
-	if *wan {
-		return errors.New("Concord has no WAN pool to join")
 	}
 	c, err := hf.connect(ctx)
 	if err != nil {
@@ -40,7 +36,11 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	joined := 0
 	for _, addr := range addrs {
 		// A failed address is reported at once, and the others tried.
-		if err := c.Agent().Join(addr); err != nil {
+		join := c.Agent().Join
+		if *wan {
+			join = c.Agent().JoinWAN
+		}
+		if err := join(addr); err != nil {
 			fmt.Fprintf(stderr, "Error joining address '%s': %v\n", addr, err)
 			continue
 		}

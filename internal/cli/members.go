@@ -38,7 +38,7 @@ func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	hf.register(fs)
 	detailed := fs.Bool("detailed", false, "Print every gossip tag of each member instead of the summary columns.")
 	status := fs.String("status", ".*", "List only members whose status matches this regular expression.")
-	wan := fs.Bool("wan", false, "List the WAN pool (Concord has none: lists nobody).")
+	wan := fs.Bool("wan", false, "List the WAN pool: the servers of every datacenter, as \"<node>.<datacenter>\".")
 	fs.String("segment", "", "Accepted for compatibility; Concord has no network segments.")
 	c, err := parseAndConnect(ctx, fs, &hf, args)
 	if err != nil {
@@ -48,11 +48,13 @@ func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return verbatimf("Failed to compile status regexp: %v", err)
 	}
-	var members []*api.AgentMember
-	if !*wan {
-		if members, err = c.Agent().Members(); err != nil {
-			return verbatimf("Error retrieving members: %v", err)
-		}
+	list := c.Agent().Members
+	if *wan {
+		list = c.Agent().MembersWAN
+	}
+	members, err := list()
+	if err != nil {
+		return verbatimf("Error retrieving members: %v", err)
 	}
 	members = slices.DeleteFunc(members, func(m *api.AgentMember) bool {
 		return !statusRe.MatchString(memberStatus[m.Status])

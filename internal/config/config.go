@@ -194,6 +194,9 @@ type Config struct {
 	// before it is reaped and deregistered (reconnect_timeout, 72h).
 	ReconnectTimeout time.Duration
 
+	// WAN is the WAN pool joining the datacenters' servers (wan.go).
+	WAN WAN
+
 	// GossipLAN tunes the LAN failure detector (gossip_lan.*); zero fields
 	// take gossip.DefaultTiming's values.
 	GossipLAN GossipTiming
@@ -293,6 +296,7 @@ func Default() Config {
 		ServerServiceName: "consul",
 		ACL:               defaultACL(),
 		Coordinates:       defaultCoordinates(),
+		WAN:               defaultWAN(),
 		Telemetry:         Telemetry{MetricsPrefix: "consul", FilterDefault: true},
 		Limits: Limits{
 			HTTPMaxConnsPerClient: 200, RPCMaxConnsPerClient: 100, HTTPMaxConns: 4096,

@@ -97,6 +97,10 @@ func TestParseFlags(t *testing.T) {
 		{"log-level", []string{"-log-level", "WARN"}, func(c config.Config) any { return c.LogLevel }, "warn"},
 		{"retry-join", []string{"-retry-join", "a", "-retry-join", "b"}, func(c config.Config) any { return c.RetryJoin }, []string{"a", "b"}},
 		{"join", []string{"-join", "10.0.0.1"}, func(c config.Config) any { return c.StartJoin }, []string{"10.0.0.1"}},
+		{"join-wan", []string{"-server", "-join-wan", "10.1.0.1"}, func(c config.Config) any { return c.WAN.StartJoin }, []string{"10.1.0.1"}},
+		{"retry-join-wan", []string{"-server", "-retry-join-wan", "a", "-retry-join-wan", "b:8302"}, func(c config.Config) any { return c.WAN.RetryJoin }, []string{"a", "b:8302"}},
+		{"advertise-wan", []string{"-advertise-wan", "10.1.0.2"}, func(c config.Config) any { return c.WAN.AdvertiseAddr }, "10.1.0.2"},
+		{"serf-wan-port 0", []string{"-serf-wan-port", "0"}, func(c config.Config) any { return c.Ports.SerfWAN }, 0},
 		{"encrypt", []string{"-encrypt", "AAAAAAAAAAAAAAAAAAAAAA=="}, func(c config.Config) any { return c.EncryptKey }, "AAAAAAAAAAAAAAAAAAAAAA=="},
 	}
 	for _, tc := range tests {
@@ -282,7 +286,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing data_dir", nil, nil, []string{"data_dir is required (or use -dev)"}},
 		{"unknown flag", nil, []string{"-dta-dir", "/x"}, []string{"-dta-dir"}},
 		{"flag not a number", nil, []string{dd, "-http-port", "abc"}, []string{"-http-port", "must be a number"}},
-		{"flag port range", nil, []string{dd, "--serf-wan-port", "0"}, []string{"-serf-wan-port", "must be 1-65535"}},
+		{"flag port range", nil, []string{dd, "--serf-wan-port", "-2"}, []string{"-serf-wan-port", "must be 1-65535"}},
 		{"flag bad level", nil, []string{dd, "-log-level", "verbose"}, []string{"-log-level", "must be one of"}},
 		{"flag bad bind", nil, []string{dd, "-bind", "localhost"}, []string{"-bind", "must be an IP address"}},
 		{"flag node with dot", nil, []string{dd, "-node", "a.b"}, []string{"-node", "must not contain dots"}},
@@ -368,7 +372,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*config.Config) {}, ""},
 		{"ephemeral http and server ports", func(c *config.Config) { c.Ports.HTTP, c.Ports.Server = 0, 0 }, ""},
-		{"zero serf wan port", func(c *config.Config) { c.Ports.SerfWAN = 0 }, "ports.serf_wan: must be 1-65535, or -1 to disable, got 0"},
+		{"negative serf wan port", func(c *config.Config) { c.Ports.SerfWAN = -2 }, "ports.serf_wan: must be 1-65535, 0 for any free port, or -1 to disable, got -2"},
+		{"WAN join on a client agent", func(c *config.Config) { c.WAN.RetryJoin = []string{"10.0.0.1"} }, "start_join_wan: requires server mode"},
 		{"negative port", func(c *config.Config) { c.Ports.GRPC = -2 }, "ports.grpc:"},
 		{"empty node", func(c *config.Config) { c.NodeName = "" }, "node_name: must not be empty"},
 		{"empty datacenter", func(c *config.Config) { c.Datacenter = "" }, "datacenter: must not be empty"},
@@ -400,7 +405,7 @@ func TestValidate(t *testing.T) {
 	if err := c.Validate(); err != nil || c.LogLevel != "warn" {
 		t.Errorf("Validate() with log level WARN = %v, LogLevel %q, want nil, \"warn\"", err, c.LogLevel)
 	}
-	c.Ports.SerfWAN, c.BindAddr = 0, "x"
+	c.Ports.SerfWAN, c.BindAddr = -2, "x"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "ports.serf_wan") || !strings.Contains(err.Error(), "bind_addr") {
 		t.Errorf("Validate() = %v, want every problem reported", err)
 	}

@@ -49,10 +49,9 @@ var families = []family{
 		dns_config.enable_additional_node_meta_txt
 		dns_config.soa.refresh dns_config.soa.retry dns_config.soa.expire dns_config.soa.min_ttl
 		dns_config.service_ttl.*`)},
-	{why: "Concord has one datacenter per cluster for now: no WAN federation", keys: words(`
-		primary_datacenter advertise_addr_wan advertise_addr_wan_ipv4 advertise_addr_wan_ipv6
-		retry_join_wan start_join_wan retry_interval_wan retry_max_wan reconnect_timeout_wan
-		translate_wan_addrs gossip_wan.*`)},
+	{why: "Concord has no ACL replication yet (every datacenter is its own primary), nor these WAN keys", keys: words(`
+		primary_datacenter advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan
+		gossip_wan.gossip_nodes gossip_wan.retransmit_mult`)},
 	{why: "Concord's gossip settings are encrypt and gossip_lan's probe and interval keys", keys: words(`
 		gossip_lan.gossip_nodes gossip_lan.retransmit_mult encrypt_verify_incoming encrypt_verify_outgoing
 		serf_lan serf_wan serf_lan_allowed_cidrs serf_wan_allowed_cidrs

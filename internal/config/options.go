@@ -43,8 +43,9 @@ type option struct {
 
 // options lists every key Concord accepts: the core keys below and those of
 // the features that keep their keys in files of their own (acl.go, tls.go,
-// autopilot.go, limits.go).
-var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions, limitsOptions)
+// autopilot.go, limits.go, wan.go).
+var options = slices.Concat(coreOptions, aclOptions, tlsOptions, autopilotOptions, coordinateOptions, limitsOptions,
+	wanOptions, gossipOptions("gossip_lan", func(c *Config) *GossipTiming { return &c.GossipLAN }))
 
 // coreOptions are the core keys. Keep it sorted by key.
 var coreOptions = []option{
@@ -137,18 +138,6 @@ var coreOptions = []option{
 		usage: "base64 gossip encryption `key` of 16, 24 or 32 bytes",
 		set:   func(c *Config, v any) { c.EncryptKey = v.(string) },
 		check: func(v any) error { return checkEncryptKey(v.(string)) }},
-	{key: "gossip_lan.gossip_interval", kind: kindDuration,
-		set:   func(c *Config, v any) { c.GossipLAN.GossipInterval = v.(time.Duration) },
-		check: positiveDuration},
-	{key: "gossip_lan.probe_interval", kind: kindDuration,
-		set:   func(c *Config, v any) { c.GossipLAN.ProbeInterval = v.(time.Duration) },
-		check: positiveDuration},
-	{key: "gossip_lan.probe_timeout", kind: kindDuration,
-		set:   func(c *Config, v any) { c.GossipLAN.ProbeTimeout = v.(time.Duration) },
-		check: positiveDuration},
-	{key: "gossip_lan.suspicion_mult", kind: kindInt,
-		set:   func(c *Config, v any) { c.GossipLAN.SuspicionMult = v.(int) },
-		check: intRange(1, 100)},
 	{key: "log_level", flag: "log-level", kind: kindString,
 		usage: "`level`: trace, debug, info, warn or error (default info)",
 		set:   func(c *Config, v any) { c.LogLevel = v.(string) },
@@ -189,9 +178,9 @@ var coreOptions = []option{
 		set:   func(c *Config, v any) { c.Ports.SerfLAN = v.(int) },
 		check: portCheck(true)},
 	{key: "ports.serf_wan", flag: "serf-wan-port", kind: kindInt,
-		usage: "WAN gossip `port`, -1 to disable (default 8302)",
+		usage: "WAN gossip `port` of a server, -1 to disable, 0 for any free port (default 8302)",
 		set:   func(c *Config, v any) { c.Ports.SerfWAN = v.(int) },
-		check: portCheck(false)},
+		check: portCheck(true)},
 	{key: "ports.server", flag: "server-port", kind: kindInt,
 		usage: "server Raft and RPC `port`, 0 for any free port (default 8300)",
 		set:   func(c *Config, v any) { c.Ports.Server = v.(int) },

@@ -50,7 +50,7 @@ func (c *Config) Validate() error {
 		{"ports.dns", c.Ports.DNS, true},
 		{"ports.server", c.Ports.Server, true},
 		{"ports.serf_lan", c.Ports.SerfLAN, true},
-		{"ports.serf_wan", c.Ports.SerfWAN, false},
+		{"ports.serf_wan", c.Ports.SerfWAN, true},
 		{"ports.grpc", c.Ports.GRPC, false},
 		{"ports.https", c.Ports.HTTPS, false},
 	} {
@@ -68,6 +68,9 @@ func (c *Config) Validate() error {
 	check("-test-read-fault", c.TestReadFault, checkTestReadFault(c.TestReadFault))
 	check("retry_join", c.RetryJoin, checkJoinList(c.RetryJoin))
 	check("start_join", c.StartJoin, checkJoinList(c.StartJoin))
+	if !c.Server && len(c.WAN.StartJoin)+len(c.WAN.RetryJoin) > 0 {
+		bad("start_join_wan", errors.New("requires server mode: only servers join the WAN pool"))
+	}
 	errs = append(errs, c.ACL.finish()...)
 
 	switch {

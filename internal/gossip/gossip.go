@@ -1,8 +1,10 @@
-// Package gossip runs the LAN gossip pool (serf on memberlist): who is in
-// the cluster, who has failed, the user events spread to everyone, and the
-// keyring that encrypts it all (keyring.go). It hides serf's setup and log
-// format; callers get serf's own Member and event types through two
-// callbacks run in order on one goroutine.
+// Package gossip runs a gossip pool (serf on memberlist): the LAN pool of
+// a datacenter's agents, or the WAN pool of every datacenter's servers
+// (Config.WAN). It says who is in the pool, who has failed, spreads user
+// events to everyone, and keeps the keyring that encrypts it all
+// (keyring.go). It hides serf's setup and log format; callers get serf's
+// own Member and event types through two callbacks run in order on one
+// goroutine.
 package gossip
 
 import (
@@ -44,13 +46,17 @@ func DefaultTiming() Timing {
 
 // Config configures the pool.
 type Config struct {
+	// WAN makes the pool a WAN pool: memberlist's WAN timing (unless
+	// Timing says otherwise), and its own snapshot and keyring files
+	// (remote.snapshot, WANKeyringFile) beside the LAN pool's.
+	WAN           bool
 	NodeName      string
 	BindAddr      string
 	BindPort      int // 0 picks a free port
 	AdvertiseAddr string
 	Tags          map[string]string
 	DataDir       string // "" keeps no snapshot (dev mode)
-	Timing        Timing
+	Timing        Timing // zero fields: DefaultTiming on a LAN, memberlist's WAN defaults on a WAN
 
 	// EncryptKey, when set (16, 24 or 32 bytes), encrypts and
 	// authenticates all gossip: members without the key cannot join. With
@@ -85,7 +91,12 @@ type Pool struct {
 // New joins no one yet: it starts this node's member; Join contacts others.
 func New(cfg Config) (*Pool, error) {
 	logger := log.New(&logWriter{logger: cfg.Logger}, "", 0)
-	ml := memberlist.DefaultLANConfig()
+	ml, t := memberlist.DefaultLANConfig(), DefaultTiming()
+	snapshotFile, keyringFile := "local.snapshot", KeyringFile
+	if cfg.WAN {
+		ml, t = memberlist.DefaultWANConfig(), Timing{}
+		snapshotFile, keyringFile = "remote.snapshot", WANKeyringFile
+	}
 	ml.Name = cfg.NodeName
 	ml.BindAddr = cfg.BindAddr
 	ml.BindPort = cfg.BindPort
@@ -93,19 +104,20 @@ func New(cfg Config) (*Pool, error) {
 	if cfg.AdvertiseAddr != "" {
 		ml.AdvertiseAddr = cfg.AdvertiseAddr
 	}
-	t := cfg.Timing
-	if t.ProbeInterval <= 0 {
-		t = DefaultTiming()
+	if cfg.Timing.ProbeInterval > 0 {
+		t = cfg.Timing
 	}
-	ml.ProbeInterval, ml.ProbeTimeout = t.ProbeInterval, t.ProbeTimeout
-	ml.SuspicionMult, ml.GossipInterval = t.SuspicionMult, t.GossipInterval
+	setNonZero(&ml.ProbeInterval, t.ProbeInterval)
+	setNonZero(&ml.ProbeTimeout, t.ProbeTimeout)
+	setNonZero(&ml.SuspicionMult, t.SuspicionMult)
+	setNonZero(&ml.GossipInterval, t.GossipInterval)
 	ml.SuspicionMaxTimeoutMult = 3
 	ml.Logger = logger
 	keyringDir := cfg.DataDir
 	if cfg.DisableKeyringFile {
 		keyringDir = "" // as in dev mode: encrypt's key, in memory
 	}
-	keyring, keyringPath, err := openKeyring(keyringDir, cfg.EncryptKey, cfg.Logger)
+	keyring, keyringPath, err := openKeyring(keyringDir, keyringFile, cfg.EncryptKey, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +147,7 @@ func New(cfg Config) (*Pool, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("cannot create serf directory: %w", err)
 		}
-		sc.SnapshotPath = filepath.Join(dir, "local.snapshot")
+		sc.SnapshotPath = filepath.Join(dir, snapshotFile)
 		sc.RejoinAfterLeave = true
 	}
 	if keyring != nil {
@@ -152,6 +164,14 @@ func New(cfg Config) (*Pool, error) {
 	p.serf = s
 	go p.dispatch()
 	return p, nil
+}
+
+// setNonZero sets *dst to v unless v is zero.
+func setNonZero[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
 
 func (p *Pool) dispatch() {
@@ -237,3 +257,12 @@ var _ io.Writer = (*logWriter)(nil)
 // Coordinate is this node's network coordinate, as serf's Vivaldi model
 // computes it from the round trip times of gossip probes.
 func (p *Pool) Coordinate() (*coordinate.Coordinate, error) { return p.serf.GetCoordinate() }
+
+// CachedCoordinate is the last coordinate heard from member name, or nil.
+func (p *Pool) CachedCoordinate(name string) *coordinate.Coordinate {
+	c, ok := p.serf.GetCachedCoordinate(name)
+	if !ok {
+		return nil
+	}
+	return c
+}

@@ -19,6 +19,9 @@ import (
 // every change, so a restarted agent keeps a rotated keyring.
 const KeyringFile = "local.keyring"
 
+// WANKeyringFile is the WAN pool's keyring file, as Consul names it.
+const WANKeyringFile = "remote.keyring"
+
 // Keyring operations, as serf's key manager runs them across the pool.
 const (
 	KeyList    = "list"
@@ -31,7 +34,7 @@ const (
 // it in ("" in dev mode): the keyring file when it exists, so that
 // encrypt only bootstraps the first start; else encrypt's key, written to
 // the file for the next start. A nil keyring means no encryption.
-func openKeyring(dataDir string, key []byte, logger *slog.Logger) (*memberlist.Keyring, string, error) {
+func openKeyring(dataDir, file string, key []byte, logger *slog.Logger) (*memberlist.Keyring, string, error) {
 	if dataDir == "" {
 		if len(key) == 0 {
 			return nil, "", nil
@@ -39,7 +42,7 @@ func openKeyring(dataDir string, key []byte, logger *slog.Logger) (*memberlist.K
 		ring, err := memberlist.NewKeyring(nil, key)
 		return ring, "", err
 	}
-	path := filepath.Join(dataDir, "serf", KeyringFile)
+	path := filepath.Join(dataDir, "serf", file)
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

@@ -55,7 +55,7 @@ func FuzzKeyringFile(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		ring, _, err := openKeyring(dir, k16, logger)
+		ring, _, err := openKeyring(dir, KeyringFile, k16, logger)
 		if err != nil || ring == nil || !bytes.Equal(ring.GetPrimaryKey(), keys[0]) {
 			t.Fatalf("%q: openKeyring = %v, %v; want the file's first key as primary", data, ring, err)
 		}

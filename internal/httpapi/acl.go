@@ -56,9 +56,6 @@ func decodeACLBody(r *http.Request, v any) error {
 // aclWrite decodes the body into a new T, runs invoke with it, and
 // answers the call's result.
 func aclWrite[T, R any](h *Handler, r *http.Request, invoke func(ctx context.Context, v *T) (R, error)) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	v := new(T)
 	if err := decodeACLBody(r, v); err != nil {
 		return nil, err
@@ -68,9 +65,6 @@ func aclWrite[T, R any](h *Handler, r *http.Request, invoke func(ctx context.Con
 
 // aclDelete runs a delete call on the path's ID; the reply is true.
 func aclDelete(h *Handler, r *http.Request, c call.Call[call.ACLIDArgs, struct{}]) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	if err := doWrite(r.Context(), h, c, call.ACLIDArgs{ID: r.PathValue("id")}); err != nil {
 		return nil, err
 	}
@@ -123,9 +117,6 @@ func (h *Handler) aclTokenClone(_ http.ResponseWriter, r *http.Request) (any, er
 
 // aclTokenDelete serves DELETE /v1/acl/token/<accessor>; the reply is true.
 func (h *Handler) aclTokenDelete(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	args := call.ACLTokenIDArgs{AccessorID: r.PathValue("id")}
 	if err := doWrite(r.Context(), h, call.ACLTokenDelete, args); err != nil {
 		return nil, err

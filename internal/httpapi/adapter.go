@@ -40,7 +40,7 @@ var errNotFound = errors.New("not found")
 
 // serve runs fn and writes its result or error.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
-	r = h.withToken(r)
+	r = h.withDatacenter(h.withToken(r))
 	out, err := fn(h, w, r)
 	if err != nil {
 		h.writeErr(w, r, err)

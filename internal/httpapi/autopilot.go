@@ -35,9 +35,6 @@ func (h *Handler) autopilotGetConfiguration(w http.ResponseWriter, r *http.Reque
 // true, or with ?cas whether the configuration's ModifyIndex was N.
 func (h *Handler) autopilotSetConfiguration(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if err := h.checkDC(q); err != nil {
-		return nil, err
-	}
 	var cfg api.AutopilotConfiguration
 	if err := decodeBody(r, maxAutopilotBody, &cfg); err != nil {
 		if _, bad := err.(api.BadRequestError); bad {
@@ -86,9 +83,6 @@ func healthArgs(q call.Query) call.AutopilotHealthArgs { return call.AutopilotHe
 // Raft picks.
 func (h *Handler) raftTransferLeader(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if err := h.checkDC(q); err != nil {
-		return nil, err
-	}
 	ok, err := call.RaftTransferLeader.Invoke(r.Context(), h.backend, call.TransferLeaderArgs{ID: q.Get("id")})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -232,10 +233,14 @@ func TestAutopilotOnOneServer(t *testing.T) {
 func keyring(t *testing.T, op *consulapi.Operator) *consulapi.KeyringResponse {
 	t.Helper()
 	list, err := op.KeyringList(nil)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("KeyringList() = %v, %v; want one (LAN) response", list, err)
+	if err != nil || len(list) != 2 || !list[0].WAN || list[1].WAN {
+		t.Fatalf("KeyringList() = %v, %v; want the WAN response, then the LAN one", list, err)
 	}
-	return list[0]
+	// A lone server is the only member of both pools: they hold the same keys.
+	if fmt.Sprint(list[0].Keys, list[0].PrimaryKeys) != fmt.Sprint(list[1].Keys, list[1].PrimaryKeys) {
+		t.Fatalf("WAN keyring %+v differs from the LAN one %+v", list[0], list[1])
+	}
+	return list[1]
 }
 
 // TestKeyringWithoutEncryption: an agent that does not encrypt gossip has

@@ -30,17 +30,15 @@ func decodeBody(r *http.Request, limit int64, v any) error {
 
 // catalogRegister serves PUT /v1/catalog/register; the reply is true.
 func (h *Handler) catalogRegister(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	var req api.CatalogRegistration
 	if err := decodeBody(r, maxCatalogBody, &req); err != nil {
 		return nil, err
 	}
+	ctx := r.Context()
 	if req.Datacenter != "" && req.Datacenter != h.cfg.Datacenter {
-		return nil, api.ErrUnknownDC
+		ctx = call.WithDatacenter(ctx, req.Datacenter) // as ?dc
 	}
-	if err := doWrite(r.Context(), h, call.CatalogRegister, call.RegisterArgs{Reg: &req}); err != nil {
+	if err := doWrite(ctx, h, call.CatalogRegister, call.RegisterArgs{Reg: &req}); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -48,9 +46,6 @@ func (h *Handler) catalogRegister(_ http.ResponseWriter, r *http.Request) (any, 
 
 // catalogDeregister serves PUT /v1/catalog/deregister; the reply is true.
 func (h *Handler) catalogDeregister(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	var req api.CatalogDeregistration
 	if err := decodeBody(r, maxCatalogBody, &req); err != nil {
 		return nil, err

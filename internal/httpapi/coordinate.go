@@ -80,9 +80,6 @@ func inSegment(r *http.Request, entries []*api.CoordinateEntry) []*api.Coordinat
 // coordinateUpdate serves PUT /v1/coordinate/update: one node's coordinate,
 // applied by the leader with the next batch. The reply is empty.
 func (h *Handler) coordinateUpdate(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	var e api.CoordinateEntry
 	if err := decodeBody(r, maxCoordinateBody, &e); err != nil {
 		return nil, err

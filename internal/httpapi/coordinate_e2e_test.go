@@ -93,12 +93,12 @@ func TestCoordinateEndpoints(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &alpha); err != nil || len(alpha) != 1 || alpha[0]["Node"] != "a" || alpha[0]["Segment"] != "alpha" {
 		t.Fatalf("GET /v1/coordinate/nodes?segment=alpha = %d %s, want node a's alpha entry alone", r.Code, r.Body)
 	}
-	// One datacenter; its server (the agent) has sent no coordinate: an
-	// empty list, not null.
-	var dcs []map[string]any
-	r = doRaw(t, ta.HTTPAddr(), "GET", "/v1/coordinate/datacenters", nil)
-	if err := json.Unmarshal(r.Body, &dcs); err != nil || fmt.Sprint(dcs) != "[map[AreaID:wan Coordinates:[] Datacenter:dc1]]" {
-		t.Fatalf("GET /v1/coordinate/datacenters = %d %s", r.Code, r.Body)
+	// One datacenter: its server (the agent) with its WAN coordinate,
+	// named as in the WAN pool.
+	dcs, err := c.Coordinate().Datacenters()
+	if err != nil || len(dcs) != 1 || dcs[0].Datacenter != "dc1" || dcs[0].AreaID != "wan" ||
+		len(dcs[0].Coordinates) != 1 || !strings.HasSuffix(dcs[0].Coordinates[0].Node, ".dc1") || dcs[0].Coordinates[0].Coord == nil {
+		t.Fatalf("Coordinate().Datacenters() = %+v, %v; want dc1 with its server's WAN coordinate", dcs, err)
 	}
 
 	// A blocking read wakes when a coordinate changes.

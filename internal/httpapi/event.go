@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // eventFire serves PUT /v1/event/fire/<name>?node=&service=&tag=: the body
@@ -12,9 +13,6 @@ import (
 // it on delivery).
 func (h *Handler) eventFire(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if err := h.checkDC(q); err != nil {
-		return nil, err
-	}
 	payload, err := readValue(r)
 	if err != nil {
 		return nil, err
@@ -22,10 +20,15 @@ func (h *Handler) eventFire(_ http.ResponseWriter, r *http.Request) (any, error)
 	if len(payload) == 0 {
 		payload = nil
 	}
-	return h.backend.EventFire(&api.UserEvent{
+	ev := &api.UserEvent{
 		Name: r.PathValue("name"), Payload: payload,
 		NodeFilter: q.Get("node"), ServiceFilter: q.Get("service"), TagFilter: q.Get("tag"),
-	})
+	}
+	if call.DatacenterFrom(r.Context()) != "" {
+		// Another datacenter: one of its servers fires it there.
+		return call.EventFire.Invoke(r.Context(), h.backend, call.EventFireArgs{Event: ev})
+	}
+	return h.backend.EventFire(ev)
 }
 
 // eventList serves GET /v1/event/list?name=: the events this agent has

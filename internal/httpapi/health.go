@@ -127,10 +127,17 @@ func keep[E any](list []E, ok func(E) bool) []E {
 	return out
 }
 
-// catalogDatacenters serves GET /v1/catalog/datacenters: only this one
-// until federation exists.
-func (h *Handler) catalogDatacenters(_ http.ResponseWriter, _ *http.Request) (any, error) {
-	return []string{h.cfg.Datacenter}, nil
+// catalogDatacenters serves GET /v1/catalog/datacenters: every
+// datacenter the servers know from the WAN pool, nearest first.
+func (h *Handler) catalogDatacenters(_ http.ResponseWriter, r *http.Request) (any, error) {
+	dcs, err := call.CatalogDatacenters.Invoke(r.Context(), h.backend, call.CatalogDatacentersArgs{})
+	if err != nil {
+		return nil, err
+	}
+	if len(dcs) == 0 {
+		dcs = []string{h.cfg.Datacenter}
+	}
+	return dcs, nil
 }
 
 // catalogServices serves GET /v1/catalog/services: name → tags.

@@ -49,14 +49,18 @@ type AgentCheckBackend interface {
 }
 
 // ClusterBackend is this agent's view of, and part in, the LAN gossip
-// pool. Leave returns once the agent has left; the agent then shuts down.
-// Monitor's channel carries log lines at or above level until ctx ends,
-// then closes; the caller must keep reading it.
+// pool and (a server) the WAN pool. Leave returns once the agent has left;
+// the agent then shuts down. Monitor's channel carries log lines at or
+// above level until ctx ends, then closes; the caller must keep reading
+// it. The WAN methods fail on a client agent, which is in no WAN pool.
 type ClusterBackend interface {
 	Members() []*api.AgentMember
 	Join(addr string) error
 	Leave() error
 	ForceLeave(node string, prune bool) error
+	WANMembers() []*api.AgentMember
+	JoinWAN(addr string) error
+	ForceLeaveWAN(node string, prune bool) error
 	Monitor(ctx context.Context, level string, json bool) (<-chan string, error)
 }
 
@@ -85,7 +89,7 @@ type EventBackend interface {
 
 // Config configures the API.
 type Config struct {
-	Datacenter string       // the agent's own datacenter; others are unreachable for now
+	Datacenter string       // the agent's own datacenter
 	Pretty     bool         // indent every JSON reply (dev mode), not only ?pretty ones
 	Logger     *slog.Logger // non-nil
 

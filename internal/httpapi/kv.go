@@ -73,9 +73,6 @@ func (h *Handler) kvGet(w http.ResponseWriter, r *http.Request) (any, error) {
 // conditional. The reply is true or false.
 func (h *Handler) kvPut(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if err := h.checkDC(q); err != nil {
-		return nil, err
-	}
 	key := r.PathValue("key")
 	if key == "" {
 		return nil, badRequest("Missing key name")
@@ -141,9 +138,6 @@ func tooLarge(n int64) error {
 // check-and-set delete (?cas).
 func (h *Handler) kvDelete(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if err := h.checkDC(q); err != nil {
-		return nil, err
-	}
 	if err := conflicting(q, "recurse", "cas"); err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@ import (
 	"github.com/concordhq/concord/api"
 )
 
-// Gossip pool endpoints. Concord has one LAN pool per datacenter and no
-// WAN pool, so ?wan lists nobody and WAN joins are refused.
+// Gossip pool endpoints: the LAN pool, or with ?wan the WAN pool of the
+// servers of every datacenter (a client agent is in none).
 
 // agentMembers serves GET /v1/agent/members (?wan, ?filter; ?segment is
 // accepted and ignored): every member this agent's gossip knows,
@@ -19,16 +19,17 @@ func (h *Handler) agentMembers(_ http.ResponseWriter, r *http.Request) (any, err
 		return nil, err
 	}
 	if has(r.URL.Query(), "wan") {
-		return []*api.AgentMember{}, nil
+		return applyFilter(f, h.backend.WANMembers())
 	}
 	return applyFilter(f, h.backend.Members())
 }
 
-// agentJoin serves PUT /v1/agent/join/<address>: gossip contacts address
-// (host or host:port, the serf LAN port by default) and joins its pool.
+// agentJoin serves PUT /v1/agent/join/<address>(?wan): gossip contacts
+// address (host or host:port, the serf LAN or WAN port by default) and
+// joins its pool.
 func (h *Handler) agentJoin(_ http.ResponseWriter, r *http.Request) (any, error) {
 	if has(r.URL.Query(), "wan") {
-		return nil, badRequest("WAN join is not supported")
+		return empty, h.backend.JoinWAN(r.PathValue("address"))
 	}
 	return empty, h.backend.Join(r.PathValue("address"))
 }
@@ -40,22 +41,25 @@ func (h *Handler) agentLeave(_ http.ResponseWriter, _ *http.Request) (any, error
 	return empty, h.backend.Leave()
 }
 
-// agentForceLeave serves PUT /v1/agent/force-leave/<node>(?prune): a
-// failed member is marked left at once; with prune it is also dropped from
-// the member list. A node gossip does not know answers 404 (Consul answers
-// 500, which its own issue tracker calls a bug).
+// agentForceLeave serves PUT /v1/agent/force-leave/<node>(?prune)(?wan):
+// a failed member is marked left at once; with prune it is also dropped
+// from the member list. With ?wan node is a server of the WAN pool,
+// "<node>.<datacenter>". A node gossip does not know answers 404 (Consul
+// answers 500, which its own issue tracker calls a bug).
 func (h *Handler) agentForceLeave(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if has(q, "wan") {
-		return nil, badRequest("WAN force-leave is not supported")
+	wan := has(q, "wan")
+	members, forceLeave := h.backend.Members, h.backend.ForceLeave
+	if wan {
+		members, forceLeave = h.backend.WANMembers, h.backend.ForceLeaveWAN
 	}
 	node := r.PathValue("node")
 	known := false
-	for _, m := range h.backend.Members() {
+	for _, m := range members() {
 		known = known || m.Name == node
 	}
-	if !known {
+	if !known && !(wan && len(members()) == 0) {
 		return nil, api.NotFoundError{Reason: "agent: No node found with name '" + node + "'"}
 	}
-	return empty, h.backend.ForceLeave(node, has(q, "prune"))
+	return empty, forceLeave(node, has(q, "prune"))
 }

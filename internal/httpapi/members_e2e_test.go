@@ -5,7 +5,9 @@ package httpapi_test
 // official Consul client.
 
 import (
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,8 +100,13 @@ func TestAgentMembersListsServerAndClient(t *testing.T) {
 	}
 
 	c := newConsulClient(t, srv.HTTPAddr(), nil)
-	if wan, err := c.Agent().Members(true); err != nil || len(wan) != 0 {
-		t.Errorf("Members(wan) = %v, %v; want none (no WAN pool)", memberList(wan), err)
+	// The server is in the WAN pool as <node>.<dc>; a client agent in none.
+	if wan, err := c.Agent().Members(true); err != nil || memberList(wan) != "[srv.dc1=alive]" || wan[0].Tags["role"] != "consul" {
+		t.Errorf("server's Members(wan) = %v, %v; want [srv.dc1=alive] with role consul", memberList(wan), err)
+	}
+	cc := newConsulClient(t, client.HTTPAddr(), nil)
+	if wan, err := cc.Agent().Members(true); err != nil || len(wan) != 0 {
+		t.Errorf("client agent's Members(wan) = %v, %v; want none", memberList(wan), err)
 	}
 	filtered, err := c.Agent().MembersOpts(consulapi.MembersOpts{Filter: `Tags.role == "node"`})
 	if err != nil || len(filtered) != 1 || filtered[0].Name != "client" {
@@ -127,10 +134,28 @@ func TestAgentJoin(t *testing.T) {
 
 	r := doRaw(t, other.HTTPAddr(), "PUT", "/v1/agent/join/127.0.0.1:1", nil)
 	wantStatus(t, "join to a closed port", r, http.StatusInternalServerError)
-	r = doRaw(t, other.HTTPAddr(), "PUT", "/v1/agent/join/"+client.SerfAddr()+"?wan=1", nil)
-	wantStatus(t, "WAN join", r, http.StatusBadRequest)
-	if !strings.Contains(string(r.Body), "WAN join is not supported") {
-		t.Errorf("WAN join body = %q, want it to say WAN join is not supported", r.Body)
+
+	// WAN: the servers of dc1 and dc2 join; a client agent cannot.
+	wan, err := newConsulClient(t, srv.HTTPAddr(), nil).Agent().Members(true)
+	if err != nil || len(wan) != 1 {
+		t.Fatalf("srv's WAN members = %v, %v", memberList(wan), err)
+	}
+	srvWAN := net.JoinHostPort(wan[0].Addr, strconv.Itoa(int(wan[0].Port)))
+	if err := c.Agent().Join(srvWAN, true); err != nil {
+		t.Fatalf("Join(%s, wan): %v", srvWAN, err)
+	}
+	testutil.Run(t, gossipTimeout, func(r *testutil.R) {
+		for _, a := range []*testutil.TestAgent{srv, other} {
+			wan, err := newConsulClient(t, a.HTTPAddr(), nil).Agent().Members(true)
+			if err != nil || memberList(wan) != "[other.dc2=alive srv.dc1=alive]" && memberList(wan) != "[srv.dc1=alive other.dc2=alive]" {
+				r.Fatalf("%s: WAN members = %v, %v; want srv.dc1 and other.dc2", a.HTTPAddr(), memberList(wan), err)
+			}
+		}
+	})
+	r = doRaw(t, client.HTTPAddr(), "PUT", "/v1/agent/join/"+srvWAN+"?wan=1", nil)
+	wantStatus(t, "WAN join from a client agent", r, http.StatusInternalServerError)
+	if string(r.Body) != "Must be a server to join WAN cluster" {
+		t.Errorf("WAN join from a client agent: body = %q, want Consul's %q", r.Body, "Must be a server to join WAN cluster")
 	}
 }
 
@@ -159,8 +184,9 @@ func TestForceLeaveOfStoppedClient(t *testing.T) {
 
 	r := doRaw(t, srv.HTTPAddr(), "PUT", "/v1/agent/force-leave/nobody", nil)
 	wantStatus(t, "force-leave of an unknown node", r, http.StatusNotFound)
+	// WAN members are <node>.<dc>: the LAN name is unknown there.
 	r = doRaw(t, srv.HTTPAddr(), "PUT", "/v1/agent/force-leave/srv?wan", nil)
-	wantStatus(t, "WAN force-leave", r, http.StatusBadRequest)
+	wantStatus(t, "WAN force-leave of a LAN name", r, http.StatusNotFound)
 }
 
 func TestLeaveClosesLeftChAndOthersSeeLeft(t *testing.T) {

@@ -36,9 +36,6 @@ func (h *Handler) operatorRaftConfiguration(w http.ResponseWriter, r *http.Reque
 // the leader removes that server from the Raft configuration.
 func (h *Handler) operatorRaftRemovePeer(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	if err := h.checkDC(q); err != nil {
-		return nil, err
-	}
 	id, addr := q.Get("id"), q.Get("address")
 	switch {
 	case id == "" && addr == "":

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/call"
 )
 
 // has reports whether a presence flag such as ?stale or ?recurse is set;
@@ -20,16 +22,14 @@ func has(q url.Values, name string) bool {
 // badRequest returns a 400 error with Consul's wording.
 func badRequest(msg string) error { return api.BadRequestError{Reason: msg} }
 
-// parseQueryOptions reads the parameters every read takes: dc, consistency
-// mode, and blocking index and wait.
+// parseQueryOptions reads the parameters every read takes: consistency
+// mode, and blocking index and wait (?dc is in the request's context:
+// see withDatacenter).
 func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) {
 	q := r.URL.Query()
 	opts := &api.QueryOptions{
 		AllowStale:        has(q, "stale"),
 		RequireConsistent: has(q, "consistent"),
-	}
-	if err := h.checkDC(q); err != nil {
-		return nil, err
 	}
 	// ?max_stale implies ?stale, as in Consul: any server answers unless it
 	// has not heard from the leader for longer than that.
@@ -69,13 +69,27 @@ func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) 
 	return opts, nil
 }
 
-// checkDC rejects a ?dc other than the agent's own, which it cannot reach
-// until federation exists.
-func (h *Handler) checkDC(q url.Values) error {
-	if dc := q.Get("dc"); dc != "" && dc != h.cfg.Datacenter {
-		return api.ErrUnknownDC
+// withDatacenter makes the request's calls in the datacenter ?dc names
+// (call.WithDatacenter): the servers forward a call for another
+// datacenter to one of its servers, and answer "No path to datacenter"
+// for one they do not know. The agent's own endpoints (/v1/agent/...) and
+// the keyring, which are answered by this agent whatever the datacenter,
+// ignore ?dc, as in Consul.
+func (h *Handler) withDatacenter(r *http.Request) *http.Request {
+	dc := r.URL.Query().Get("dc")
+	if dc == "" || dc == h.cfg.Datacenter || !routedByDC(r.Pattern) {
+		return r
 	}
-	return nil
+	return r.WithContext(call.WithDatacenter(r.Context(), dc))
+}
+
+// routedByDC reports whether the route pattern's calls follow ?dc.
+func routedByDC(pattern string) bool {
+	_, path, _ := strings.Cut(pattern, " ")
+	if path == "" {
+		path = pattern
+	}
+	return !strings.HasPrefix(path, "/v1/agent/") && path != "/v1/operator/keyring"
 }
 
 // uintParam parses an optional unsigned parameter such as ?flags or ?cas.

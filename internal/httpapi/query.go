@@ -47,9 +47,6 @@ func (h *Handler) queryUpdate(_ http.ResponseWriter, r *http.Request) (any, erro
 
 // queryDelete serves DELETE /v1/query/<id>; the reply is empty.
 func (h *Handler) queryDelete(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	q := &api.PreparedQuery{ID: r.PathValue("id")}
 	if _, err := call.QueryApply.Invoke(r.Context(), h.backend, call.QueryApplyArgs{Op: call.QueryDelete, Query: q}); err != nil {
 		return nil, err
@@ -59,9 +56,6 @@ func (h *Handler) queryDelete(_ http.ResponseWriter, r *http.Request) (any, erro
 
 // queryApply decodes a definition from the body and creates or updates it.
 func (h *Handler) queryApply(r *http.Request, op, id string) (string, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return "", err
-	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxQueryBody+1))
 	if err != nil {
 		return "", fmt.Errorf("cannot read request body: %w", err)

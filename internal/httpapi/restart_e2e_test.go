@@ -50,6 +50,7 @@ func restartAgent(t *testing.T, dir string, modify func(*config.Config)) *testut
 	cfg.Ports.Server = testutil.FreePort(t)
 	cfg.Ports.DNS = 0 // any free port: agents run side by side
 	cfg.Ports.SerfLAN = 0
+	cfg.Ports.SerfWAN = 0
 	if modify != nil {
 		modify(&cfg)
 	}

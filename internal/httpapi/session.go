@@ -19,9 +19,6 @@ const maxSessionBody = 64 << 10
 
 // sessionCreate serves PUT /v1/session/create; the reply is {"ID": id}.
 func (h *Handler) sessionCreate(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxSessionBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read request body: %w", err)
@@ -127,9 +124,6 @@ func dedupe(ids []string) []string {
 
 // sessionDestroy serves PUT /v1/session/destroy/<id>; the reply is true.
 func (h *Handler) sessionDestroy(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	if err := doWrite(r.Context(), h, call.SessionDestroy, call.SessionIDArgs{ID: r.PathValue("id")}); err != nil {
 		return nil, err
 	}
@@ -139,9 +133,6 @@ func (h *Handler) sessionDestroy(_ http.ResponseWriter, r *http.Request) (any, e
 // sessionRenew serves PUT /v1/session/renew/<id>: the session, or 404 once
 // it is gone.
 func (h *Handler) sessionRenew(_ http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	sess, err := call.SessionRenew.Invoke(r.Context(), h.backend, call.SessionIDArgs{ID: r.PathValue("id")})
 	if err != nil {
 		return nil, err

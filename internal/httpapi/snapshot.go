@@ -52,9 +52,6 @@ func (h *Handler) snapshotSave(w http.ResponseWriter, r *http.Request) (any, err
 // reason, as Consul answers) and nothing changes; one larger than
 // call.MaxSnapshotArchive is 413.
 func (h *Handler) snapshotRestore(w http.ResponseWriter, r *http.Request) (any, error) {
-	if err := h.checkDC(r.URL.Query()); err != nil {
-		return nil, err
-	}
 	body := http.MaxBytesReader(w, r.Body, call.MaxSnapshotArchive)
 	buf := make([]byte, call.SnapshotPartSize)
 	handle := ""

@@ -32,6 +32,9 @@ func (s *Server) coordinateImpls() []call.Impl {
 		call.Implement(call.CoordinateDatacenters, func(context.Context, *call.CoordinateDatacentersArgs) ([]*api.CoordinateDatacenterMap, error) {
 			return s.CoordinateDatacenters(), nil
 		}),
+		call.Implement(call.CatalogDatacenters, func(context.Context, *call.CatalogDatacentersArgs) ([]string, error) {
+			return s.Datacenters(), nil
+		}),
 	}
 }
 
@@ -61,11 +64,15 @@ func (s *Server) CoordinateUpdate(e *api.CoordinateEntry) error {
 	return s.coords.add(e)
 }
 
-// CoordinateDatacenters returns this datacenter's servers and their
-// coordinates, as /v1/coordinate/datacenters lists the WAN pool. Concord
-// has no WAN pool yet: the servers' LAN coordinates stand in. Any server
-// answers from its own view (its member list, its store).
+// CoordinateDatacenters returns each datacenter's servers and their WAN
+// coordinates, nearest datacenter first, as /v1/coordinate/datacenters
+// lists the WAN pool. Without a WAN pool (ports.serf_wan -1) this
+// datacenter's servers with their LAN coordinates stand in. Any server
+// answers from its own view.
 func (s *Server) CoordinateDatacenters() []*api.CoordinateDatacenterMap {
+	if wan := s.wanCoordinates(); wan != nil {
+		return wan
+	}
 	dc := &api.CoordinateDatacenterMap{Datacenter: s.cfg.Datacenter, AreaID: api.AreaWAN, Coordinates: []api.CoordinateEntry{}}
 	st := s.fsm.State()
 	for _, m := range s.members.members() {

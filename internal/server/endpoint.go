@@ -29,12 +29,16 @@ type endpoint struct{ s *Server }
 var _ call.Caller = endpoint{}
 
 // Call runs the call d with args (its *A) into out (its *R).
-// The request rate limits (ratelimit.go) and then the hooks (access
-// control: see acl_enforce.go) decide first, and the hooks' filter runs
-// on the result before it is answered.
+// The request rate limits (ratelimit.go) decide first; a call made in
+// another datacenter then goes there (dcrouter.go). Else the hooks
+// (access control: see acl_enforce.go) decide, and their filter runs on
+// the result before it is answered.
 func (e endpoint) Call(ctx context.Context, d *call.Desc, args, out any) error {
 	if err := e.s.limiter.allow(d, args, e.s.IsLeader, e.s.logger); err != nil {
 		return err
+	}
+	if dc := call.DatacenterFrom(ctx); e.s.remote(dc) {
+		return e.s.forwardDC(ctx, dc, d, args, out)
 	}
 	filter, err := e.s.hooks().Check(ctx, d, args)
 	if err != nil {

@@ -84,7 +84,7 @@ func StartClusterWith(t testing.TB, binary string, servers, clients int, own fun
 func nodeArgs(n *Node, ip string, httpPort, serverPort, serfPort int, join string) []string {
 	return []string{"-node=" + n.Name, "-data-dir=" + n.DataDir, "-bind=" + ip, "-client=127.0.0.1",
 		"-http-port=" + strconv.Itoa(httpPort), "-server-port=" + strconv.Itoa(serverPort),
-		"-serf-lan-port=" + strconv.Itoa(serfPort), "-dns-port=-1",
+		"-serf-lan-port=" + strconv.Itoa(serfPort), "-serf-wan-port=0", "-dns-port=-1",
 		"-retry-join=" + join, "-retry-interval=200ms", "-log-level=info"}
 }
 

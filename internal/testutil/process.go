@@ -89,6 +89,9 @@ func SpawnAgentProcess(t testing.TB, binary string, env []string, httpPort int, 
 	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-serf-lan-port") }) {
 		args = append(args, "-serf-lan-port=0") // nor over 8301
 	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "-serf-wan-port") }) {
+		args = append(args, "-serf-wan-port=0") // nor a server over 8302
+	}
 	p.Cmd = exec.Command(binary, append([]string{"agent"}, args...)...)
 	p.Cmd.Env = env
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Out, p.Out

@@ -45,6 +45,7 @@ func StartAgent(t testing.TB, dataDir string, modify func(*config.Config)) *Test
 	cfg.Ports.Server = FreePort(t)
 	cfg.Ports.DNS = 0 // any free port: tests run agents side by side
 	cfg.Ports.SerfLAN = 0
+	cfg.Ports.SerfWAN = 0
 	if modify != nil {
 		modify(&cfg)
 	}
