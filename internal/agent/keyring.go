@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/gossip"
 	"github.com/hashicorp/serf/serf"
 )
 
@@ -19,23 +20,29 @@ import (
 // response per pool, as Consul does (the WAN one with WAN true). A client
 // agent is in no WAN pool. The error joins the pools' failures with each
 // member's message, as Consul words it.
-func (a *Agent) Keyring(ctx context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error) {
+func (a *Agent) Keyring(_ context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error) {
+	pools := []*gossip.Pool{a.gossip}
+	if a.wan != nil && !localOnly {
+		pools = []*gossip.Pool{a.wan, a.gossip}
+	}
 	var out []*api.KeyringResponse
-	var errs []error
-	if !localOnly {
-		wan, err := a.wanKeyring(ctx, op, key, relay)
-		if wan != nil {
-			out = append(out, wan)
+	var lines []string // the failures, as Consul lists them
+	for _, pool := range pools {
+		r := &api.KeyringResponse{WAN: pool == a.wan, Datacenter: a.cfg.Datacenter}
+		resp, err := pool.Keyring(op, key, relay)
+		fillKeyring(r, resp)
+		if err != nil {
+			lines = append(lines, keyringErrors(r, err)...)
 		}
-		errs = append(errs, err)
+		out = append(out, r)
 	}
-	lan := &api.KeyringResponse{Datacenter: a.cfg.Datacenter}
-	resp, err := a.gossip.Keyring(op, key, relay)
-	fillKeyring(lan, resp)
-	if err != nil {
-		errs = append(errs, keyringError(lan, err))
+	switch len(lines) {
+	case 0:
+		return out, nil
+	case 1:
+		return out, errors.New(lines[0])
 	}
-	return append(out, lan), errors.Join(errs...)
+	return out, fmt.Errorf("%d errors occurred:\n\t* %s\n\n", len(lines), strings.Join(lines, "\n\t* "))
 }
 
 // fillKeyring copies a pool's answer (nil when none came) into r.
@@ -51,9 +58,9 @@ func fillKeyring(r *api.KeyringResponse, resp *serf.KeyResponse) {
 	r.Keys, r.PrimaryKeys, r.NumNodes = resp.Keys, resp.PrimaryKeys, resp.NumNodes
 }
 
-// keyringError is a pool's failure and its members' messages, one per
+// keyringErrors are a pool's failure and its members' messages, one per
 // line.
-func keyringError(r *api.KeyringResponse, err error) error {
+func keyringErrors(r *api.KeyringResponse, err error) []string {
 	pool := "LAN"
 	if r.WAN {
 		pool = "WAN"
@@ -62,8 +69,5 @@ func keyringError(r *api.KeyringResponse, err error) error {
 	for _, node := range slices.Sorted(maps.Keys(r.Messages)) {
 		lines = append(lines, fmt.Sprintf("%s: %s", node, r.Messages[node]))
 	}
-	if len(lines) == 1 {
-		return fmt.Errorf("%s", lines[0])
-	}
-	return fmt.Errorf("%d errors occurred:\n\t* %s\n\n", len(lines), strings.Join(lines, "\n\t* "))
+	return lines
 }

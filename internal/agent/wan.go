@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -165,19 +164,4 @@ func (a *Agent) leaveWAN() error {
 		return nil
 	}
 	return a.wan.Leave()
-}
-
-// wanKeyring runs a keyring operation on the WAN pool, answered as
-// Consul's first response (WAN true), or nil without a WAN pool.
-func (a *Agent) wanKeyring(_ context.Context, op, key string, relay uint8) (*api.KeyringResponse, error) {
-	if a.wan == nil {
-		return nil, nil
-	}
-	out := &api.KeyringResponse{WAN: true, Datacenter: a.cfg.Datacenter}
-	resp, err := a.wan.Keyring(op, key, relay)
-	fillKeyring(out, resp)
-	if err != nil {
-		return out, keyringError(out, err)
-	}
-	return out, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,7 +75,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return (&execJob{c: c, spec: spec, filters: e, stdout: stdout, stderr: stderr}).run(ctx)
+	return (&execJob{c: c, spec: spec, filters: e, stdout: stdout, stderr: stderr, foreign: hf.datacenter != ""}).run(ctx)
 }
 
 // execTTL is the TTL of the job's session; it is renewed while the job runs.
@@ -88,14 +89,24 @@ type execJob struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	dir     string // _rexec/<session>/
+	foreign bool   // -datacenter: the job runs in a datacenter the agent may not be in
 }
 
 // run creates the session, writes the job, fires the event, follows the
 // results until ctx ends or they are all in, and cleans up.
 func (j *execJob) run(ctx context.Context) error {
-	session, err := j.c.Session().Create(&api.SessionEntry{
-		Name: "Remote exec", Behavior: api.SessionBehaviorDelete, TTL: execTTL, LockDelay: -1,
-	})
+	entry := &api.SessionEntry{Name: "Remote exec", Behavior: api.SessionBehaviorDelete, TTL: execTTL, LockDelay: -1}
+	if j.foreign {
+		// The agent's own node is not in another datacenter's catalog:
+		// the session belongs to one of that datacenter's servers, as
+		// Consul's exec does.
+		servers, _, err := j.c.Health().Service("consul", nil, true, nil)
+		if err != nil || len(servers) == 0 {
+			return fmt.Errorf("Failed to find a server for the session: %v", cmp.Or(err, errors.New("no healthy server")))
+		}
+		entry.Node = servers[0].Node.Node
+	}
+	session, err := j.c.Session().Create(entry)
 	if err != nil {
 		return fmt.Errorf("Failed to create session: %w", err)
 	}

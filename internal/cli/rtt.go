@@ -20,8 +20,8 @@ Usage: concord rtt [options] node1 [node2]
       $ concord rtt s1 c2
       Estimated s1 <-> c2 rtt: 0.610 ms (using LAN coordinates)
 
-  With -wan, the nodes are servers named <node>.<datacenter>; Concord has
-  one datacenter, whose servers' coordinates stand in for the WAN pool's.
+  With -wan, the nodes are servers named <node>.<datacenter>, with their
+  WAN pool coordinates.
 `
 
 // runRTT is `concord rtt`.
