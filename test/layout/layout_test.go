@@ -51,6 +51,7 @@ var allowed = map[string][]string{
 	"cmd/concord":       {"internal/cli"},
 	"test/cluster":      {},
 	"test/acl":          {},
+	"test/multidc":      {},
 	"test/chaos":        {},
 	"test/layout":       {},
 }

@@ -19,9 +19,11 @@ func TestMain(m *testing.M) { os.Exit(testutil.RunWithConcord(m, &binary)) }
 
 // wanGossip makes the WAN failure detector as quick as the LAN one on
 // loopback (memberlist's WAN defaults take half a minute to find a failed
-// server), and agents send their coordinates every second, not 15.
+// server), agents send their coordinates every second, not 15, and take
+// remote exec jobs.
 const wanGossip = `gossip_wan { probe_interval = "400ms" probe_timeout = "200ms" suspicion_mult = 2 gossip_interval = "100ms" }
-sync_coordinate_interval_min = "1s"`
+sync_coordinate_interval_min = "1s"
+disable_remote_exec = false`
 
 // datacenter is one datacenter's cluster and its servers' WAN addresses.
 type datacenter struct {

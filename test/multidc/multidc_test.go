@@ -1,6 +1,7 @@
 package multidc_test
 
 import (
+	osexec "os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -187,6 +188,15 @@ func TestDatacenters(t *testing.T) {
 		})
 		if list, _, err := c1.Event().List("deploy", nil); err != nil || len(list) != 0 {
 			t.Errorf("dc1's agent lists deploy events %d, %v; want none", len(list), err)
+		}
+	})
+
+	t.Run("exec", func(t *testing.T) {
+		// The job runs on dc2's two nodes, none of dc1's four.
+		out, err := osexec.Command(binary, "exec", "-http-addr="+f.dcs["dc1"].Clients()[0].HTTPAddr,
+			"-datacenter=dc2", "-wait=1s", "echo hi").CombinedOutput()
+		if err != nil || !strings.HasSuffix(string(out), "2 / 2 node(s) completed / acknowledged\n") || strings.Count(string(out), ": hi\n") != 2 {
+			t.Errorf("concord exec -datacenter=dc2 = %v, output:\n%s\nwant both nodes of dc2", err, out)
 		}
 	})
 
