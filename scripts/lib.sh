@@ -18,12 +18,15 @@ free_port() {
 	done
 }
 
-# stop_pids stops the processes listed in the array PIDS (SIGTERM, then
-# waits for each) and empties it.
+# stop_pids stops the processes listed in the array PIDS (SIGTERM to all,
+# then waits for each, so that many agents leave at the same time) and
+# empties it.
 stop_pids() {
 	local pid
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
 	PIDS=()
