@@ -6,7 +6,9 @@
 // multiplexes concurrent calls), on the server port that Raft also uses:
 // Mux tells the two apart by a connection's first byte. Every call is the
 // one method /concord.RPC/Call carrying a binary envelope (envelope.go: the
-// call's name, token and datacenter) around its JSON arguments; the calls
+// call's name, token and datacenter) around its JSON arguments; results
+// are JSON too, but for the few a client agent asks for most (a service's
+// instances, a KV read), which have a binary form (binary.go). The calls
 // themselves are declared in package call, and a Router is a client
 // agent's call.Caller.
 //

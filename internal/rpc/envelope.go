@@ -16,12 +16,14 @@ import (
 // more than decoding the result itself).
 //
 //	request: uvarint len, method; uvarint len, token; uvarint len, datacenter; then the arguments
-//	reply:   replyResult, then the result
+//	reply:   replyResult, then the result as JSON
+//	         or replyBinary, then the result in binary (binary.go)
 //	         or replyError, then the wireError as JSON (errors are rare, and
 //	         JSON carries whatever fields wireError gains)
 const (
 	replyResult byte = iota
 	replyError
+	replyBinary
 )
 
 // request is what travels for every call: the call's name, its encoded
@@ -41,6 +43,7 @@ type request struct {
 // kind.
 type reply struct {
 	Result []byte
+	Binary bool // Result is in binary (binary.go), not JSON
 	Err    *wireError
 }
 
@@ -68,6 +71,9 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 			}
 		} else {
 			head = []byte{replyResult}
+			if m.Binary {
+				head[0] = replyBinary
+			}
 			body = m.Result
 		}
 	default:
@@ -117,8 +123,8 @@ func decodeReply(b []byte, m *reply) error {
 		return errFrame
 	}
 	switch b[0] {
-	case replyResult:
-		m.Result = b[1:]
+	case replyResult, replyBinary:
+		m.Result, m.Binary = b[1:], b[0] == replyBinary
 		return nil
 	case replyError:
 		m.Err = new(wireError)

@@ -26,8 +26,12 @@ func FuzzEnvelope(f *testing.F) {
 			t.Fatalf("request %+v came back as %+v", req, got)
 		}
 		var rep reply
-		if err := (codec{}).Unmarshal(frame(t, &reply{Result: body}), &rep); err != nil || rep.Err != nil || !bytes.Equal(rep.Result, body) {
-			t.Fatalf("result %q came back as %+v, %v", body, rep, err)
+		for _, isBinary := range []bool{false, true} {
+			rep = reply{}
+			if err := (codec{}).Unmarshal(frame(t, &reply{Result: body, Binary: isBinary}), &rep); err != nil || rep.Err != nil ||
+				!bytes.Equal(rep.Result, body) || rep.Binary != isBinary {
+				t.Fatalf("result %q (binary %v) came back as %+v, %v", body, isBinary, rep, err)
+			}
 		}
 		rep = reply{}
 		// An error travels as JSON, which carries text as UTF-8 (as the JSON

@@ -73,11 +73,11 @@ func (s *Server) handle(_ any, ctx context.Context, dec func(any) error, _ grpc.
 	if err != nil {
 		return &reply{Err: toWire(err)}, nil
 	}
-	data, err := json.Marshal(out)
+	data, isBinary, err := encodeResult(out)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "rpc: cannot encode result of %s: %v", req.Method, err)
 	}
-	return &reply{Result: data}, nil
+	return &reply{Result: data, Binary: isBinary}, nil
 }
 
 // Pool keeps one connection per server address and makes calls on it.
@@ -160,6 +160,9 @@ func (p *Pool) Call(ctx context.Context, addr, method string, args, out any) err
 	}
 	if out == nil || len(rep.Result) == 0 {
 		return nil
+	}
+	if rep.Binary {
+		return decodeBinary(rep.Result, out)
 	}
 	return json.Unmarshal(rep.Result, out)
 }
