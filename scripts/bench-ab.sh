@@ -3,7 +3,10 @@
 # cluster, in one run: builds both, then for each round starts a fresh
 # cluster of A, runs the set, stops it, does the same for B, and so on,
 # alternating, so that noise on the machine hits both alike. Prints each
-# run's ops/s and, per op, the medians and the ratio B/A.
+# run's ops/s and, per op, the medians and the ratio B/A; beside them the
+# servers' CPU time per operation (user + system of the three processes
+# over the run, from /proc), which other load on a shared machine sways
+# less than throughput.
 #
 #   scripts/bench-ab.sh A_REV B_REV            e.g. HEAD~1 HEAD, or a rev and "."
 #
@@ -74,6 +77,17 @@ start_cluster() {
 
 stop_cluster() { stop_pids; }
 
+# cpu_ticks prints the CPU time the cluster's processes have used, in
+# clock ticks (utime + stime, fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() {
+	local pid total=0
+	for pid in "${PIDS[@]}"; do
+		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$total"
+}
+HZ=$(getconf CLK_TCK)
+
 build a "$A"
 build b "$B"
 echo "A = $A, B = $B; $ROUNDS rounds of $DURATION per run"
@@ -84,19 +98,30 @@ for round in $(seq "$ROUNDS"); do
 			IFS=: read -r op clients where <<<"$spec"
 			addr=$LEADER
 			[[ $where == spread ]] && addr=$ADDRS
-			ops=$("$TMP/$name" bench -http-addr="$addr" -op="$op" -clients="$clients" -duration="$DURATION" |
-				tr ' ' '\n' | sed -n 's|^ops/s=||p')
-			echo "round $round $name $spec $ops" | tee -a "$TMP/results"
+			# CPU is counted over the whole command, with the data bench
+			# writes first (prepare): the same for A and B.
+			t0=$(cpu_ticks)
+			line=$("$TMP/$name" bench -http-addr="$addr" -op="$op" -clients="$clients" -duration="$DURATION")
+			t1=$(cpu_ticks)
+			ops=$(tr ' ' '\n' <<<"$line" | sed -n 's|^ops/s=||p')
+			n=$(tr ' ' '\n' <<<"$line" | sed -n 's|^ops=||p')
+			cpu=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", (n > 0 ? d / hz * 1e6 / n : 0) }')
+			echo "round $round $name $spec $ops $cpu" | tee -a "$TMP/results"
 		done
 		stop_cluster
 	done
 done
 echo
-echo "| op | clients | where | A ops/s (median) | B ops/s (median) | B/A |"
-echo "|---|---|---|---|---|---|"
+# median NAME SPEC COLUMN: the median of COLUMN over NAME's runs of SPEC.
+median() {
+	awk -v n="$1" -v s="$2" -v c="$3" '$3 == n && $4 == s { print $c }' "$TMP/results" | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+echo "| op | clients | where | A ops/s (median) | B ops/s (median) | B/A | A server CPU µs/op | B server CPU µs/op | B/A |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for spec in $SET; do
 	IFS=: read -r op clients where <<<"$spec"
-	ma=$(awk -v s="$spec" '$3 == "a" && $4 == s { print $5 }' "$TMP/results" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	mb=$(awk -v s="$spec" '$3 == "b" && $4 == s { print $5 }' "$TMP/results" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "| $op | $clients | $where | $ma | $mb | $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", b / a }') |"
+	ma=$(median a "$spec" 5) mb=$(median b "$spec" 5) ca=$(median a "$spec" 6) cb=$(median b "$spec" 6)
+	echo "| $op | $clients | $where | $ma | $mb | $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", b / a }') |" \
+		"$ca | $cb | $(awk -v a="$ca" -v b="$cb" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "—" }') |"
 done

@@ -57,6 +57,17 @@ log() { printf '%s\n' "$*" >&2; }
 # field NAME LINE prints NAME's value in a `concord bench` report line.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s|^$1=||p"; }
 
+# cpu_ticks PID... prints the CPU time the processes have used, in clock
+# ticks (utime + stime, fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() {
+	local pid total=0
+	for pid in "$@"; do
+		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$total"
+}
+HZ=$(getconf CLK_TCK)
+
 # start_topology KIND BIN: starts 3 durable servers and a client agent of
 # KIND (concord or consul) from BIN, joined through the first server's
 # gossip port, and waits until a KV read through the client agent works.
@@ -142,13 +153,23 @@ run_set() {
 		esac
 		[[ -z $PROFILE ]] || profile "$kind" "$spec"
 		log "$kind: concord bench ${args[*]}"
+		# CPU per operation of the client agent (PIDS[3]) and of the three
+		# servers, over the whole command (with the data bench writes first).
+		local a0 s0 a1 s1
+		a0=$(cpu_ticks "${PIDS[3]}") s0=$(cpu_ticks "${PIDS[@]:0:3}")
 		line=$("$TMP/concord" bench "${args[@]}" || true)
+		a1=$(cpu_ticks "${PIDS[3]}") s1=$(cpu_ticks "${PIDS[@]:0:3}")
 		log "  $line"
 		wait_profiles
-		echo "$kind $spec $line" >>"$TMP/results"
+		echo "$kind $spec $line agentcpu=$(per_op $((a1 - a0)) "$line") servercpu=$(per_op $((s1 - s0)) "$line")" >>"$TMP/results"
 		sleep 1
 	done
 	stop_pids
+}
+
+# per_op TICKS LINE prints TICKS of CPU per operation of LINE's run, in µs.
+per_op() {
+	awk -v d="$1" -v hz="$HZ" -v n="$(field ops "$2")" 'BEGIN { if (n > 0) printf "%.0f", d / hz * 1e6 / n; else print "—" }'
 }
 
 # wait_profiles waits for the profile downloads started by profile (the
@@ -180,6 +201,8 @@ section() {
 	echo "either all on the client agent (which forwards every call to a server over the internal RPC) or"
 	echo "spread over the three servers (followers forward writes and default reads to the leader)."
 	echo "health is \`?passing\` of a service with $INSTANCES instances; dns-srv asks the client agent's DNS."
+	echo "CPU µs/op is the CPU time (user + system, from /proc) the client agent and the three servers used"
+	echo "over the run, per operation: a steadier measure than ops/s on a machine shared with other work."
 	if [[ -n $CONSUL ]]; then
 		echo "Consul: $("$CONSUL" version 2>/dev/null | head -1), the same topology in the same run, after Concord's."
 	else
@@ -187,26 +210,28 @@ section() {
 	fi
 	echo
 	if [[ -n $CONSUL ]]; then
-		echo "| op | clients | through | ops/s | p50 | p99 | errors | Consul ops/s | Consul p99 | ops/s vs Consul | p99 vs Consul |"
-		echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+		echo "| op | clients | through | ops/s | p50 | p99 | errors | CPU µs/op agent | CPU µs/op servers | Consul ops/s | Consul p99 | Consul CPU µs/op agent | Consul CPU µs/op servers | ops/s vs Consul | p99 vs Consul |"
+		echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	else
-		echo "| op | clients | through | ops/s | p50 | p99 | errors |"
-		echo "|---|---:|---|---:|---:|---:|---:|"
+		echo "| op | clients | through | ops/s | p50 | p99 | errors | CPU µs/op agent | CPU µs/op servers |"
+		echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
 	fi
 	for spec in $SET; do
 		IFS=: read -r op n where <<<"$spec"
 		ours=$(result concord "$spec" ops/s)
 		local through="client agent"
 		[[ $where == spread ]] && through="3 servers"
-		printf '| %s | %s | %s | %s | %s | %s | %s |' "$op" "$n" "$through" "$(commas "${ours:-—}")" \
-			"$(result concord "$spec" p50)" "$(result concord "$spec" p99)" "$(result concord "$spec" errors)"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$op" "$n" "$through" "$(commas "${ours:-—}")" \
+			"$(result concord "$spec" p50)" "$(result concord "$spec" p99)" "$(result concord "$spec" errors)" \
+			"$(result concord "$spec" agentcpu)" "$(result concord "$spec" servercpu)"
 		if [[ -n $CONSUL ]]; then
 			theirs=$(result consul "$spec" ops/s)
 			p99=$(result concord "$spec" p99)
 			cp99=$(result consul "$spec" p99)
 			ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (a > 0 && b > 0) printf "%.2f×", a / b; else print "—" }')
 			p99r=$(awk -v a="$(ms "$p99")" -v b="$(ms "$cp99")" 'BEGIN { if (a > 0 && b > 0) printf "%.2f×", a / b; else print "—" }')
-			printf ' %s | %s | %s | %s |' "$(commas "${theirs:-—}")" "${cp99:-—}" "$ratio" "$p99r"
+			printf ' %s | %s | %s | %s | %s | %s |' "$(commas "${theirs:-—}")" "${cp99:-—}" \
+				"$(result consul "$spec" agentcpu)" "$(result consul "$spec" servercpu)" "$ratio" "$p99r"
 		fi
 		echo
 	done
