@@ -49,8 +49,8 @@ var families = []family{
 		dns_config.enable_additional_node_meta_txt
 		dns_config.soa.refresh dns_config.soa.retry dns_config.soa.expire dns_config.soa.min_ttl
 		dns_config.service_ttl.*`)},
-	{why: "Concord has no ACL replication yet (every datacenter is its own primary), nor these WAN keys", keys: words(`
-		primary_datacenter advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan
+	{why: "Concord has no ACL replication yet (every datacenter is its own primary), nor these WAN keys (no WAN address translation)", keys: words(`
+		primary_datacenter advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan translate_wan_addrs
 		gossip_wan.gossip_nodes gossip_wan.retransmit_mult`)},
 	{why: "Concord's gossip settings are encrypt and gossip_lan's probe and interval keys", keys: words(`
 		gossip_lan.gossip_nodes gossip_lan.retransmit_mult encrypt_verify_incoming encrypt_verify_outgoing

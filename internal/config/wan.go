@@ -16,9 +16,6 @@ type WAN struct {
 	// AdvertiseAddr is the address other datacenters' servers reach this
 	// one at (advertise_addr_wan, -advertise-wan; "": advertise_addr).
 	AdvertiseAddr string
-	// TranslateAddrs answers catalog and health reads of other datacenters
-	// with their nodes' WAN addresses (translate_wan_addrs).
-	TranslateAddrs bool
 	// ReconnectTimeout is how long a failed server of another datacenter
 	// stays in the pool before it is reaped (reconnect_timeout_wan, 72h).
 	ReconnectTimeout time.Duration
@@ -49,8 +46,6 @@ var wanOptions = append([]option{
 		usage: "`address` other datacenters' servers reach this server at (default: -advertise)",
 		set:   func(c *Config, v any) { c.WAN.AdvertiseAddr = v.(string) },
 		check: func(v any) error { return checkAdvertise(v.(string)) }},
-	{key: "translate_wan_addrs", kind: kindBool,
-		set: func(c *Config, v any) { c.WAN.TranslateAddrs = v.(bool) }},
 	{key: "reconnect_timeout_wan", kind: kindDuration,
 		set:   func(c *Config, v any) { c.WAN.ReconnectTimeout = v.(time.Duration) },
 		check: positiveDuration},
