@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 	"internal/agent": {"api", "internal/version", "internal/config", "internal/server", "internal/httpapi",
 		"internal/local", "internal/checks", "internal/dns", "internal/metrics", "internal/ui", "internal/rpc",
 		"internal/gossip", "internal/events", "internal/watch", "internal/rexec", "internal/logstream", "internal/call",
-		"internal/acl", "internal/tlsutil"},
+		"internal/acl", "internal/tlsutil", "internal/cache"},
 	"internal/bench": {"api"},
 	"internal/cli": {"api", "internal/version", "internal/config", "internal/agent", "internal/bench", "internal/watch",
 		"internal/proc", "internal/snapshot", "internal/tlsutil"},
