@@ -11,6 +11,10 @@ type QueryOptions struct {
 	MinQueryIndex     uint64        // ?index: block until the result index passes it
 	MaxQueryTime      time.Duration // ?wait: how long to block at most
 	Near              string        // ?near: sort by estimated round trip time from this node ("_agent" resolved by the agent)
+	// SourceIP is the requesting client's address (the first of
+	// X-Forwarded-For, else the connection's), set where Near may be
+	// "_ip": the node with that address is the one sorted near.
+	SourceIP string `json:",omitempty"`
 }
 
 // QueryMeta is what a read returns beside its result, sent as X-Consul-*

@@ -8,6 +8,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -270,4 +271,60 @@ func TestCoordinatesFilteredByACLs(t *testing.T) {
 	}
 	_, err = c.Coordinate().Update(&consulapi.CoordinateEntry{Node: "a", Coord: coordAt(0.02)}, &consulapi.WriteOptions{Token: token.SecretID})
 	wantACLError(t, "Coordinate().Update(a) with a read token", err, 403, "Permission denied")
+}
+
+// TestNearIP: ?near=_ip sorts near the node whose address is the client's
+// (the first of X-Forwarded-For), on catalog and health reads and for a
+// prepared query whose Near is "_ip"; a client no node has the address of
+// gets the results unsorted.
+func TestNearIP(t *testing.T) {
+	t.Parallel()
+	ta, c := coordinateAgent(t, "b", "c") // at 10.1.1.1
+	if _, err := c.Catalog().Register(&consulapi.CatalogRegistration{Node: "a", Address: "10.9.9.9",
+		Service: &consulapi.AgentService{ID: "web", Service: "web"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// On one axis: a 30 ms, b 10 ms, c 20 ms.
+	setCoordinates(t, c, 3,
+		&consulapi.CoordinateEntry{Node: "a", Coord: coordAt(0.030)},
+		&consulapi.CoordinateEntry{Node: "b", Coord: coordAt(0.010)},
+		&consulapi.CoordinateEntry{Node: "c", Coord: coordAt(0.020)})
+	from := func(ip string) *consulapi.Client {
+		return newConsulClient(t, ta.HTTPAddr(), &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			r.Header.Set("X-Forwarded-For", ip+", 192.0.2.1")
+			return http.DefaultTransport.RoundTrip(r)
+		})})
+	}
+	near := &consulapi.QueryOptions{Near: "_ip"}
+	catalogNodes := func(c *consulapi.Client) []string {
+		out, _, err := c.Catalog().Service("web", "", near)
+		if err != nil {
+			t.Fatalf("Catalog().Service(web, near _ip): %v", err)
+		}
+		var nodes []string
+		for _, s := range out {
+			nodes = append(nodes, s.Node)
+		}
+		return nodes
+	}
+	if got, want := catalogNodes(from("10.9.9.9")), []string{"a", "c", "b"}; !slices.Equal(got, want) {
+		t.Errorf("catalog service near _ip from 10.9.9.9 = %v, want %v", got, want)
+	}
+	if got, want := catalogNodes(from("203.0.113.7")), []string{"a", "b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("catalog service near _ip from an address no node has = %v, want %v (unsorted)", got, want)
+	}
+	entries, _, err := from("10.9.9.9").Health().Service("web", "", false, near)
+	if err != nil || len(entries) != 3 || entries[0].Node.Node != "a" || entries[1].Node.Node != "c" {
+		t.Errorf("health service near _ip from 10.9.9.9 = %v, %v; want a, c, b", entries, err)
+	}
+
+	id, _, err := c.PreparedQuery().Create(&consulapi.PreparedQueryDefinition{Name: "web-near-ip",
+		Service: consulapi.ServiceQuery{Service: "web", Near: "_ip"}}, nil)
+	if err != nil {
+		t.Fatalf("PreparedQuery().Create: %v", err)
+	}
+	res, _, err := from("10.9.9.9").PreparedQuery().Execute(id, nil)
+	if err != nil || len(res.Nodes) != 3 || res.Nodes[0].Node.Node != "a" || res.Nodes[1].Node.Node != "c" || res.Nodes[2].Node.Node != "b" {
+		t.Errorf("Execute(query near _ip) from 10.9.9.9 = %+v, %v; want a, c, b", res, err)
+	}
 }

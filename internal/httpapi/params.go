@@ -56,8 +56,11 @@ func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) 
 	}
 	// ?near=_agent is this agent's node; the server sorts by its
 	// coordinates (reads that return no list ignore it).
-	if opts.Near = q.Get("near"); opts.Near == "_agent" {
+	switch opts.Near = q.Get("near"); opts.Near {
+	case "_agent":
 		opts.Near = h.backend.NodeName()
+	case "_ip":
+		opts.SourceIP = sourceIP(r) // the server finds the node with it
 	}
 	if v := q.Get("wait"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -90,7 +90,7 @@ func (h *Handler) queryGet(w http.ResponseWriter, r *http.Request) (any, error) 
 }
 
 // queryExecute serves GET /v1/query/<id-or-name>/execute, with ?near
-// ("_agent" for this agent's node) and ?limit.
+// ("_agent" for this agent's node, "_ip" for the client's) and ?limit.
 func (h *Handler) queryExecute(w http.ResponseWriter, r *http.Request) (any, error) {
 	params := r.URL.Query()
 	limit := 0
@@ -102,6 +102,7 @@ func (h *Handler) queryExecute(w http.ResponseWriter, r *http.Request) (any, err
 		limit = n
 	}
 	return read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
+		q.SourceIP = sourceIP(r) // for a query whose own Near is "_ip"
 		return readCall(ctx, h, call.QueryExecute, call.QueryExecuteArgs{
 			Query: query(q), IDOrName: r.PathValue("id"),
 			Near: params.Get("near"), Agent: h.backend.NodeName(), Limit: limit,

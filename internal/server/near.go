@@ -75,6 +75,32 @@ func nearest[T any](st *state.Store, q *api.QueryOptions, items []T, node func(T
 		return items
 	}
 	items = slices.Clone(items)
-	sortNear(st, q.Near, items, node)
+	sortNear(st, nearNode(st, q.Near, q.SourceIP), items, node)
 	return items
+}
+
+// nearIP names, as a Near node, the node whose address is the requesting
+// client's.
+const nearIP = "_ip"
+
+// nearNode resolves near "_ip" to the node whose address is ip, or to ""
+// (no sorting) when no node has it, as Consul does; any other near is
+// returned as it is.
+func nearNode(st *state.Store, near, ip string) string {
+	if near != nearIP {
+		return near
+	}
+	if ip == "" {
+		return ""
+	}
+	_, nodes, err := st.Nodes(nil)
+	if err != nil {
+		return ""
+	}
+	for _, n := range nodes {
+		if n.Address == ip {
+			return n.Node
+		}
+	}
+	return ""
 }

@@ -19,7 +19,8 @@ const nearAgent = "_agent"
 // service that pass its filters (queryNodes) and that the query's token
 // (else the caller's) may read, in a new random order, or nearest first
 // by network coordinates when a node to sort near is given (?near, else
-// the query's Near; "_agent" is the asking agent's node), at most a.Limit
+// the query's Near; "_agent" is the asking agent's node, "_ip" the node
+// with the client's address), at most a.Limit
 // of them. Only this datacenter is asked: failover to others comes with
 // federation, so Failovers is 0.
 func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
@@ -43,6 +44,7 @@ func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*a
 		if near == nearAgent {
 			near = a.Agent
 		}
+		near = nearNode(st, near, a.Options().SourceIP)
 		// Shuffled, then sorted near: instances without a coordinate, or
 		// all of them when the near node has none, stay shuffled.
 		rand.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
