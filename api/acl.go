@@ -287,8 +287,9 @@ func cloneNodeIdentities(ids []*ACLNodeIdentity) []*ACLNodeIdentity {
 	return cloneEach(ids, same[ACLNodeIdentity])
 }
 
-// ACLReplicationStatus is /v1/acl/replication. Concord runs one
-// datacenter, so ACLs never replicate: Enabled and Running stay false.
+// ACLReplicationStatus is /v1/acl/replication: whether this datacenter
+// replicates the primary datacenter's ACLs (Enabled), whether its leader
+// is at it (Running), and how far and how well it got.
 type ACLReplicationStatus struct {
 	Enabled              bool
 	Running              bool

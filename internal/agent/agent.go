@@ -142,6 +142,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 				KeyListPolicy: cfg.ACL.EnableKeyListPolicy, InitialManagement: cfg.ACL.Tokens.InitialManagement,
 				TokenTTL: cfg.ACL.TokenTTL, PolicyTTL: cfg.ACL.PolicyTTL, RoleTTL: cfg.ACL.RoleTTL,
 				TokenMinExpirationTTL: cfg.ACL.TokenMinExpirationTTL,
+				PrimaryDatacenter:     cfg.ACL.PrimaryDatacenter, ReplicationToken: cfg.ACL.Tokens.Replication,
 			},
 			Logger: logger.With("component", "server"),
 		})

@@ -46,7 +46,15 @@ type (
 		Query
 		ID, Name string // by ID, or by Name when ID is ""
 	}
-	ACLListArgs    struct{ Query }
+	ACLListArgs struct{ Query }
+	// ACLReplicaSet is what a secondary datacenter copies from the
+	// primary: every policy and role, and every global token with its
+	// secret.
+	ACLReplicaSet struct {
+		Policies []*api.ACLPolicy
+		Roles    []*api.ACLRole
+		Tokens   []*api.ACLToken
+	}
 	ACLRoleSetArgs struct {
 		Role   *api.ACLRole
 		Create bool
@@ -99,7 +107,12 @@ var (
 	ACLRoleList = declare[ACLListArgs, Result[[]*api.ACLRole]]("ACLRoleList", Read,
 		res[ACLListArgs](aclAccess(read)))
 
-	// ACLReplication is the replication status: public, as in Consul.
-	ACLReplication = declare[ACLListArgs, Result[*api.ACLReplicationStatus]]("ACLReplication", Local,
+	// ACLReplication is the replication status: public, as in Consul;
+	// the leader, which replicates, answers it.
+	ACLReplication = declare[ACLListArgs, Result[*api.ACLReplicationStatus]]("ACLReplication", Read,
 		res[ACLListArgs](open))
+	// ACLReplicate is the blocking read a secondary datacenter's leader
+	// makes of the primary's ACLs; it reads secrets, so it needs acl write.
+	ACLReplicate = declare[ACLListArgs, Result[*ACLReplicaSet]]("ACLReplicate", Read,
+		res[ACLListArgs](aclAccess(write)))
 )

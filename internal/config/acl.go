@@ -13,6 +13,11 @@ type ACL struct {
 	// Enabled turns ACLs on (acl.enabled; also the legacy acl_datacenter,
 	// unless acl.enabled is set, as in Consul).
 	Enabled bool
+	// PrimaryDatacenter is the datacenter whose servers own the ACL
+	// policies, roles and global tokens (primary_datacenter; the legacy
+	// acl_datacenter when it is not set). "" or this datacenter: this one
+	// is primary; another: this one replicates them from it.
+	PrimaryDatacenter string
 	// DefaultPolicy is "allow" or "deny": what a request no rule decides
 	// gets (acl.default_policy, "allow" by default as in Consul).
 	DefaultPolicy string
@@ -36,8 +41,8 @@ type ACL struct {
 	// none; tests of token expiry set it in code.
 	TokenMinExpirationTTL time.Duration
 
-	enabledSet bool // acl.enabled was given: acl_datacenter does not enable
-	legacyDC   bool // acl_datacenter was given
+	enabledSet bool   // acl.enabled was given: acl_datacenter does not enable
+	legacyDC   string // acl_datacenter, if given
 }
 
 // ACLTokens are the tokens of the acl.tokens block. Each is a secret.
@@ -55,8 +60,9 @@ type ACLTokens struct {
 	// Default is the token of requests that carry none, instead of the
 	// anonymous token (default; legacy acl_token).
 	Default string
-	// Replication is kept for config compatibility: Concord has one
-	// datacenter, so nothing replicates (replication; acl_replication_token).
+	// Replication is the token a secondary datacenter's leader reads the
+	// primary's ACLs with; it needs acl = "write" to read tokens' secrets
+	// (replication; acl_replication_token).
 	Replication string
 	// DNS is the token DNS answers use, instead of Default (dns).
 	DNS string
@@ -86,7 +92,10 @@ func defaultACL() ACL {
 // top-level acl_* keys Consul still accepts for them.
 var aclOptions = []option{
 	{key: "acl.enabled", kind: kindBool, set: func(c *Config, v any) { c.ACL.Enabled, c.ACL.enabledSet = v.(bool), true }},
-	{key: "acl_datacenter", kind: kindString, set: func(c *Config, v any) { c.ACL.legacyDC = v.(string) != "" }},
+	{key: "acl_datacenter", kind: kindString, set: func(c *Config, v any) { c.ACL.legacyDC = v.(string) }},
+	{key: "primary_datacenter", kind: kindString,
+		set:   func(c *Config, v any) { c.ACL.PrimaryDatacenter = v.(string) },
+		check: func(v any) error { return checkDatacenter(v.(string)) }},
 	aclPolicyOption("acl.default_policy", defaultPolicies, func(c *Config) *string { return &c.ACL.DefaultPolicy }),
 	aclPolicyOption("acl_default_policy", defaultPolicies, func(c *Config) *string { return &c.ACL.DefaultPolicy }),
 	aclPolicyOption("acl.down_policy", downPolicies, func(c *Config) *string { return &c.ACL.DownPolicy }),
@@ -151,11 +160,15 @@ func quoteOr(words []string) string {
 }
 
 // finish settles what depends on several keys (acl_datacenter enables ACLs
-// unless acl.enabled says otherwise) and checks the values, each error
+// unless acl.enabled says otherwise, and names the primary datacenter
+// unless primary_datacenter does) and checks the values, each error
 // naming its key.
 func (a *ACL) finish() []error {
-	if a.legacyDC && !a.enabledSet {
+	if a.legacyDC != "" && !a.enabledSet {
 		a.Enabled = true
+	}
+	if a.PrimaryDatacenter == "" {
+		a.PrimaryDatacenter = a.legacyDC
 	}
 	var errs []error
 	if err := checkOneOf(a.DefaultPolicy, defaultPolicies); err != nil {

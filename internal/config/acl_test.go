@@ -54,11 +54,14 @@ func TestACLBlock(t *testing.T) {
 			acl_agent_master_token = "am"
 			acl_token = "t"
 			acl_replication_token = "r"`,
-			config.ACL{Enabled: true, DefaultPolicy: "deny", DownPolicy: "deny",
+			config.ACL{Enabled: true, PrimaryDatacenter: "dc1", DefaultPolicy: "deny", DownPolicy: "deny",
 				TokenTTL: time.Minute, PolicyTTL: 30 * time.Second, RoleTTL: 30 * time.Second, EnableKeyListPolicy: true,
 				Tokens: config.ACLTokens{InitialManagement: "m", Agent: "a", AgentRecovery: "am", Default: "t", Replication: "r"}}},
+		{"primary_datacenter", `primary_datacenter = "east" acl_datacenter = "west" acl { enabled = true }`,
+			config.ACL{Enabled: true, PrimaryDatacenter: "east", DefaultPolicy: "allow", DownPolicy: "extend-cache",
+				TokenTTL: 30 * time.Second, PolicyTTL: 30 * time.Second, RoleTTL: 30 * time.Second}},
 		{"acl.enabled wins over acl_datacenter", `acl_datacenter = "dc1" acl { enabled = false }`,
-			config.ACL{DefaultPolicy: "allow", DownPolicy: "extend-cache",
+			config.ACL{PrimaryDatacenter: "dc1", DefaultPolicy: "allow", DownPolicy: "extend-cache",
 				TokenTTL: 30 * time.Second, PolicyTTL: 30 * time.Second, RoleTTL: 30 * time.Second}},
 	}
 	for _, tc := range tests {
@@ -70,7 +73,7 @@ func TestACLBlock(t *testing.T) {
 			got := c.ACL
 			// Compare the exported fields only.
 			want := tc.want
-			if got.Enabled != want.Enabled || got.DefaultPolicy != want.DefaultPolicy || got.DownPolicy != want.DownPolicy ||
+			if got.Enabled != want.Enabled || got.PrimaryDatacenter != want.PrimaryDatacenter || got.DefaultPolicy != want.DefaultPolicy || got.DownPolicy != want.DownPolicy ||
 				got.TokenTTL != want.TokenTTL || got.PolicyTTL != want.PolicyTTL || got.RoleTTL != want.RoleTTL ||
 				got.EnableKeyListPolicy != want.EnableKeyListPolicy || got.EnableTokenPersistence != want.EnableTokenPersistence ||
 				got.Tokens != want.Tokens {

@@ -31,7 +31,7 @@ type family struct {
 // Concord honours are in options; a key in both (its option has notice
 // set) is parsed into Config and warned about.
 var families = []family{
-	{why: "Concord has one datacenter, so no ACL replication, and registers services from config files with the agent token", keys: words(`
+	{why: "Concord's secondary datacenters always replicate policies, roles and global tokens once acl.tokens.replication is set, and register services from config files with the agent token", keys: words(`
 		acl.enable_token_replication acl.tokens.config_file_service_registration enable_acl_replication`)},
 	{why: "Concord's gRPC port has no TLS yet; use_auto_cert and verify_server_hostname outside internal_rpc are not built",
 		keys: append(tlsPendingKeys(), words(`
@@ -49,8 +49,8 @@ var families = []family{
 		dns_config.enable_additional_node_meta_txt
 		dns_config.soa.refresh dns_config.soa.retry dns_config.soa.expire dns_config.soa.min_ttl
 		dns_config.service_ttl.*`)},
-	{why: "Concord has no ACL replication yet (every datacenter is its own primary), nor these WAN keys (no WAN address translation)", keys: words(`
-		primary_datacenter advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan translate_wan_addrs
+	{why: "Concord does not have these WAN keys yet (no WAN address translation)", keys: words(`
+		advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan translate_wan_addrs
 		gossip_wan.gossip_nodes gossip_wan.retransmit_mult`)},
 	{why: "Concord's gossip settings are encrypt and gossip_lan's probe and interval keys", keys: words(`
 		gossip_lan.gossip_nodes gossip_lan.retransmit_mult encrypt_verify_incoming encrypt_verify_outgoing

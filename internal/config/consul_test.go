@@ -153,7 +153,7 @@ autopilot { redundancy_zone_tag = "zone" }`,
 // inside their block is still an error.
 func TestPendingFamilies(t *testing.T) {
 	for _, tc := range []struct{ hcl, want string }{
-		{`acl { enable_token_replication = true }`, "acl.enable_token_replication: accepted but not yet in effect: Concord has one datacenter"},
+		{`acl { enable_token_replication = true }`, "acl.enable_token_replication: accepted but not yet in effect: Concord's secondary datacenters always replicate"},
 		{`tls { grpc { use_auto_cert = true } }`, "tls.grpc.use_auto_cert: accepted but not yet in effect: Concord's gRPC port has no TLS yet"},
 		{`limits { kv_max_value_size = 1024 }`, "limits.kv_max_value_size: accepted but not yet in effect"},
 		{`dns_config { service_ttl { "*" = "5s" web = "1s" } }`, "dns_config.service_ttl.web: accepted but not yet in effect"},

@@ -82,18 +82,6 @@ func (s *Server) ACLBootstrap(_ context.Context, secret string) (*api.ACLToken, 
 	return out, err
 }
 
-// ACLReplication answers /v1/acl/replication: one datacenter, so no
-// replication, ever.
-func (s *Server) ACLReplication() (*api.ACLReplicationStatus, api.QueryMeta, error) {
-	if !s.ACLEnabled() {
-		return nil, api.QueryMeta{}, acl.ErrDisabled
-	}
-	var m api.QueryMeta
-	s.fillMeta(&m, "")
-	m.LastIndex = s.fsm.State().MaxIndex()
-	return &api.ACLReplicationStatus{SourceDatacenter: s.cfg.Datacenter}, m, nil
-}
-
 // resetAllowed reports whether the reset file holds idx.
 func (s *Server) resetAllowed(idx uint64) bool {
 	if s.cfg.DataDir == "" {

@@ -60,6 +60,9 @@ func (s *Server) aclImpls() []call.Impl {
 		read(call.ACLReplication, func(ctx context.Context, a *call.ACLListArgs) (*api.ACLReplicationStatus, api.QueryMeta, error) {
 			return s.ACLReplication()
 		}),
+		read(call.ACLReplicate, func(ctx context.Context, a *call.ACLListArgs) (*call.ACLReplicaSet, api.QueryMeta, error) {
+			return s.ACLReplicate(ctx, a.Options())
+		}),
 		read(call.ACLRoleList, func(ctx context.Context, a *call.ACLListArgs) ([]*api.ACLRole, api.QueryMeta, error) {
 			return s.ACLRoleList(ctx, a.Options())
 		}),

@@ -11,6 +11,13 @@ type ACLConfig struct {
 	DefaultAllow bool
 	// KeyListPolicy makes key listings need list (enable_key_list_policy).
 	KeyListPolicy bool
+	// PrimaryDatacenter owns the policies, roles and global tokens ("" or
+	// this datacenter: this one). A secondary's leader replicates them
+	// from it with ReplicationToken and forwards writes of them to it.
+	PrimaryDatacenter string
+	// ReplicationToken is the secret a secondary reads the primary's ACLs
+	// with (acl.tokens.replication); without it nothing replicates.
+	ReplicationToken string
 	// InitialManagement is the secret of a management token the leader
 	// creates when ACLs come up, if no token has it (tokens.initial_management;
 	// "" for none). It bootstraps ACLs, as in Consul.

@@ -78,7 +78,8 @@ func (s *Server) establishACLs() {
 }
 
 // runACLLeader makes sure the built-in ACL objects exist, then deletes
-// expired tokens until stopCh closes.
+// expired tokens, and in a secondary datacenter replicates the primary's
+// ACLs, until stopCh closes.
 func (s *Server) runACLLeader(stopCh <-chan struct{}) {
 	if !s.ACLEnabled() {
 		return
@@ -95,6 +96,7 @@ func (s *Server) runACLLeader(stopCh <-chan struct{}) {
 		case <-time.After(time.Second):
 		}
 	}
+	go s.runACLReplication(stopCh)
 	tick := time.NewTicker(s.cfg.ACL.reapInterval())
 	defer tick.Stop()
 	for {
@@ -110,7 +112,8 @@ func (s *Server) runACLLeader(stopCh <-chan struct{}) {
 // initACLs creates what a cluster with ACLs needs, as Consul's leader
 // does: the built-in policies, the anonymous token and, when the
 // config names one, the initial management token (which bootstraps ACLs
-// if nobody has).
+// if nobody has) — in the primary datacenter only, as Consul: a
+// secondary's tokens come from the primary.
 func (s *Server) initACLs() error {
 	s.acl.initMu.Lock()
 	defer s.acl.initMu.Unlock()
@@ -146,7 +149,7 @@ func (s *Server) initACLs() error {
 // the bootstrap, so /v1/acl/bootstrap then refuses.
 func (s *Server) initManagementToken(now time.Time) error {
 	secret := s.cfg.ACL.InitialManagement
-	if secret == "" {
+	if secret == "" || s.aclSecondary() {
 		return nil
 	}
 	st := s.fsm.State()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/acl"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/fsm"
 	"github.com/concordhq/concord/internal/state"
 	"github.com/google/uuid"
@@ -23,13 +24,17 @@ var (
 
 // ACLPolicySet creates (create) or updates a policy, whose rules must
 // parse, and returns it as stored. A built-in policy keeps its name, rules
-// and datacenters.
-func (s *Server) ACLPolicySet(_ context.Context, p *api.ACLPolicy, create bool) (*api.ACLPolicy, error) {
+// and datacenters. A secondary datacenter writes it in the primary.
+func (s *Server) ACLPolicySet(ctx context.Context, p *api.ACLPolicy, create bool) (*api.ACLPolicy, error) {
 	if !s.ACLEnabled() {
 		return nil, acl.ErrDisabled
 	}
 	if p == nil {
 		return nil, api.BadRequestError{Reason: "Request decode failed: missing policy"}
+	}
+	var fwd *api.ACLPolicy
+	if ok, err := s.forwardACLWrite(ctx, call.ACLPolicySet.Desc, &call.ACLPolicySetArgs{Policy: p, Create: create}, &fwd); ok {
+		return fwd, err
 	}
 	p = p.Clone()
 	st := s.fsm.State()
@@ -81,10 +86,14 @@ func checkBuiltinUpdate(builtin, p *api.ACLPolicy) error {
 }
 
 // ACLPolicyDelete deletes a policy other than global-management; tokens
-// and roles linked to it lose the link.
-func (s *Server) ACLPolicyDelete(_ context.Context, id string) error {
+// and roles linked to it lose the link. A secondary datacenter deletes
+// it in the primary.
+func (s *Server) ACLPolicyDelete(ctx context.Context, id string) error {
 	if !s.ACLEnabled() {
 		return acl.ErrDisabled
+	}
+	if ok, err := s.forwardACLWrite(ctx, call.ACLPolicyDelete.Desc, &call.ACLIDArgs{ID: id}, new(struct{})); ok {
+		return err
 	}
 	if builtin := builtinPolicy(id); builtin != nil {
 		return api.BadRequestError{Reason: fmt.Sprintf("Delete operation not permitted on the builtin %s policy", builtin.Name)}
@@ -146,12 +155,17 @@ func (s *Server) ACLPolicyList(ctx context.Context, q *api.QueryOptions) ([]*api
 }
 
 // ACLRoleSet creates (create) or updates a role and returns it as stored.
-func (s *Server) ACLRoleSet(_ context.Context, r *api.ACLRole, create bool) (*api.ACLRole, error) {
+// A secondary datacenter writes it in the primary.
+func (s *Server) ACLRoleSet(ctx context.Context, r *api.ACLRole, create bool) (*api.ACLRole, error) {
 	if !s.ACLEnabled() {
 		return nil, acl.ErrDisabled
 	}
 	if r == nil {
 		return nil, api.BadRequestError{Reason: "Request decode failed: missing role"}
+	}
+	var fwd *api.ACLRole
+	if ok, err := s.forwardACLWrite(ctx, call.ACLRoleSet.Desc, &call.ACLRoleSetArgs{Role: r, Create: create}, &fwd); ok {
+		return fwd, err
 	}
 	r = r.Clone()
 	st := s.fsm.State()
@@ -183,10 +197,14 @@ func (s *Server) ACLRoleSet(_ context.Context, r *api.ACLRole, create bool) (*ap
 	return out, err
 }
 
-// ACLRoleDelete deletes a role; tokens linked to it lose the link.
-func (s *Server) ACLRoleDelete(_ context.Context, id string) error {
+// ACLRoleDelete deletes a role; tokens linked to it lose the link. A
+// secondary datacenter deletes it in the primary.
+func (s *Server) ACLRoleDelete(ctx context.Context, id string) error {
 	if !s.ACLEnabled() {
 		return acl.ErrDisabled
+	}
+	if ok, err := s.forwardACLWrite(ctx, call.ACLRoleDelete.Desc, &call.ACLIDArgs{ID: id}, new(struct{})); ok {
+		return err
 	}
 	return s.deleteObject(fsm.ACLRoleDelete, id, "role", func(st *state.Store) (bool, error) {
 		_, r, err := st.ACLRoleGet(nil, id)

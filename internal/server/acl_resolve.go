@@ -23,6 +23,8 @@ type aclResolver struct {
 	cache *acl.Cache // set by once, with the server's acl options
 
 	initMu sync.Mutex // one initACLs at a time (leader start, bootstrap)
+
+	repl aclReplication // the leader's replication status, in a secondary datacenter
 }
 
 // ACLEnabled reports whether this server enforces ACLs (acl.enabled).

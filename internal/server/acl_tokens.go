@@ -20,13 +20,20 @@ const hiddenSecret = "<hidden>"
 
 // ACLTokenSet creates (create) or updates a token, and returns it as
 // stored. The leader fills in what the caller left out: new IDs, the
-// creation time, the expiration time from ExpirationTTL, the hash.
+// creation time, the expiration time from ExpirationTTL, the hash. In a
+// secondary datacenter a global token is written in the primary.
 func (s *Server) ACLTokenSet(ctx context.Context, tok *api.ACLToken, create bool) (*api.ACLToken, error) {
 	if !s.ACLEnabled() {
 		return nil, acl.ErrDisabled
 	}
 	if tok == nil {
 		return nil, api.BadRequestError{Reason: "Request decode failed: missing token"}
+	}
+	if s.globalToken(tok.AccessorID, create && tok.Local) {
+		var out *api.ACLToken
+		if ok, err := s.forwardACLWrite(ctx, call.ACLTokenSet.Desc, &call.ACLTokenSetArgs{Token: tok, Create: create}, &out); ok {
+			return out, err
+		}
 	}
 	tok = tok.Clone()
 	st := s.fsm.State()
@@ -51,6 +58,17 @@ func (s *Server) ACLTokenSet(ctx context.Context, tok *api.ACLToken, create bool
 	}
 	tok.Hash = tokenHash(tok)
 	return s.applyToken(&fsm.ACLOp{Op: fsm.ACLTokenSet, Token: tok, Create: create}, now)
+}
+
+// globalToken reports whether a write of the token accessorID (local
+// when new and asked to be) is of a global token: a new one not local, or
+// one this datacenter does not hold as local.
+func (s *Server) globalToken(accessorID string, newLocal bool) bool {
+	if newLocal {
+		return false
+	}
+	_, tok, err := s.fsm.State().ACLTokenGet(nil, accessorID)
+	return err != nil || tok == nil || !tok.Local
 }
 
 // applyToken applies op, which writes op.Token, and reads the token back.
@@ -150,10 +168,16 @@ func updateToken(st *state.Store, tok *api.ACLToken) error {
 func timesEqual(a, b *time.Time) bool { return a != nil && b != nil && a.Equal(*b) }
 
 // ACLTokenDelete deletes a token. The anonymous token and the caller's
-// own token may not be deleted; a missing token is a 404.
+// own token may not be deleted; a missing token is a 404. In a secondary
+// datacenter a global token is deleted in the primary.
 func (s *Server) ACLTokenDelete(ctx context.Context, accessorID string) error {
 	if !s.ACLEnabled() {
 		return acl.ErrDisabled
+	}
+	if s.globalToken(accessorID, false) {
+		if ok, err := s.forwardACLWrite(ctx, call.ACLTokenDelete.Desc, &call.ACLTokenIDArgs{AccessorID: accessorID}, new(struct{})); ok {
+			return err
+		}
 	}
 	if !isUUID(accessorID) {
 		return api.BadRequestError{Reason: "Accessor ID is missing or an invalid UUID"}
@@ -177,10 +201,18 @@ func (s *Server) ACLTokenDelete(ctx context.Context, accessorID string) error {
 
 // ACLTokenClone creates a token with the links, identities, locality and
 // expiration of another, new IDs, and description (the source's when
-// empty).
+// empty). In a secondary datacenter a global token is cloned in the
+// primary.
 func (s *Server) ACLTokenClone(ctx context.Context, accessorID, description string) (*api.ACLToken, error) {
 	if !s.ACLEnabled() {
 		return nil, acl.ErrDisabled
+	}
+	if s.globalToken(accessorID, false) {
+		var out *api.ACLToken
+		args := &call.ACLTokenCloneArgs{AccessorID: accessorID, Description: description}
+		if ok, err := s.forwardACLWrite(ctx, call.ACLTokenClone.Desc, args, &out); ok {
+			return out, err
+		}
 	}
 	if !isUUID(accessorID) {
 		return nil, api.BadRequestError{Reason: "Invalid Token: AccessorID is not a valid UUID"}

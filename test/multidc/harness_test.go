@@ -43,12 +43,24 @@ type federation struct {
 // sees every other in the WAN pool.
 func startFederation(t testing.TB, servers ...int) *federation {
 	t.Helper()
+	return startFederationWith(t, "", nil, servers...)
+}
+
+// startFederationWith is startFederation giving every node of datacenter
+// dc the arguments dcArgs(dc) (nil for none), and reading the WAN members
+// with token (as ACLs need).
+func startFederationWith(t testing.TB, token string, dcArgs func(dc string) []string, servers ...int) *federation {
+	t.Helper()
 	f := &federation{dcs: map[string]*datacenter{}}
 	var seed string // dc1's first server's WAN address
 	total := 0
 	for i, n := range servers {
 		total += n
 		dc := &datacenter{name: fmt.Sprintf("dc%d", i+1), wan: map[string]string{}}
+		args := []string{"-datacenter=" + dc.name, "-hcl=" + wanGossip}
+		if dcArgs != nil {
+			args = append(args, dcArgs(dc.name)...)
+		}
 		dc.Cluster = testutil.StartClusterWith(t, binary, n, 1, func(node *testutil.Node) []string {
 			if !node.Server {
 				return nil
@@ -60,13 +72,13 @@ func startFederation(t testing.TB, servers ...int) *federation {
 			}
 			_, port, _ := net.SplitHostPort(addr)
 			return []string{"-serf-wan-port=" + port, "-retry-join-wan=" + seed, "-retry-interval-wan=200ms"}
-		}, "-datacenter="+dc.name, "-hcl="+wanGossip)
+		}, args...)
 		f.dcs[dc.name] = dc
 	}
 	for _, dc := range f.dcs {
 		for _, s := range dc.Servers() {
 			waitFor(t, 20*time.Second, func(r *testutil.R) {
-				if alive := aliveWAN(r, client(t, s)); len(alive) != total {
+				if alive := aliveWAN(r, clientWith(t, s, token)); len(alive) != total {
 					r.Fatalf("%s.%s sees WAN members %v, want %d alive", s.Name, dc.name, alive, total)
 				}
 			})
@@ -84,7 +96,13 @@ func (f *federation) agent(t testing.TB, dc string) *consul.Client {
 // client returns a Consul API client for node n.
 func client(t testing.TB, n *testutil.Node) *consul.Client {
 	t.Helper()
-	c, err := consul.NewClient(&consul.Config{Address: n.HTTPAddr})
+	return clientWith(t, n, "")
+}
+
+// clientWith returns a Consul API client for node n using token.
+func clientWith(t testing.TB, n *testutil.Node, token string) *consul.Client {
+	t.Helper()
+	c, err := consul.NewClient(&consul.Config{Address: n.HTTPAddr, Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
