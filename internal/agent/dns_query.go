@@ -11,10 +11,12 @@ import (
 
 var _ dns.QueryCatalog = dnsCatalog{}
 
-// ExecuteQuery runs a prepared query for DNS, as this agent: a query that
-// does not exist is nil.
-func (c dnsCatalog) ExecuteQuery(ctx context.Context, idOrName string) (*api.PreparedQueryExecuteResponse, error) {
-	res, err := call.QueryExecute.Invoke(ctx, c.calls, call.QueryExecuteArgs{Query: c.query(), IDOrName: idOrName, Agent: c.node})
+// ExecuteQuery runs a prepared query for DNS, as this agent, for the
+// client at address client: a query that does not exist is nil.
+func (c dnsCatalog) ExecuteQuery(ctx context.Context, idOrName, client string) (*api.PreparedQueryExecuteResponse, error) {
+	q := c.query()
+	q.Q.SourceIP = client
+	res, err := call.QueryExecute.Invoke(ctx, c.calls, call.QueryExecuteArgs{Query: q, IDOrName: idOrName, Agent: c.node})
 	var notFound api.NotFoundError
 	if errors.As(err, &notFound) {
 		return nil, nil

@@ -4,12 +4,14 @@ package agent_test
 // agent and a client agent, asked with the miekg/dns client.
 
 import (
+	"net"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	consulapi "github.com/hashicorp/consul/api"
+	"github.com/hashicorp/serf/coordinate"
 	mdns "github.com/miekg/dns"
 
 	"github.com/concordhq/concord/internal/config"
@@ -127,4 +129,52 @@ func TestPreparedQueryDNS(t *testing.T) {
 			r.Fatalf("client agent: web-passing.query.consul A = rcode %d %q, want [10.3.0.1]", got.rcode, got.names)
 		}
 	})
+}
+
+// TestPreparedQueryDNSNearIP: over DNS, a query whose Near is "_ip" sorts
+// near the node whose address is the asking client's.
+func TestPreparedQueryDNSNearIP(t *testing.T) {
+	t.Parallel()
+	srv := testutil.StartAgent(t, "", func(c *config.Config) { c.NodeName = "pq-ip" })
+	c, err := consulapi.NewClient(&consulapi.Config{Address: srv.HTTPAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a is where the DNS client asks from; on one axis a 30 ms, b 10 ms, c 20 ms.
+	for i, n := range []struct{ name, addr string }{{"a", "127.0.0.77"}, {"b", "10.1.1.2"}, {"c", "10.1.1.3"}} {
+		if _, err := c.Catalog().Register(&consulapi.CatalogRegistration{Node: n.name, Address: n.addr,
+			Service: &consulapi.AgentService{ID: "web", Service: "web", Port: 80}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		coord := coordinate.NewCoordinate(coordinate.DefaultConfig())
+		coord.Vec[0] = []float64{0.030, 0.010, 0.020}[i]
+		if _, err := c.Coordinate().Update(&consulapi.CoordinateEntry{Node: n.name, Coord: coord}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.Run(t, 10*time.Second, func(r *testutil.R) {
+		if got, _, err := c.Coordinate().Nodes(nil); err != nil || len(got) < 3 {
+			r.Fatalf("Coordinate().Nodes() = %d entries, %v; want the 3 set", len(got), err)
+		}
+	})
+	if _, _, err := c.PreparedQuery().Create(&consulapi.PreparedQueryDefinition{Name: "web-ip",
+		Service: consulapi.ServiceQuery{Service: "web", Near: "_ip"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	client := &mdns.Client{Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.77")}}}
+	m := new(mdns.Msg)
+	m.SetQuestion("web-ip.query.consul.", mdns.TypeA)
+	in, _, err := client.Exchange(m, srv.DNSAddr())
+	if err != nil {
+		t.Fatalf("DNS web-ip.query.consul A from 127.0.0.77: %v", err)
+	}
+	var got []string
+	for _, rr := range in.Answer {
+		if a, ok := rr.(*mdns.A); ok {
+			got = append(got, a.A.String())
+		}
+	}
+	if want := []string{"127.0.0.77", "10.1.1.3", "10.1.1.2"}; !slices.Equal(got, want) {
+		t.Errorf("DNS web-ip.query.consul A from 127.0.0.77 = %v, want %v (nearest a, then c, then b)", got, want)
+	}
 }

@@ -19,9 +19,10 @@ type QueryCatalog interface {
 	// ExecuteQuery runs the prepared query of that ID or name (in lower
 	// case; query names are matched without regard to case) as the agent
 	// answering the question runs it. The instances come filtered on the
-	// query's health rules and in their final order. A query that does
-	// not exist gives nil and no error.
-	ExecuteQuery(ctx context.Context, idOrName string) (*api.PreparedQueryExecuteResponse, error)
+	// query's health rules and in their final order. client is the asking
+	// client's IP address (for a query whose Near is "_ip"). A query that
+	// does not exist gives nil and no error.
+	ExecuteQuery(ctx context.Context, idOrName, client string) (*api.PreparedQueryExecuteResponse, error)
 }
 
 // serveQuery answers <query-id-or-name>.query[.<dc>].<domain> as a service
@@ -34,7 +35,7 @@ func (s *Server) serveQuery(ctx context.Context, req *request, name string, m *m
 	if !ok || name == "" {
 		return errNoName
 	}
-	res, err := qc.ExecuteQuery(ctx, name)
+	res, err := qc.ExecuteQuery(ctx, name, req.client)
 	if err != nil {
 		return fmt.Errorf("cannot execute query %q: %w", name, err)
 	}

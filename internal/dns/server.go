@@ -203,14 +203,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // request is what the answer to one question depends on, besides its name.
 type request struct {
-	name  string    // the question's name as asked: the owner of answers
-	qtype uint16    // the question's type
-	zone  *zone     // the zone of ours the name is in; nil when not answering from the catalog
-	size  int       // the most bytes the reply may take, OPT record aside
-	opt   *mdns.OPT // to add to the reply, or nil
-	limit int       // the most address records to answer; 0 for no limit
-	cut   bool      // set when limit left records out
-	full  bool      // set when records were left out for size
+	name   string    // the question's name as asked: the owner of answers
+	qtype  uint16    // the question's type
+	zone   *zone     // the zone of ours the name is in; nil when not answering from the catalog
+	size   int       // the most bytes the reply may take, OPT record aside
+	opt    *mdns.OPT // to add to the reply, or nil
+	limit  int       // the most address records to answer; 0 for no limit
+	client string    // the asking client's IP address: a prepared query's Near "_ip"
+	cut    bool      // set when limit left records out
+	full   bool      // set when records were left out for size
 
 	// srvEnds[i] is len(Extra) once the records of SRV answer i are in,
 	// so that size.go can drop answers with their additional records.
@@ -233,21 +234,32 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {
 		}
 		return
 	}
-	if out := s.respond(r, udp, *buf); out != nil {
+	if out := s.respond(r, udp, clientIP(w.RemoteAddr()), *buf); out != nil {
 		w.Write(out)
 	}
 }
 
+// clientIP is the IP address of a client's network address, "" if none.
+func clientIP(addr net.Addr) string {
+	switch a := addr.(type) {
+	case *net.UDPAddr:
+		return a.IP.String()
+	case *net.TCPAddr:
+		return a.IP.String()
+	}
+	return ""
+}
+
 // respond returns the reply to r packed, in buf when it fits. A panic
 // while building it, or a reply that does not pack, gives SERVFAIL.
-func (s *Server) respond(r *mdns.Msg, udp bool, buf []byte) (out []byte) {
+func (s *Server) respond(r *mdns.Msg, udp bool, client string, buf []byte) (out []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("dns: panic answering query", "question", questionOf(r), "panic", p)
 			out, _ = failure(r, mdns.RcodeServerFailure).PackBuffer(buf)
 		}
 	}()
-	var req request
+	req := request{client: client}
 	m := s.reply(r, udp, &req)
 	out, err := s.pack(m, &req, buf)
 	if err != nil {
@@ -282,7 +294,7 @@ func (s *Server) reply(r *mdns.Msg, udp bool, req *request) *mdns.Msg {
 	m.SetReply(r)
 	m.Authoritative = true
 	m.RecursionAvailable = s.fwd.enabled()
-	*req = request{name: q.Name, qtype: q.Qtype, zone: z}
+	*req = request{name: q.Name, qtype: q.Qtype, zone: z, client: req.client}
 	s.budget(r, udp, req)
 
 	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
