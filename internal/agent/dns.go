@@ -91,25 +91,33 @@ func (c dnsCatalog) query() call.Query {
 	return call.Query{Q: q}
 }
 
-func (c dnsCatalog) ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
+// inDC returns ctx making calls in datacenter dc ("" for this agent's).
+func inDC(ctx context.Context, dc string) context.Context {
+	if dc == "" {
+		return ctx
+	}
+	return call.WithDatacenter(ctx, dc)
+}
+
+func (c dnsCatalog) ServiceEntries(ctx context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error) {
 	if c.cache == nil {
-		res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
+		res, err := call.HealthService.Invoke(inDC(ctx, dc), c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
 		return res.Value, err
 	}
-	key := "dns\x00" + service + "\x00" + strings.Join(tags, "\x00") + "\x00token=" + c.token()
+	key := "dns\x00" + dc + "\x00" + service + "\x00" + strings.Join(tags, "\x00") + "\x00token=" + c.token()
 	res, err := c.cache.Get(ctx, key, 0, 0, func(ctx context.Context, index uint64) (any, api.QueryMeta, error) {
 		q := &api.QueryOptions{AllowStale: true, MinQueryIndex: index}
 		if index > 0 {
 			q.MaxQueryTime = cache.RefreshWait
 		}
-		res, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: call.Query{Q: q}, Service: service, Tags: tags})
+		res, err := call.HealthService.Invoke(inDC(ctx, dc), c.calls, call.HealthServiceArgs{Query: call.Query{Q: q}, Service: service, Tags: tags})
 		return res.Value, res.Meta, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if c.cacheMaxAge > 0 && res.Age > c.cacheMaxAge {
-		fresh, err := call.HealthService.Invoke(ctx, c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
+		fresh, err := call.HealthService.Invoke(inDC(ctx, dc), c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
 		if err == nil {
 			return fresh.Value, nil
 		}
@@ -118,8 +126,8 @@ func (c dnsCatalog) ServiceEntries(ctx context.Context, service string, tags []s
 	return entries, nil
 }
 
-func (c dnsCatalog) Node(ctx context.Context, name string) (*api.Node, error) {
-	res, err := call.CatalogNode.Invoke(ctx, c.calls, call.NodeArgs{Query: c.query(), Node: name})
+func (c dnsCatalog) Node(ctx context.Context, dc, name string) (*api.Node, error) {
+	res, err := call.CatalogNode.Invoke(inDC(ctx, dc), c.calls, call.NodeArgs{Query: c.query(), Node: name})
 	if err != nil || res.Value == nil {
 		return nil, err
 	}

@@ -11,12 +11,13 @@ import (
 
 var _ dns.QueryCatalog = dnsCatalog{}
 
-// ExecuteQuery runs a prepared query for DNS, as this agent, for the
-// client at address client: a query that does not exist is nil.
-func (c dnsCatalog) ExecuteQuery(ctx context.Context, idOrName, client string) (*api.PreparedQueryExecuteResponse, error) {
+// ExecuteQuery runs a prepared query for DNS in datacenter dc, as this
+// agent, for the client at address client: a query that does not exist
+// is nil.
+func (c dnsCatalog) ExecuteQuery(ctx context.Context, dc, idOrName, client string) (*api.PreparedQueryExecuteResponse, error) {
 	q := c.query()
 	q.Q.SourceIP = client
-	res, err := call.QueryExecute.Invoke(ctx, c.calls, call.QueryExecuteArgs{Query: q, IDOrName: idOrName, Agent: c.node})
+	res, err := call.QueryExecute.Invoke(inDC(ctx, dc), c.calls, call.QueryExecuteArgs{Query: q, IDOrName: idOrName, Agent: c.node})
 	var notFound api.NotFoundError
 	if errors.As(err, &notFound) {
 		return nil, nil

@@ -3,8 +3,10 @@
 // github.com/miekg/dns doing the wire work.
 //
 // The names it knows, under Config.Domain (or Config.AltDomain, whose
-// answers then use that domain), with an optional datacenter label that
-// must be Config.Datacenter:
+// answers then use that domain), with an optional datacenter label: names
+// of another datacenter than Config.Datacenter are answered from there
+// (the Catalog takes the datacenter; one it has no path to is NXDOMAIN,
+// as in Consul), except addr names, which need no catalog:
 //
 //	<node>.node[.<dc>].<domain>                 A/AAAA, TXT from node meta
 //	[<tag>.]<service>.service[.<dc>].<domain>   A/AAAA (or CNAME), SRV

@@ -17,30 +17,34 @@ import (
 
 // catalog is a dns.Catalog made of func fields.
 type catalog struct {
-	ServiceEntriesFunc func(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error)
-	NodeFunc           func(ctx context.Context, name string) (*api.Node, error)
+	ServiceEntriesFunc func(ctx context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error)
+	NodeFunc           func(ctx context.Context, dc, name string) (*api.Node, error)
 	NodesFunc          func(ctx context.Context) ([]*api.Node, error)
 }
 
 var _ dns.Catalog = (*catalog)(nil)
 
-func (c *catalog) ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
-	return c.ServiceEntriesFunc(ctx, service, tags)
+func (c *catalog) ServiceEntries(ctx context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error) {
+	return c.ServiceEntriesFunc(ctx, dc, service, tags)
 }
 
-func (c *catalog) Node(ctx context.Context, name string) (*api.Node, error) {
-	return c.NodeFunc(ctx, name)
+func (c *catalog) Node(ctx context.Context, dc, name string) (*api.Node, error) {
+	return c.NodeFunc(ctx, dc, name)
 }
 
 func (c *catalog) Nodes(ctx context.Context) ([]*api.Node, error) {
 	return c.NodesFunc(ctx)
 }
 
-// memCatalog serves nodes and service entries from memory, matching names
-// and tags without regard to case, as the state store does.
+// memCatalog serves nodes and service entries of one datacenter from
+// memory, matching names and tags without regard to case, as the state
+// store does; it has no path to any other datacenter.
 func memCatalog(nodes []*api.Node, entries []*api.ServiceEntry) *catalog {
 	return &catalog{
-		ServiceEntriesFunc: func(_ context.Context, service string, tags []string) ([]*api.ServiceEntry, error) {
+		ServiceEntriesFunc: func(_ context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error) {
+			if dc != "" {
+				return nil, api.ErrUnknownDC
+			}
 			var out []*api.ServiceEntry
 			for _, e := range entries {
 				if strings.EqualFold(e.Service.Service, service) && hasTags(e.Service.Tags, tags) {
@@ -49,7 +53,10 @@ func memCatalog(nodes []*api.Node, entries []*api.ServiceEntry) *catalog {
 			}
 			return out, nil
 		},
-		NodeFunc: func(_ context.Context, name string) (*api.Node, error) {
+		NodeFunc: func(_ context.Context, dc, name string) (*api.Node, error) {
+			if dc != "" {
+				return nil, api.ErrUnknownDC
+			}
 			for _, n := range nodes {
 				if strings.EqualFold(n.Node, name) {
 					return n, nil

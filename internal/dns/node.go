@@ -12,8 +12,8 @@ import (
 
 // serveNode answers <node>.node[.<dc>].<domain>: the node's address, and
 // its meta as TXT records when asked for TXT or ANY.
-func (s *Server) serveNode(ctx context.Context, req *request, name string, m *mdns.Msg) error {
-	n, err := s.cat.Node(ctx, name)
+func (s *Server) serveNode(ctx context.Context, req *request, dc, name string, m *mdns.Msg) error {
+	n, err := s.cat.Node(ctx, dc, name)
 	if err != nil {
 		return fmt.Errorf("cannot read node %q: %w", name, err)
 	}
@@ -66,7 +66,7 @@ func (s *Server) resolveLocal(ctx context.Context, target string) (netip.Addr, b
 	case formAddr:
 		return parseHexAddr(pq.name)
 	case formNode:
-		n, err := s.cat.Node(ctx, pq.name)
+		n, err := s.cat.Node(ctx, "", pq.name)
 		if err != nil || n == nil {
 			return netip.Addr{}, false
 		}

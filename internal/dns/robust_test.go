@@ -108,8 +108,8 @@ func TestManyQuestions(t *testing.T) {
 func TestCatalogFailures(t *testing.T) {
 	boom := errors.New("catalog down")
 	failing := &catalog{
-		ServiceEntriesFunc: func(context.Context, string, []string) ([]*api.ServiceEntry, error) { return nil, boom },
-		NodeFunc: func(_ context.Context, name string) (*api.Node, error) {
+		ServiceEntriesFunc: func(context.Context, string, string, []string) ([]*api.ServiceEntry, error) { return nil, boom },
+		NodeFunc: func(_ context.Context, _, name string) (*api.Node, error) {
 			if name == "panic" {
 				panic("catalog bug")
 			}
@@ -150,7 +150,7 @@ func TestCatalogTimeout(t *testing.T) {
 		t.Skip("waits for the catalog timeout")
 	}
 	stuck := fixture()
-	stuck.NodeFunc = func(ctx context.Context, _ string) (*api.Node, error) {
+	stuck.NodeFunc = func(ctx context.Context, _, _ string) (*api.Node, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}

@@ -29,12 +29,16 @@ type Catalog interface {
 	// tag (the names in lower case, to be matched without regard to case),
 	// with their node and their checks (the node's own and the
 	// instance's), whatever their state: the server filters on health.
-	// Unknown services give no entries and no error.
-	ServiceEntries(ctx context.Context, service string, tags []string) ([]*api.ServiceEntry, error)
+	// Unknown services give no entries and no error. dc names the
+	// datacenter to read, "" for the agent's own; one the agent has no
+	// path to is api.ErrUnknownDC (an unknown name, NXDOMAIN).
+	ServiceEntries(ctx context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error)
 	// Node returns the node of that name (lower case, to be matched
-	// without regard to case), or nil when there is none.
-	Node(ctx context.Context, name string) (*api.Node, error)
-	// Nodes returns every node; reverse (PTR) lookups scan them.
+	// without regard to case) in datacenter dc, as ServiceEntries takes
+	// it, or nil when there is none.
+	Node(ctx context.Context, dc, name string) (*api.Node, error)
+	// Nodes returns every node of the agent's datacenter; reverse (PTR)
+	// lookups scan them.
 	Nodes(ctx context.Context) ([]*api.Node, error)
 }
 
@@ -321,8 +325,10 @@ func (s *Server) reply(r *mdns.Msg, udp bool, req *request) *mdns.Msg {
 
 // serve answers a name of our domain by its form.
 func (s *Server) serve(ctx context.Context, req *request, pq query, m *mdns.Msg) error {
-	if pq.dc != "" && pq.dc != s.dc {
-		return errNoName // other datacenters are unknown until federation
+	dc := s.remoteDC(pq.dc)
+	if dc != "" {
+		// Targets of SRV answers name the datacenter that answered.
+		req.zone = newZone(req.zone.domain, dc)
 	}
 	switch pq.form {
 	case formApex:
@@ -330,15 +336,24 @@ func (s *Server) serve(ctx context.Context, req *request, pq query, m *mdns.Msg)
 	case formNS:
 		return s.serveNSHost(req, m)
 	case formNode:
-		return s.serveNode(ctx, req, pq.name, m)
+		return s.serveNode(ctx, req, dc, pq.name, m)
 	case formService:
-		return s.serveService(ctx, req, pq.name, pq.tag, m)
+		return s.serveService(ctx, req, dc, pq.name, pq.tag, m)
 	case formAddr:
 		return s.serveAddr(req, pq.name, m)
 	case formQuery:
-		return s.serveQuery(ctx, req, pq.name, m)
+		return s.serveQuery(ctx, req, dc, pq.name, m)
 	}
 	return errNoName
+}
+
+// remoteDC returns label, a name's datacenter label, when it names
+// another datacenter than ours, else "".
+func (s *Server) remoteDC(label string) string {
+	if label == s.dc {
+		return ""
+	}
+	return label
 }
 
 // parseName is parseName over our zones.
@@ -364,7 +379,9 @@ func rcodeFor(err error) int {
 	switch {
 	case err == nil:
 		return mdns.RcodeSuccess
-	case errors.Is(err, errNoName):
+	case errors.Is(err, errNoName), errors.Is(err, api.ErrUnknownDC):
+		// A datacenter we have no path to is an unknown name, as in
+		// Consul.
 		return mdns.RcodeNameError
 	}
 	return mdns.RcodeServerFailure

@@ -18,12 +18,12 @@ import (
 // instances' addresses. The instances come in a new random order on every
 // query. A service with no healthy instance is unknown (NXDOMAIN), as in
 // Consul.
-func (s *Server) serveService(ctx context.Context, req *request, service, tag string, m *mdns.Msg) error {
+func (s *Server) serveService(ctx context.Context, req *request, dc, service, tag string, m *mdns.Msg) error {
 	var tags []string
 	if tag != "" {
 		tags = []string{tag}
 	}
-	entries, err := s.cat.ServiceEntries(ctx, service, tags)
+	entries, err := s.cat.ServiceEntries(ctx, dc, service, tags)
 	if err != nil {
 		return fmt.Errorf("cannot read service %q: %w", service, err)
 	}

@@ -30,6 +30,7 @@ type datacenter struct {
 	name string
 	*testutil.Cluster
 	wan map[string]string // server node name → 127.0.0.1:port of its WAN gossip
+	dns string            // 127.0.0.1:port of its client agent's DNS (answers from the agent cache)
 }
 
 // federation is datacenters whose servers are joined in one WAN pool.
@@ -38,9 +39,10 @@ type federation struct {
 }
 
 // startFederation starts one datacenter per entry of servers (dc1, dc2,
-// ...; that many servers and one client agent each), every server joining
-// the WAN pool through dc1's first server, and waits until every server
-// sees every other in the WAN pool.
+// ...; that many servers and one client agent each, the client agent
+// serving DNS with dns_config.use_cache), every server joining the WAN
+// pool through dc1's first server, and waits until every server sees
+// every other in the WAN pool.
 func startFederation(t testing.TB, servers ...int) *federation {
 	t.Helper()
 	return startFederationWith(t, "", nil, servers...)
@@ -63,7 +65,9 @@ func startFederationWith(t testing.TB, token string, dcArgs func(dc string) []st
 		}
 		dc.Cluster = testutil.StartClusterWith(t, binary, n, 1, func(node *testutil.Node) []string {
 			if !node.Server {
-				return nil
+				dc.dns = "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
+				_, port, _ := net.SplitHostPort(dc.dns)
+				return []string{"-dns-port=" + port, "-hcl=dns_config { use_cache = true }"}
 			}
 			addr := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 			dc.wan[node.Name] = addr

@@ -231,6 +231,8 @@ func TestDatacenters(t *testing.T) {
 		}
 	})
 
+	t.Run("DNS", func(t *testing.T) { testDNS(t, f) })
+
 	t.Run("WAN partition heals", func(t *testing.T) {
 		// dc3's only server stops answering: dc1 finds it failed and has no
 		// path to dc3; once it answers again, the WAN pool takes it back
