@@ -42,6 +42,16 @@ type (
 		// Limit, when positive, keeps that many instances, after sorting.
 		Limit int
 	}
+	// QueryExecuteRemoteArgs run a query's definition in the datacenter
+	// the call is made in: a server whose own datacenter has no healthy
+	// instance fails the query over so (see the server's QueryExecute).
+	// The definition goes with the call, since the other datacenter
+	// need not hold the query.
+	QueryExecuteRemoteArgs struct {
+		Query
+		Definition *api.PreparedQuery // resolved: a template already rendered
+		Limit      int                // as QueryExecuteArgs.Limit
+	}
 	// QueryExplainArgs ask which query IDOrName resolves to, interpolated.
 	QueryExplainArgs struct {
 		Query
@@ -67,6 +77,14 @@ var (
 	// returns, as in Consul; the query itself is named by its ID or name.
 	QueryExecute = declare[QueryExecuteArgs, Result[*api.PreparedQueryExecuteResponse]]("QueryExecute", Read,
 		func(a *QueryExecuteArgs) []Resource { return one(queryRule, a.IDOrName, read) })
+	// QueryExecuteRemote is decided as QueryExecute, by the query's name.
+	QueryExecuteRemote = declare[QueryExecuteRemoteArgs, Result[*api.PreparedQueryExecuteResponse]]("QueryExecuteRemote", Read,
+		func(a *QueryExecuteRemoteArgs) []Resource {
+			if a.Definition == nil {
+				return one(queryRule, "", read)
+			}
+			return one(queryRule, a.Definition.Name, read)
+		})
 	QueryExplain = declare[QueryExplainArgs, Result[*api.PreparedQueryExplainResponse]]("QueryExplain", Read,
 		func(a *QueryExplainArgs) []Resource { return one(queryRule, a.IDOrName, read) })
 )

@@ -25,7 +25,8 @@ type Config struct {
 	// Answers to names under it use it too.
 	AltDomain string
 	// Datacenter is this agent's datacenter. A name may carry it as a
-	// label; a name carrying another one is unknown (no federation yet).
+	// label; a name carrying another one is answered from that
+	// datacenter, through the Catalog.
 	Datacenter string
 	// NodeTTL is the TTL of node, addr and NS records (dns_config.node_ttl).
 	NodeTTL time.Duration

@@ -22,6 +22,9 @@ func (s *Server) queryImpls() []call.Impl {
 		read(call.QueryExecute, func(ctx context.Context, a *call.QueryExecuteArgs) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
 			return s.QueryExecute(ctx, a)
 		}),
+		read(call.QueryExecuteRemote, func(ctx context.Context, a *call.QueryExecuteRemoteArgs) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
+			return s.QueryExecuteRemote(ctx, a)
+		}),
 		read(call.QueryExplain, func(ctx context.Context, a *call.QueryExplainArgs) (*api.PreparedQueryExplainResponse, api.QueryMeta, error) {
 			return s.QueryExplain(ctx, a.Options(), a.IDOrName)
 		}),

@@ -20,21 +20,16 @@ const nearAgent = "_agent"
 // (else the caller's) may read, in a new random order, or nearest first
 // by network coordinates when a node to sort near is given (?near, else
 // the query's Near; "_agent" is the asking agent's node, "_ip" the node
-// with the client's address), at most a.Limit
-// of them. Only this datacenter is asked: failover to others comes with
-// federation, so Failovers is 0.
+// with the client's address), at most a.Limit of them. When this
+// datacenter has none, the query fails over to other datacenters
+// (failover).
 func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
-	return query(ctx, s, a.Options(), func(ws memdb.WatchSet, st *state.Store) (uint64, *api.PreparedQueryExecuteResponse, error) {
-		idx, pq, err := resolveQuery(ws, st, a.IDOrName)
+	var pq *api.PreparedQuery
+	res, meta, err := query(ctx, s, a.Options(), func(ws memdb.WatchSet, st *state.Store) (uint64, *api.PreparedQueryExecuteResponse, error) {
+		var idx uint64
+		var err error
+		idx, pq, err = resolveQuery(ws, st, a.IDOrName)
 		if err != nil {
-			return idx, nil, err
-		}
-		svcIdx, entries, err := st.CheckServiceNodes(ws, pq.Service.Service, nil, false)
-		if err != nil {
-			return idx, nil, err
-		}
-		nodes := s.queryNodes(entries, &pq.Service)
-		if nodes, err = s.readableNodes(ctx, pq.Token, nodes); err != nil {
 			return idx, nil, err
 		}
 		near := a.Near
@@ -45,20 +40,107 @@ func (s *Server) QueryExecute(ctx context.Context, a *call.QueryExecuteArgs) (*a
 			near = a.Agent
 		}
 		near = nearNode(st, near, a.Options().SourceIP)
-		// Shuffled, then sorted near: instances without a coordinate, or
-		// all of them when the near node has none, stay shuffled.
-		rand.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
-		sortNear(st, near, nodes, func(e *api.ServiceEntry) string { return e.Node.Node })
-		if a.Limit > 0 && len(nodes) > a.Limit {
-			nodes = nodes[:a.Limit]
-		}
-		return max(idx, svcIdx), &api.PreparedQueryExecuteResponse{
-			Service:    pq.Service.Service,
-			Nodes:      nodes,
-			DNS:        pq.DNS,
-			Datacenter: s.cfg.Datacenter,
-		}, nil
+		svcIdx, res, err := s.runQuery(ctx, ws, st, pq, near, a.Limit)
+		return max(idx, svcIdx), res, err
 	})
+	if err != nil || len(res.Nodes) > 0 {
+		return res, meta, err
+	}
+	return s.failover(ctx, pq, a, res), meta, nil
+}
+
+// QueryExecuteRemote runs a query's definition here for a server of
+// another datacenter that fails the query over: as QueryExecute runs it,
+// but never sorted near a node (the node is in the other datacenter) nor
+// failed over again.
+func (s *Server) QueryExecuteRemote(ctx context.Context, a *call.QueryExecuteRemoteArgs) (*api.PreparedQueryExecuteResponse, api.QueryMeta, error) {
+	if a.Definition == nil {
+		return nil, api.QueryMeta{}, api.BadRequestError{Reason: "missing prepared query"}
+	}
+	return query(ctx, s, a.Options(), func(ws memdb.WatchSet, st *state.Store) (uint64, *api.PreparedQueryExecuteResponse, error) {
+		return s.runQuery(ctx, ws, st, a.Definition, "", a.Limit)
+	})
+}
+
+// runQuery runs the query pq on this datacenter's state, its instances
+// shuffled, then sorted near the node near when it is set, at most limit
+// of them when limit is positive.
+func (s *Server) runQuery(ctx context.Context, ws memdb.WatchSet, st *state.Store, pq *api.PreparedQuery, near string, limit int) (uint64, *api.PreparedQueryExecuteResponse, error) {
+	idx, entries, err := st.CheckServiceNodes(ws, pq.Service.Service, nil, false)
+	if err != nil {
+		return idx, nil, err
+	}
+	nodes := s.queryNodes(entries, &pq.Service)
+	if nodes, err = s.readableNodes(ctx, pq.Token, nodes); err != nil {
+		return idx, nil, err
+	}
+	// Shuffled, then sorted near: instances without a coordinate, or
+	// all of them when the near node has none, stay shuffled.
+	rand.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+	sortNear(st, near, nodes, func(e *api.ServiceEntry) string { return e.Node.Node })
+	if limit > 0 && len(nodes) > limit {
+		nodes = nodes[:limit]
+	}
+	return idx, &api.PreparedQueryExecuteResponse{
+		Service:    pq.Service.Service,
+		Nodes:      nodes,
+		DNS:        pq.DNS,
+		Datacenter: s.cfg.Datacenter,
+	}, nil
+}
+
+// failover runs pq in the datacenters its Failover names, as Consul does:
+// the NearestN other datacenters nearest by WAN round trip time
+// (Datacenters), then those of Failover.Datacenters (and Targets) not yet
+// tried, in their order, skipping any the WAN pool does not know. The
+// first answer with instances is returned, its Failovers counting the
+// datacenters asked (those that failed too); when none has any, local
+// (this datacenter's empty answer) with that count. A datacenter that
+// fails is logged and the next one asked.
+func (s *Server) failover(ctx context.Context, pq *api.PreparedQuery, a *call.QueryExecuteArgs, local *api.PreparedQueryExecuteResponse) *api.PreparedQueryExecuteResponse {
+	dcs := failoverDCs(s.Datacenters(), s.cfg.Datacenter, &pq.Service.Failover)
+	args := call.QueryExecuteRemoteArgs{Query: a.Query, Definition: pq, Limit: a.Limit}
+	for i, dc := range dcs {
+		var out call.Result[*api.PreparedQueryExecuteResponse]
+		err := s.CallDC(ctx, dc, call.QueryExecuteRemote.Desc, &args, &out)
+		if err != nil {
+			s.logger.Warn("prepared query failover: cannot query datacenter", "query", pq.ID, "datacenter", dc, "error", err)
+			continue
+		}
+		if res := out.Value; res != nil && len(res.Nodes) > 0 {
+			res.Failovers = i + 1
+			return res
+		}
+	}
+	local.Failovers = len(dcs)
+	return local
+}
+
+// failoverDCs lists the datacenters a query fails over to, in order:
+// the f.NearestN first of known (every datacenter, nearest first) other
+// than self, then those f names that are known, once each.
+func failoverDCs(known []string, self string, f *api.QueryFailoverOptions) []string {
+	var out []string
+	add := func(dc string) {
+		if dc != self && slices.Contains(known, dc) && !slices.Contains(out, dc) {
+			out = append(out, dc)
+		}
+	}
+	for _, dc := range known {
+		if len(out) >= f.NearestN {
+			break
+		}
+		add(dc)
+	}
+	for _, dc := range f.Datacenters {
+		add(dc)
+	}
+	for _, t := range f.Targets {
+		if t.Datacenter != "" {
+			add(t.Datacenter)
+		}
+	}
+	return out
 }
 
 // queryNodes returns, in a new slice, the entries q selects: none with a

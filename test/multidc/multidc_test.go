@@ -232,6 +232,7 @@ func TestDatacenters(t *testing.T) {
 	})
 
 	t.Run("DNS", func(t *testing.T) { testDNS(t, f) })
+	t.Run("prepared query failover", func(t *testing.T) { testFailover(t, f) })
 
 	t.Run("WAN partition heals", func(t *testing.T) {
 		// dc3's only server stops answering: dc1 finds it failed and has no
