@@ -19,6 +19,8 @@
 #   BENCH_PROFILE    a directory: with it every agent serves /debug/pprof
 #                    (enable_debug) and each run saves CPU profiles of the
 #                    client agent, the leader and a follower there
+#   BENCH_DNS_CACHE  1: the client agent answers DNS from its cache
+#                    (dns_config.use_cache, both systems)   (0)
 #   BENCH_OUT        the report                                (bench/results.md)
 #   BENCH_REV        build this git revision instead of the working tree
 #   GO               the go command                            (go)
@@ -35,6 +37,7 @@ SET=${BENCH_DEPLOY_SET:-"put:64:agent put:64:spread get:64:agent get:64:spread g
 get-consistent:64:spread health:64:agent dns-srv:64:agent"}
 CONSUL=${BENCH_CONSUL:-}
 PROFILE=${BENCH_PROFILE:-}
+DNS_CACHE=${BENCH_DNS_CACHE:-0}
 OUT=${BENCH_OUT:-bench/results.md}
 KEYS=1000
 INSTANCES=50
@@ -83,6 +86,7 @@ start_topology() {
 		extra=(-hcl 'limits { http_max_conns_per_client = 0 }')
 	fi
 	[[ -z $PROFILE ]] || extra+=(-hcl 'enable_debug = true')
+	[[ $DNS_CACHE != 1 ]] || extra+=(-hcl 'dns_config { use_cache = true }')
 	for i in 0 1 2 3; do
 		http=127.0.0.1:$(free_port)
 		serf=127.0.0.1:$(free_port)
@@ -200,7 +204,7 @@ section() {
 	echo "on loopback; each run is $DURATION of \`concord bench\` (one keep-alive connection per client),"
 	echo "either all on the client agent (which forwards every call to a server over the internal RPC) or"
 	echo "spread over the three servers (followers forward writes and default reads to the leader)."
-	echo "health is \`?passing\` of a service with $INSTANCES instances; dns-srv asks the client agent's DNS."
+	echo "health is \`?passing\` of a service with $INSTANCES instances; dns-srv asks the client agent's DNS (dns_config.use_cache: $([[ $DNS_CACHE == 1 ]] && echo on || echo off))."
 	echo "CPU µs/op is the CPU time (user + system, from /proc) the client agent and the three servers used"
 	echo "over the run, per operation: a steadier measure than ops/s on a machine shared with other work."
 	if [[ -n $CONSUL ]]; then

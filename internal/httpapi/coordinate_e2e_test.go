@@ -94,11 +94,12 @@ func TestCoordinateEndpoints(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &alpha); err != nil || len(alpha) != 1 || alpha[0]["Node"] != "a" || alpha[0]["Segment"] != "alpha" {
 		t.Fatalf("GET /v1/coordinate/nodes?segment=alpha = %d %s, want node a's alpha entry alone", r.Code, r.Body)
 	}
-	// One datacenter: its server (the agent) with its WAN coordinate,
-	// named as in the WAN pool.
+	// One datacenter: its server (the agent) with its WAN coordinate, under
+	// its node name (the WAN pool's <node>.<dc> without the datacenter, as
+	// Consul's docs show it and consul rtt -wan matches it).
 	dcs, err := c.Coordinate().Datacenters()
 	if err != nil || len(dcs) != 1 || dcs[0].Datacenter != "dc1" || dcs[0].AreaID != "wan" ||
-		len(dcs[0].Coordinates) != 1 || !strings.HasSuffix(dcs[0].Coordinates[0].Node, ".dc1") || dcs[0].Coordinates[0].Coord == nil {
+		len(dcs[0].Coordinates) != 1 || dcs[0].Coordinates[0].Node != ta.Config.NodeName || dcs[0].Coordinates[0].Coord == nil {
 		t.Fatalf("Coordinate().Datacenters() = %+v, %v; want dc1 with its server's WAN coordinate", dcs, err)
 	}
 

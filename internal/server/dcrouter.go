@@ -190,7 +190,10 @@ func (s *Server) wanCoordinates() []*api.CoordinateDatacenterMap {
 			byDC[m.Datacenter] = dc
 		}
 		if m.Coord != nil {
-			dc.Coordinates = append(dc.Coordinates, api.CoordinateEntry{Node: m.Name, Coord: m.Coord})
+			// The node's own name, without the pool's ".<datacenter>":
+			// what consul rtt -wan matches <node>.<datacenter> against.
+			node := strings.TrimSuffix(m.Name, "."+m.Datacenter)
+			dc.Coordinates = append(dc.Coordinates, api.CoordinateEntry{Node: node, Coord: m.Coord})
 		}
 	}
 	out := make([]*api.CoordinateDatacenterMap, 0, len(byDC))

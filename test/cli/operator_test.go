@@ -40,7 +40,8 @@ func TestOperatorCommands(t *testing.T) {
 		concord(t, "keyring", "-list", "-use="+newKey, addr).want(t, "keyring -list -use", 1, "", "Only a single action is allowed\n")
 		concord(t, "keyring", "-install="+newKey, addr).want(t, "keyring -install", 0, "==> Installing new gossip encryption key...\n", "")
 		concord(t, "keyring", "-list", addr).want(t, "keyring -list", 0,
-			"==> Gathering installed encryption keys...\n\ndc1 (LAN):\n"+sortedKeyLines(oldKey, newKey, "1/1"), "")
+			"==> Gathering installed encryption keys...\n\nWAN:\n"+sortedKeyLines(oldKey, newKey, "1/1")+
+				"\ndc1 (LAN):\n"+sortedKeyLines(oldKey, newKey, "1/1"), "")
 		concord(t, "keyring", "-use="+newKey, addr).want(t, "keyring -use", 0, "==> Changing primary gossip encryption key...\n", "")
 		res = concord(t, "keyring", "-remove="+newKey, addr)
 		if res.code != 1 || !strings.Contains(res.stderr, "error: ") || !strings.Contains(res.stderr, "removing the primary key is not allowed") {
@@ -48,7 +49,7 @@ func TestOperatorCommands(t *testing.T) {
 		}
 		concord(t, "keyring", "-remove="+oldKey, addr).want(t, "keyring -remove", 0, "==> Removing gossip encryption key...\n", "")
 		concord(t, "keyring", "-list-primary", addr).want(t, "keyring -list-primary", 0,
-			"==> Gathering primary encryption keys...\n\ndc1 (LAN):\n  "+newKey+" [1/1]\n", "")
+			"==> Gathering primary encryption keys...\n\nWAN:\n  "+newKey+" [1/1]\n\ndc1 (LAN):\n  "+newKey+" [1/1]\n", "")
 		concord(t, "keyring", "-list", "-local-only", addr).want(t, "keyring -list -local-only", 0,
 			"==> Gathering installed encryption keys...\n\ndc1 (LAN):\n  "+newKey+" [1/1]\n", "")
 	})

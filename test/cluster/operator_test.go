@@ -73,17 +73,19 @@ func TestOperatorOnRunningCluster(t *testing.T) {
 
 	t.Run("key rotation", func(t *testing.T) {
 		nodes := len(c.Nodes)
-		if err := op.KeyringInstall(newKey, nil); err != nil {
+		// Changes go through a server, which rotates its WAN pool too (a
+		// client agent reaches the LAN pool alone); reads through either.
+		viaServer := client(t, c.Servers()[1]).Operator()
+		if err := viaServer.KeyringInstall(newKey, nil); err != nil {
 			t.Fatalf("KeyringInstall: %v", err)
 		}
 		if l := lanKeyring(t, op); l.Keys[oldKey] != nodes || l.Keys[newKey] != nodes || l.NumNodes != nodes {
 			t.Fatalf("after install: %+v; want both keys on all %d agents", l, nodes)
 		}
-		// Changes go through whichever agent is asked: use through a server.
-		if err := client(t, c.Servers()[1]).Operator().KeyringUse(newKey, nil); err != nil {
+		if err := viaServer.KeyringUse(newKey, nil); err != nil {
 			t.Fatalf("KeyringUse: %v", err)
 		}
-		if err := op.KeyringRemove(oldKey, nil); err != nil {
+		if err := viaServer.KeyringRemove(oldKey, nil); err != nil {
 			t.Fatalf("KeyringRemove(old): %v", err)
 		}
 		l := lanKeyring(t, op)
