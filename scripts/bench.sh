@@ -244,19 +244,7 @@ memory() {
 		"$(commas "$size") MiB | $restart_s s | $(commas "$restarted") MiB |" >>"$TMP/memory"
 }
 
-REV=${BENCH_REV:-}
-if [[ -n $REV ]]; then
-	log "building concord at $REV"
-	mkdir "$TMP/src"
-	git archive "$REV" | tar -x -C "$TMP/src"
-	(cd "$TMP/src" && "$GO" build -o "$TMP/concord" ./cmd/concord)
-	BUILT="concord $(git rev-parse --short "$REV")"
-else
-	log "building concord from the working tree"
-	"$GO" build -o "$TMP/concord" ./cmd/concord
-	BUILT="concord $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	[[ -z $(git status --porcelain -- '*.go' go.mod 2>/dev/null) ]] || BUILT+=" with uncommitted changes"
-fi
+build_concord "${BENCH_REV:-}"
 : >"$TMP/report"
 DNS=""
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -31,3 +31,21 @@ stop_pids() {
 	done
 	PIDS=()
 }
+
+# build_concord builds $TMP/concord from revision $1 (the working tree when
+# empty) and sets BUILT to a line naming what was built. Needs GO and log.
+build_concord() {
+	local rev=$1
+	if [[ -n $rev ]]; then
+		log "building concord at $rev"
+		mkdir "$TMP/src"
+		git archive "$rev" | tar -x -C "$TMP/src"
+		(cd "$TMP/src" && "$GO" build -o "$TMP/concord" ./cmd/concord)
+		BUILT="concord $(git rev-parse --short "$rev")"
+	else
+		log "building concord from the working tree"
+		"$GO" build -o "$TMP/concord" ./cmd/concord
+		BUILT="concord $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		[[ -z $(git status --porcelain -- '*.go' go.mod 2>/dev/null) ]] || BUILT+=" with uncommitted changes"
+	fi
+}

@@ -138,25 +138,15 @@ func convert(k kind, v any) (any, error) {
 		}
 		return nil, errors.New("must be a string")
 	case kindInt:
-		var s string
-		switch v := v.(type) {
-		case json.Number:
-			s = string(v)
-		case string:
-			s = strings.TrimSpace(v)
-		default:
-			return nil, errors.New("must be a number")
+		s, err := numberText(v)
+		if err != nil {
+			return nil, err
 		}
 		return parseInt(s)
 	case kindFloat:
-		var s string
-		switch v := v.(type) {
-		case json.Number:
-			s = string(v)
-		case string:
-			s = strings.TrimSpace(v)
-		default:
-			return nil, errors.New("must be a number")
+		s, err := numberText(v)
+		if err != nil {
+			return nil, err
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -234,6 +224,18 @@ func convertMap(v any) (map[string]string, error) {
 
 // parseInt parses a whole number written in any form JSON or HCL allow,
 // such as "8500" or "8.5e3".
+// numberText is the text of a number as a config source gives it: a JSON
+// number, or a string (HCL and flags).
+func numberText(v any) (string, error) {
+	switch v := v.(type) {
+	case json.Number:
+		return string(v), nil
+	case string:
+		return strings.TrimSpace(v), nil
+	}
+	return "", errors.New("must be a number")
+}
+
 func parseInt(s string) (int, error) {
 	f, ok := new(big.Float).SetString(s)
 	if !ok {
