@@ -79,6 +79,9 @@ func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) 
 // the keyring, which are answered by this agent whatever the datacenter,
 // ignore ?dc, as in Consul.
 func (h *Handler) withDatacenter(r *http.Request) *http.Request {
+	if !strings.Contains(r.URL.RawQuery, "dc=") {
+		return r // the common case, without parsing the query once more
+	}
 	dc := r.URL.Query().Get("dc")
 	if dc == "" || dc == h.cfg.Datacenter || !routedByDC(r.Pattern) {
 		return r

@@ -60,8 +60,8 @@ type Metrics struct {
 	// it is taken on every request, and go-metrics' path (key building,
 	// filters, a lock per sample) cost several percent of a busy agent's
 	// CPU. nil when telemetry's prefix filter drops it.
-	apiHTTP   *prometheus.SummaryVec
-	observers sync.Map // "METHOD route" → prometheus.Observer of apiHTTP
+	apiHTTP *prometheus.SummaryVec
+	series  sync.Map // httpKey → *httpSeries
 
 	mu     sync.Mutex    // serializes refresh
 	gauges []consulGauge // guarded by mu
@@ -171,20 +171,49 @@ var consulTimers = map[string][]string{
 // latency histogram, Consul's api.http timer (labels method and path, as
 // "v1.kv._"), and the endpoint's own Consul timer if it has one.
 func (m *Metrics) ObserveHTTP(method, route string, code int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
-	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+	s := m.seriesOf(method, route, code)
+	s.count.Inc()
+	s.latency.Observe(d.Seconds())
 	ms := float32(d) / float32(time.Millisecond)
+	if s.api != nil {
+		s.api.Observe(float64(ms))
+	}
+	if s.timer != nil {
+		m.gm.AddSample(s.timer, ms)
+	}
+}
+
+// httpKey names one request series: method, route pattern and status.
+type httpKey struct {
+	method, route string
+	code          int
+}
+
+// httpSeries is what ObserveHTTP updates for one httpKey, looked up once:
+// building label values and keys on every request cost a busy agent
+// allocations and CPU for nothing.
+type httpSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+	api     prometheus.Observer // nil when the prefix filter drops api.http
+	timer   []string            // the endpoint's Consul timer; nil for none
+}
+
+func (m *Metrics) seriesOf(method, route string, code int) *httpSeries {
+	k := httpKey{method, route, code}
+	if s, ok := m.series.Load(k); ok {
+		return s.(*httpSeries)
+	}
+	s := &httpSeries{
+		count:   m.requests.WithLabelValues(method, route, strconv.Itoa(code)),
+		latency: m.latency.WithLabelValues(method, route),
+		timer:   consulTimers[method+" "+route],
+	}
 	if m.apiHTTP != nil {
-		key := method + " " + route
-		o, ok := m.observers.Load(key)
-		if !ok {
-			o, _ = m.observers.LoadOrStore(key, m.apiHTTP.WithLabelValues(method, apiPath(route)))
-		}
-		o.(prometheus.Observer).Observe(float64(ms))
+		s.api = m.apiHTTP.WithLabelValues(method, apiPath(route))
 	}
-	if key, ok := consulTimers[method+" "+route]; ok {
-		m.gm.AddSample(key, ms)
-	}
+	v, _ := m.series.LoadOrStore(k, s)
+	return v.(*httpSeries)
 }
 
 // promName is a Consul metric's Prometheus name: the prefix and the

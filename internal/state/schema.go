@@ -47,6 +47,21 @@ type kvRoot struct {
 	Tree kvTree
 }
 
+// kvRootIndex indexes kv_root by Name, with the key of its one row built
+// once: every KV read looks that row up, and building the key each time
+// was an allocation per read.
+type kvRootIndex struct{ memdb.StringFieldIndex }
+
+// kvRootKey is StringFieldIndex's key for tableKVs. memdb only reads it.
+var kvRootKey = []byte(tableKVs + "\x00")
+
+func (i *kvRootIndex) FromArgs(args ...any) ([]byte, error) {
+	if len(args) == 1 && args[0] == tableKVs {
+		return kvRootKey, nil
+	}
+	return i.StringFieldIndex.FromArgs(args...)
+}
+
 // kvLock is a key held by a session, so that ending the session finds the
 // keys it holds.
 type kvLock struct {
@@ -62,7 +77,7 @@ func schema() *memdb.DBSchema {
 		tableKVRoot: {
 			Name: tableKVRoot,
 			Indexes: map[string]*memdb.IndexSchema{
-				"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+				"id": {Name: "id", Unique: true, Indexer: &kvRootIndex{memdb.StringFieldIndex{Field: "Name"}}},
 			},
 		},
 		tableKVLocks: {
