@@ -85,37 +85,114 @@ func (s *Server) CallDC(ctx context.Context, dc string, d *call.Desc, args, out 
 // remote reports whether dc names another datacenter than this server's.
 func (s *Server) remote(dc string) bool { return dc != "" && dc != s.cfg.Datacenter }
 
+// A read forwarded to another datacenter gets dcCallTimeout from one of
+// its servers, besides its own wait when it is a blocking read; a write
+// or a snapshot dcWriteTimeout (time for the remote leader's election,
+// holdTimeout, and its Raft apply). A server that stopped answering
+// without closing its connections (a frozen process, a cut link) would
+// otherwise hold the call until gRPC's keepalive notices, some 15 s. A
+// server that let a call time out is tried last by the calls of the next
+// dcSlowFor, while the WAN pool decides whether it failed.
+const (
+	dcCallTimeout  = 3 * time.Second
+	dcWriteTimeout = 10 * time.Second
+	dcSlowFor      = 10 * time.Second
+)
+
 // forwardDC sends a call for datacenter dc to one of its live servers,
-// trying the next when one cannot be reached: a read always, a write only
-// when it was certainly never sent. Servers whose connection is known to
-// be down are tried last, so a datacenter whose servers all died fails in
-// one round of refused connections, without waiting.
+// trying the next when one cannot be reached or does not answer in time:
+// a read always, a write only when it was certainly never sent. Servers
+// whose connection is known to be down, or that lately did not answer,
+// are tried last, so a datacenter whose servers all died fails in one
+// round of refused connections, without waiting.
 func (s *Server) forwardDC(ctx context.Context, dc string, d *call.Desc, args, out any) error {
 	addrs := s.dcServers(dc)
 	if len(addrs) == 0 {
 		return api.ErrUnknownDC
 	}
 	read := d.IsRead(args)
+	timeout := dcTimeout(d, args)
 	var err error
 	for _, addr := range addrs {
-		err = s.pool.Call(ctx, addr, d.Name, args, out)
+		err = s.forwardTo(ctx, addr, timeout, d, args, out)
 		if !rpc.IsTransport(err) || ctx.Err() != nil || (!read && !rpc.NotSent(err)) {
-			return err
+			break
 		}
 	}
-	return fmt.Errorf("no server of datacenter %q can be reached: %w", dc, err)
+	if rpc.IsTransport(err) && ctx.Err() == nil {
+		return fmt.Errorf("no server of datacenter %q can be reached: %w", dc, err)
+	}
+	return err
+}
+
+// forwardTo makes the call at the server addr, giving up after timeout.
+func (s *Server) forwardTo(ctx context.Context, addr string, timeout time.Duration, d *call.Desc, args, out any) error {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := s.pool.Call(cctx, addr, d.Name, args, out)
+	if rpc.IsTransport(err) && ctx.Err() == nil && cctx.Err() != nil {
+		s.dcSlow.mark(addr)
+		return fmt.Errorf("server %s did not answer within %v: %w", addr, timeout, err)
+	}
+	return err
+}
+
+// dcTimeout is how long one server of another datacenter has to answer
+// the call d with args (see dcCallTimeout).
+func dcTimeout(d *call.Desc, args any) time.Duration {
+	if !d.IsRead(args) || d == call.SnapshotSave.Desc {
+		return dcWriteTimeout
+	}
+	q, ok := args.(call.Queried)
+	if !ok || q.Options().MinQueryIndex == 0 {
+		return dcCallTimeout
+	}
+	wait := q.Options().MaxQueryTime
+	if wait <= 0 {
+		wait = call.DefaultQueryTime
+	}
+	wait = min(wait, call.MaxQueryTime)
+	return wait + wait/jitterFraction + dcCallTimeout
+}
+
+// slowServers remembers the servers of other datacenters that lately let
+// a call time out.
+type slowServers struct {
+	mu    sync.Mutex
+	until map[string]time.Time // address → when to trust it again; guarded by mu
+}
+
+func (l *slowServers) mark(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.until == nil {
+		l.until = map[string]time.Time{}
+	}
+	l.until[addr] = time.Now().Add(dcSlowFor)
+}
+
+// slow reports whether addr let a call time out within dcSlowFor.
+func (l *slowServers) slow(addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.until[addr]
+	if ok && time.Now().After(t) {
+		delete(l.until, addr)
+		return false
+	}
+	return ok
 }
 
 // dcServers returns the RPC addresses of dc's live servers in the order
 // to try them: at random (spreading the load), those known to be
-// unreachable last.
+// unreachable or lately slow last.
 func (s *Server) dcServers(dc string) []string {
 	var up, down []string
 	for _, m := range s.wanServers() {
 		if m.Datacenter != dc || !m.Alive {
 			continue
 		}
-		if s.pool.Reachable(m.Addr) {
+		if s.pool.Reachable(m.Addr) && !s.dcSlow.slow(m.Addr) {
 			up = append(up, m.Addr)
 		} else {
 			down = append(down, m.Addr)

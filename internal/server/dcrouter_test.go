@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/acl"
 	"github.com/concordhq/concord/internal/call"
+	"github.com/concordhq/concord/internal/rpc"
 	"github.com/concordhq/concord/internal/server"
 	"github.com/concordhq/concord/internal/testutil"
 	"github.com/hashicorp/serf/coordinate"
@@ -137,5 +140,94 @@ func TestDatacentersByRTT(t *testing.T) {
 	s.SetWAN(wan)
 	if got, want := s.Datacenters(), []string{"dc1", "near", "far", "abc", "blind"}; !slices.Equal(got, want) {
 		t.Errorf("Datacenters() = %v, want %v", got, want)
+	}
+}
+
+// frozenServer is a server that takes calls and never answers them, as a
+// stopped process whose connections stay open; it returns its address.
+func frozenServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rpc.NewServer(func(ctx context.Context, _ string, _ json.RawMessage) (any, error) {
+		<-ctx.Done() // the caller gave up
+		return nil, ctx.Err()
+	})
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	return ln.Addr().String()
+}
+
+// TestCallDCFrozenServer: a server of another datacenter that takes a
+// call and never answers holds it dcCallTimeout (3 s), not until gRPC's
+// keepalive gives up: a read then goes to another server of that
+// datacenter, and with none left fails naming the datacenter; the frozen
+// one is tried last afterwards. A blocking read gets its wait on top.
+func TestCallDCFrozenServer(t *testing.T) {
+	t.Parallel()
+	dc1 := startServer(t, testConfig(t.TempDir()))
+	cfg2 := testConfig(t.TempDir())
+	cfg2.Datacenter, cfg2.NodeID, cfg2.NodeName = "dc2", "node2", "n2"
+	dc2 := startServer(t, cfg2)
+	frozen := frozenServer(t)
+	wan := &fakeWAN{self: coordAt(0)}
+	live := server.WANServer{Name: "n2.dc2", Datacenter: "dc2", Addr: dc2.RaftAddr(), Alive: true}
+	stuck := server.WANServer{Name: "n3.dc2", Datacenter: "dc2", Addr: frozen, Alive: true}
+	wan.set(live)
+	dc1.SetWAN(wan)
+	inDC2 := call.WithDatacenter(context.Background(), "dc2")
+	get := call.KVGetArgs{Key: "color"}
+	testutil.Run(t, 15*time.Second, func(r *testutil.R) { // dc2's leader may not be ready yet
+		if _, err := call.KVGet.Invoke(inDC2, dc1.Endpoint(), get); err != nil {
+			r.Fatalf("KVGet in dc2: %v", err)
+		}
+	})
+	wan.set(live, stuck)
+
+	// The servers are tried in random order: call until one went to the
+	// frozen server first (half of them, until it is marked slow).
+	hit := false
+	for i := 0; i < 30 && !hit; i++ {
+		start := time.Now()
+		if _, err := call.KVGet.Invoke(inDC2, dc1.Endpoint(), get); err != nil {
+			t.Fatalf("KVGet in dc2 with one of two servers frozen = %v", err)
+		}
+		took := time.Since(start)
+		hit = took >= 3*time.Second
+		if took > 6*time.Second {
+			t.Fatalf("KVGet in dc2 with one of two servers frozen took %v; want at most one 3 s timeout", took)
+		}
+	}
+	if !hit {
+		t.Fatal("no call of 30 went to the frozen server first")
+	}
+	for i := 0; i < 5; i++ { // now marked slow: tried last
+		start := time.Now()
+		if _, err := call.KVGet.Invoke(inDC2, dc1.Endpoint(), get); err != nil || time.Since(start) > 2*time.Second {
+			t.Fatalf("KVGet in dc2 after the frozen server timed out = %v after %v; want a prompt answer from the live one", err, time.Since(start))
+		}
+	}
+
+	wan.set(stuck)
+	start := time.Now()
+	_, err := call.KVGet.Invoke(inDC2, dc1.Endpoint(), get)
+	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), `datacenter "dc2"`) || !strings.Contains(err.Error(), "did not answer") || took > 6*time.Second {
+		t.Errorf("KVGet in dc2 with its only server frozen = %v after %v; want an error naming dc2 and the timeout within ~3 s", err, took)
+	}
+
+	// A blocking read longer than dcCallTimeout is not cut short.
+	wan.set(live)
+	var idx uint64
+	if res, err := call.KVGet.Invoke(inDC2, dc1.Endpoint(), get); err != nil {
+		t.Fatal(err)
+	} else {
+		idx = res.Meta.LastIndex
+	}
+	block := call.KVGetArgs{Key: "color", Query: call.Query{Q: &api.QueryOptions{MinQueryIndex: idx, MaxQueryTime: 4 * time.Second}}}
+	start = time.Now()
+	if _, err := call.KVGet.Invoke(inDC2, dc1.Endpoint(), block); err != nil || time.Since(start) < 4*time.Second {
+		t.Errorf("blocking KVGet in dc2 (wait 4s) = %v after %v; want its wait out and no error", err, time.Since(start))
 	}
 }
