@@ -1,0 +1,138 @@
+package server_test
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/concordhq/concord/api"
+	"github.com/concordhq/concord/internal/server"
+)
+
+// gossipList stands in for gossip's member list: the server reads it to
+// reconcile, and the test changes it and announces each change.
+type gossipList struct {
+	mu      sync.Mutex
+	members map[string]server.Member // guarded by mu
+}
+
+func (g *gossipList) list() []server.Member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]server.Member, 0, len(g.members))
+	for _, m := range g.members {
+		out = append(out, m)
+	}
+	return out
+}
+
+// announce sets the status of every named member (adding alive ones it
+// has not seen) and tells the server of each, one event a member, as
+// gossip does when many members change at once.
+func (g *gossipList) announce(s *server.Server, status string, names []string) {
+	g.mu.Lock()
+	changed := make([]server.Member, 0, len(names))
+	for _, n := range names {
+		m, ok := g.members[n]
+		if !ok {
+			m = server.Member{Name: n, ID: "id-" + n, Addr: "127.0.0.1", Datacenter: "dc1"}
+		}
+		m.Status = status
+		g.members[n] = m
+		changed = append(changed, m)
+	}
+	g.mu.Unlock()
+	for _, m := range changed {
+		s.MemberEvent(m)
+	}
+}
+
+// waitSerfHealth waits until the serfHealth check of every named member
+// is in state status. It polls, every 2 ms, rather than wake on each
+// catalog write, so that its own reads cost the same however the writes
+// are grouped.
+func waitSerfHealth(tb testing.TB, s *server.Server, status string, names []string) {
+	tb.Helper()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(60 * time.Second)
+	for done := 0; done < len(names); {
+		_, checks, err := s.State().NodeChecks(nil, names[done])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if slices.ContainsFunc(checks, func(c *api.HealthCheck) bool {
+			return c.CheckID == api.SerfCheckID && c.Status == status
+		}) {
+			done++
+			continue
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d of %d serfHealth checks %s after 60 s", done, len(names), status)
+		}
+		<-tick.C
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func lastLogIndex(s *server.Server) uint64 {
+	n, _ := strconv.ParseUint(s.Stats()["last_log_index"], 10, 64)
+	return n
+}
+
+// BenchmarkMemberStorm measures the leader's catalog writes for a storm of
+// membership changes: stormSize members announced at once join (alive),
+// or, already joined, fail, on a durable single server. One op is one
+// storm, from the events to the last serfHealth check in the catalog.
+// It reports the Raft entries written per member and the process's CPU
+// time per member (the leader's reconcile loop, Raft and the FSM).
+func BenchmarkMemberStorm(b *testing.B) {
+	const stormSize = 100
+	for _, kind := range []string{"join", "fail"} {
+		b.Run(kind, func(b *testing.B) {
+			cfg := testConfig(b.TempDir())
+			s := startServer(b, cfg)
+			g := &gossipList{members: map[string]server.Member{}}
+			s.SetMembers(g.list)
+			var entries uint64
+			var cpu time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				names := make([]string, stormSize)
+				for k := range names {
+					names[k] = fmt.Sprintf("m%d-%d", i, k)
+				}
+				if kind == "fail" {
+					b.StopTimer()
+					g.announce(s.Server, server.MemberAlive, names)
+					waitSerfHealth(b, s.Server, api.HealthPassing, names)
+					b.StartTimer()
+				}
+				idx0, cpu0 := lastLogIndex(s.Server), cpuTime()
+				if kind == "join" {
+					g.announce(s.Server, server.MemberAlive, names)
+					waitSerfHealth(b, s.Server, api.HealthPassing, names)
+				} else {
+					g.announce(s.Server, server.MemberFailed, names)
+					waitSerfHealth(b, s.Server, api.HealthCritical, names)
+				}
+				entries += lastLogIndex(s.Server) - idx0
+				cpu += cpuTime() - cpu0
+			}
+			members := float64(b.N * stormSize)
+			b.ReportMetric(float64(entries)/members, "entries/member")
+			b.ReportMetric(float64(cpu.Microseconds())/members, "cpu-µs/member")
+		})
+	}
+}
