@@ -46,6 +46,11 @@ const (
 	// operations, KV ones among them (JSON []api.TxnOp); KV-only
 	// transactions stay TxnType, whose binary body is cheaper.
 	CatalogTxnType MessageType = 12
+	// CatalogBatchType is a run of independent catalog registrations and
+	// deregistrations, applied in order as if each were a command of its
+	// own (JSON []CatalogOp; see catalog_batch.go). The leader writes
+	// gossip's membership changes this way, many members an entry.
+	CatalogBatchType MessageType = 13
 )
 
 // StreamAppend is the body of a StreamAppendType command. The retention

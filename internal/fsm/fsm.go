@@ -8,8 +8,9 @@
 //     committed entries;
 //  3. ApplyBatch applies plain writes of the run in one state-store
 //     transaction (one memdb commit and one wake-up of watchers for many
-//     writes), and each /v1/txn request or catalog registration in a
-//     transaction of its own, so one that fails part way rolls back alone;
+//     writes), and each /v1/txn request, catalog registration or catalog
+//     batch in a transaction of its own, so one that fails part way rolls
+//     back alone;
 //  4. each entry's result goes back to its caller through the ApplyFuture.
 //
 // Apply is deterministic: it reads no clock, no randomness and no map order.
@@ -76,6 +77,14 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 				tx = nil
 			}
 			results[i] = applyTxn(st, l.Index, now, typ, body)
+			continue
+		}
+		if typ == CatalogBatchType {
+			if tx != nil {
+				tx.Commit()
+				tx = nil
+			}
+			results[i] = applyCatalogBatch(st, l.Index, now, body)
 			continue
 		}
 		if typ == RegisterType {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -145,8 +146,14 @@ func (s *Server) maybeBootstrap() {
 	s.logger.Info("bootstrapped raft", "servers", len(conf.Servers))
 }
 
+// maxMemberBatch bounds the catalog writes of one Raft entry: a storm of
+// thousands of member changes becomes entries of a few hundred KiB.
+const maxMemberBatch = 256
+
 // runReconcile is the leader's membership loop: it keeps the catalog's
 // nodes and serfHealth checks, and the Raft voters, in line with gossip.
+// Events that queue while one batch is written go together in the next,
+// so a lone event is written at once and a storm of them in few entries.
 func (s *Server) runReconcile(stopCh <-chan struct{}) {
 	s.reconcileAll()
 	tick := time.NewTicker(reconcileInterval)
@@ -156,11 +163,26 @@ func (s *Server) runReconcile(stopCh <-chan struct{}) {
 		case <-stopCh:
 			return
 		case m := <-s.members.events:
-			s.reconcile(m)
+			s.reconcileMembers(s.queuedEvents(m))
 		case <-tick.C:
 			s.reconcileAll()
 		}
 	}
+}
+
+// queuedEvents returns first and the member events queued behind it, at
+// most maxMemberBatch in all.
+func (s *Server) queuedEvents(first Member) []Member {
+	batch := []Member{first}
+	for len(batch) < maxMemberBatch {
+		select {
+		case m := <-s.members.events:
+			batch = append(batch, m)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (s *Server) reconcileAll() {
@@ -168,27 +190,81 @@ func (s *Server) reconcileAll() {
 	known := map[string]bool{}
 	for _, m := range members {
 		known[m.Name] = true
-		s.reconcile(m)
 	}
+	s.reconcileMembers(members)
 	s.reapUnknownNodes(known)
 	s.removeDeadServers(members)
 }
 
-// reconcile brings one member's catalog entry and Raft membership in line.
-func (s *Server) reconcile(m Member) {
-	if m.Datacenter != s.cfg.Datacenter || m.Name == "" {
-		return
+// reconcileMembers brings members' catalog entries and Raft membership in
+// line, with one Raft entry for up to maxMemberBatch catalog writes. A
+// member listed more than once counts by its last event, which is its
+// latest state (as serf's coalescing of member events keeps the latest).
+func (s *Server) reconcileMembers(members []Member) {
+	var (
+		ops     []fsm.CatalogOp
+		writers []Member // writers[i] is the member ops[i] is for
+		servers []Member // live servers to add to Raft once in the catalog
+	)
+	for _, m := range latestPerMember(members) {
+		if m.Datacenter != s.cfg.Datacenter || m.Name == "" {
+			continue
+		}
+		op, err := s.memberWrite(m)
+		if err != nil {
+			s.logger.Warn("cannot reconcile member", "member", m.Name, "status", m.Status, "error", err)
+			continue
+		}
+		if op != nil {
+			ops, writers = append(ops, *op), append(writers, m)
+		}
+		if m.Status == MemberAlive && m.Server {
+			servers = append(servers, m)
+		}
 	}
-	var err error
+	failed := map[string]bool{}
+	for i, err := range s.applyCatalogBatch(ops) {
+		if err != nil {
+			m := writers[i]
+			failed[m.Name] = true
+			s.logger.Warn("cannot reconcile member", "member", m.Name, "status", m.Status, "error", err)
+		}
+	}
+	for _, m := range servers {
+		if failed[m.Name] {
+			continue
+		}
+		if err := s.addServer(m); err != nil {
+			s.logger.Warn("cannot reconcile member", "member", m.Name, "status", m.Status, "error", err)
+		}
+	}
+}
+
+// latestPerMember keeps the last of each member's entries, in the order
+// of those last entries.
+func latestPerMember(members []Member) []Member {
+	seen := make(map[string]bool, len(members))
+	out := make([]Member, 0, len(members))
+	for i := len(members) - 1; i >= 0; i-- {
+		if m := members[i]; !seen[m.Name] {
+			seen[m.Name] = true
+			out = append(out, m)
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// memberWrite returns the catalog write that brings one member in line,
+// or nil if the catalog already is. A server that left is taken out of
+// the Raft configuration first, and stays in the catalog if that fails.
+func (s *Server) memberWrite(m Member) (*fsm.CatalogOp, error) {
 	switch m.Status {
 	case MemberAlive:
 		s.members.mu.Lock()
 		delete(s.members.failedAt, m.ID)
 		s.members.mu.Unlock()
-		err = s.registerMember(m, api.HealthPassing, "Agent alive and reachable")
-		if err == nil && m.Server {
-			err = s.addServer(m)
-		}
+		return s.memberRegistration(m, api.HealthPassing, "Agent alive and reachable")
 	case MemberFailed:
 		if m.Server {
 			s.members.mu.Lock()
@@ -197,34 +273,32 @@ func (s *Server) reconcile(m Member) {
 			}
 			s.members.mu.Unlock()
 		}
-		err = s.registerMember(m, api.HealthCritical, "Agent not live or unreachable")
+		return s.memberRegistration(m, api.HealthCritical, "Agent not live or unreachable")
 	case MemberLeft, MemberReaped:
 		if m.Name == s.cfg.NodeName {
-			return
+			return nil, nil
 		}
 		if m.Server {
-			err = s.removeServer(m.ID, m.raftAddr())
+			if err := s.removeServer(m.ID, m.raftAddr()); err != nil {
+				return nil, err
+			}
 		}
-		if err == nil {
-			err = s.deregisterNode(m.Name)
-		}
+		return s.nodeDeregistration(m.Name)
 	}
-	if err != nil {
-		s.logger.Warn("cannot reconcile member", "member", m.Name, "status", m.Status, "error", err)
-	}
+	return nil, nil
 }
 
-// registerMember writes the member's node and serfHealth check, unless
-// the catalog already says so.
-func (s *Server) registerMember(m Member, status, output string) error {
+// memberRegistration returns the write of the member's node and
+// serfHealth check, unless the catalog already says so.
+func (s *Server) memberRegistration(m Member, status, output string) (*fsm.CatalogOp, error) {
 	st := s.fsm.State()
 	_, node, err := st.Node(nil, m.Name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, checks, err := st.NodeChecks(nil, m.Name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	current := ""
 	for _, c := range checks {
@@ -233,10 +307,10 @@ func (s *Server) registerMember(m Member, status, output string) error {
 		}
 	}
 	if node != nil && node.Address == m.Addr && current == status {
-		return nil
+		return nil, nil
 	}
 	if node == nil && status != api.HealthPassing {
-		return nil // never seen alive: nothing to mark
+		return nil, nil // never seen alive: nothing to mark
 	}
 	reg := &api.CatalogRegistration{
 		ID: m.ID, Node: m.Name, Address: m.Addr, Datacenter: m.Datacenter,
@@ -252,17 +326,37 @@ func (s *Server) registerMember(m Member, status, output string) error {
 	if m.Server {
 		reg.Service = &api.NodeService{ID: s.serviceName(), Service: s.serviceName(), Port: m.Port}
 	}
-	_, err = s.raftApply(fsm.EncodeRegister(reg, time.Now()))
-	return err
+	return &fsm.CatalogOp{Register: reg}, nil
 }
 
-func (s *Server) deregisterNode(name string) error {
+// nodeDeregistration returns the write that removes a node, or nil if the
+// catalog has no such node.
+func (s *Server) nodeDeregistration(name string) (*fsm.CatalogOp, error) {
 	_, node, err := s.fsm.State().Node(nil, name)
 	if err != nil || node == nil {
-		return err
+		return nil, err
 	}
-	_, err = s.raftApply(fsm.EncodeDeregister(&api.CatalogDeregistration{Node: name}, time.Now()))
-	return err
+	return &fsm.CatalogOp{Deregister: &api.CatalogDeregistration{Node: name}}, nil
+}
+
+// applyCatalogBatch writes ops, maxMemberBatch to a Raft entry, and
+// returns each write's error.
+func (s *Server) applyCatalogBatch(ops []fsm.CatalogOp) []error {
+	errs := make([]error, len(ops))
+	for start := 0; start < len(ops); start += maxMemberBatch {
+		chunk := ops[start:min(start+maxMemberBatch, len(ops))]
+		res, err := s.raftApply(fsm.EncodeCatalogBatch(chunk, time.Now()))
+		results, _ := res.([]error)
+		for i := range chunk {
+			switch {
+			case err != nil:
+				errs[start+i] = err
+			case i < len(results):
+				errs[start+i] = results[i]
+			}
+		}
+	}
+	return errs
 }
 
 // reapUnknownNodes deregisters nodes that gossip once reported (they have
@@ -275,11 +369,15 @@ func (s *Server) reapUnknownNodes(known map[string]bool) {
 	if err != nil {
 		return
 	}
+	var ops []fsm.CatalogOp
 	for _, c := range checks {
 		if c.CheckID == api.SerfCheckID && !known[c.Node] && c.Node != s.cfg.NodeName {
-			if err := s.deregisterNode(c.Node); err != nil {
-				s.logger.Warn("cannot deregister a reaped node", "node", c.Node, "error", err)
-			}
+			ops = append(ops, fsm.CatalogOp{Deregister: &api.CatalogDeregistration{Node: c.Node}})
+		}
+	}
+	for i, err := range s.applyCatalogBatch(ops) {
+		if err != nil {
+			s.logger.Warn("cannot deregister a reaped node", "node", ops[i].Deregister.Node, "error", err)
 		}
 	}
 }

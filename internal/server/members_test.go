@@ -11,6 +11,7 @@ import (
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/server"
+	"github.com/concordhq/concord/internal/testutil"
 )
 
 // gossipList stands in for gossip's member list: the server reads it to
@@ -89,6 +90,39 @@ func cpuTime() time.Duration {
 func lastLogIndex(s *server.Server) uint64 {
 	n, _ := strconv.ParseUint(s.Stats()["last_log_index"], 10, 64)
 	return n
+}
+
+// TestMemberStorm: 300 members that join at once are all in the catalog,
+// passing, in a few Raft entries rather than one each (the leader writes
+// up to 256 members an entry, and events that queue while one entry is
+// written go in the next); and a member's events count in their order: one
+// that flaps (alive, failed, alive) ends passing, one that joins and then
+// leaves ends out of the catalog.
+func TestMemberStorm(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testConfig(t.TempDir()))
+	g := &gossipList{members: map[string]server.Member{}}
+	s.SetMembers(g.list)
+	names := make([]string, 300)
+	for i := range names {
+		names[i] = fmt.Sprintf("storm-%d", i)
+	}
+	flapper, leaver := names[0], names[1]
+	idx0 := lastLogIndex(s.Server)
+	g.announce(s.Server, server.MemberAlive, names)
+	g.announce(s.Server, server.MemberFailed, []string{flapper})
+	g.announce(s.Server, server.MemberLeft, []string{leaver})
+	g.announce(s.Server, server.MemberAlive, []string{flapper})
+	stayed := slices.Delete(slices.Clone(names), 1, 2)
+	waitSerfHealth(t, s.Server, api.HealthPassing, stayed)
+	testutil.Run(t, 10*time.Second, func(r *testutil.R) {
+		if _, n, err := s.State().Node(nil, leaver); err != nil || n != nil {
+			r.Fatalf("Node(%q) = %+v, %v; want none: it left", leaver, n, err)
+		}
+	})
+	if entries := lastLogIndex(s.Server) - idx0; entries > uint64(len(names)/10) {
+		t.Errorf("%d Raft entries for %d members joining at once, want at most %d", entries, len(names), len(names)/10)
+	}
 }
 
 // BenchmarkMemberStorm measures the leader's catalog writes for a storm of
