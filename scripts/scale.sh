@@ -11,7 +11,8 @@
 #      instance passing in the catalog;
 #   2. RSS (and its anonymous part) of each server and client agent, and
 #      the leader's and the agents' CPU over 10 idle seconds (serfHealth,
-#      anti-entropy, gossip);
+#      anti-entropy, gossip), and the bytes each agent's gossip sent in
+#      those seconds (memberlist's UDP and TCP counters in its metrics);
 #   3. blocking-query fan-out: one watcher per agent on a service's health,
 #      one catalog change, time from its acknowledgement to each wake-up
 #      (concord bench -op watch-service);
@@ -167,6 +168,13 @@ field() { tr ' ' '\n' <<<"$2" | sed -n "s|^$1=||p"; }
 # cpu_ticks PID: user + system clock ticks PID has used.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# gossip_sent NAME: the bytes NAME's gossip has sent (UDP and TCP), from
+# memberlist's counters in its Prometheus metrics; 0 if it does not answer.
+gossip_sent() {
+	{ api "$1" '/v1/agent/metrics?format=prometheus' || true; } |
+		awk '$1 ~ /^consul_memberlist_(udp|tcp)_sent($|\{)/ { s += $2 } END { printf "%.0f\n", s }'
+}
+
 # rss KIND PID: VmRSS or RssAnon of PID in MiB (one decimal).
 rss() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$2/status"; }
 
@@ -263,6 +271,12 @@ done
 med() { printf '%s\n' "$@" | percentile 50; }
 top() { printf '%s\n' "$@" | percentile 100; }
 HZ=$(getconf CLK_TCK)
+# Gossip bytes: each agent's counter read in one sweep before and one
+# after the idle seconds, so each agent's window is the time between the
+# starts of the two sweeps.
+declare -a G0 GOSSIP
+T_G0=$(now)
+for j in $(seq "$CLIENTS"); do G0+=("$(gossip_sent "c$j")"); done
 L0=$(cpu_ticks "${PID[$LEADER]}")
 C0=0
 for j in $(seq "$CLIENTS"); do C0=$((C0 + $(cpu_ticks "${PID[c$j]}"))); done
@@ -270,9 +284,14 @@ sleep 10
 L1=$(cpu_ticks "${PID[$LEADER]}")
 C1=0
 for j in $(seq "$CLIENTS"); do C1=$((C1 + $(cpu_ticks "${PID[c$j]}"))); done
+T_G1=$(now)
+for j in $(seq "$CLIENTS"); do
+	GOSSIP+=("$(awk -v a="${G0[j - 1]}" -v b="$(gossip_sent "c$j")" -v t0="$T_G0" -v t1="$T_G1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }')")
+done
 LEADER_CPU=$(awk -v t=$((L1 - L0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz / 10 * 100 }')
 CLIENT_CPU=$(awk -v t=$((C1 - C0)) -v hz="$HZ" -v n="$CLIENTS" 'BEGIN { printf "%.2f", t / hz / 10 * 100 / n }')
 log "RSS servers median $(med "${S_RSS[@]}") MiB, agents median $(med "${C_RSS[@]}") MiB; idle CPU leader $LEADER_CPU%, agent $CLIENT_CPU%"
+log "gossip sent per agent: median $(med "${GOSSIP[@]}") B/s, max $(top "${GOSSIP[@]}") B/s"
 
 # ---- 3 and 4. fan-out and puts through the agents ----------------------------
 AGENTS=$(for j in $(seq "$CLIENTS"); do printf '%s:%s,' "$(ip "c$j")" "$HTTP_PORT"; done)
@@ -382,6 +401,7 @@ N_ALARMS=$(sort -u "$TMP/alarms" | grep -c . || true)
 	echo "| server RSS, median / max (anonymous part, median) | $(med "${S_RSS[@]}") / $(top "${S_RSS[@]}") MiB ($(med "${S_ANON[@]}") MiB) |"
 	echo "| client agent RSS, median / max (anonymous part, median) | $(med "${C_RSS[@]}") / $(top "${C_RSS[@]}") MiB ($(med "${C_ANON[@]}") MiB) |"
 	echo "| idle CPU over 10 s: leader / mean per agent | $LEADER_CPU% / $CLIENT_CPU% of a core |"
+	echo "| gossip sent per agent over the same seconds (UDP + TCP, memberlist's counters), median / max | $(med "${GOSSIP[@]}") / $(top "${GOSSIP[@]}") bytes/s |"
 	echo "| fan-out: $CLIENTS watchers (one per agent) of a service's health, ack → wake p50 / p99 / p99.9 | $(field p50 "$FANOUT") / $(field p99 "$FANOUT") / $(field p99.9 "$FANOUT") ($(field ops "$FANOUT") wakes, $(field errors "$FANOUT") errors) |"
 	echo "| puts, $CLIENTS clients spread over the $CLIENTS agents | $(field ops/s "$PUTS") ops/s, p99 $(field p99 "$PUTS") ($(field errors "$PUTS") errors) |"
 	echo "| killed agent (-9) → failed in the leader's list, p50 / p99 / max of $KILLS (under 16 put clients) | $DETECT_P50 / $DETECT_P99 / $DETECT_MAX ms |"

@@ -6,7 +6,6 @@
 package limits
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net/http"
@@ -167,25 +166,8 @@ func wantRetryAfter(t *testing.T, node *testutil.Node) {
 // limitType, and of mode unless "".
 func exceeded(t *testing.T, node *testutil.Node, limitType, mode string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + node.HTTPAddr + "/v1/agent/metrics?format=prometheus")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "consul_rpc_rate_limit_exceeded{") ||
-			!strings.Contains(line, `limit_type="`+limitType+`"`) ||
-			(mode != "" && !strings.Contains(line, `mode="`+mode+`"`)) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		sum += v
-	}
-	return sum
+	return testutil.MetricsSum(t, node.HTTPAddr, func(name, labels string) bool {
+		return name == "consul_rpc_rate_limit_exceeded" && strings.Contains(labels, `limit_type="`+limitType+`"`) &&
+			(mode == "" || strings.Contains(labels, `mode="`+mode+`"`))
+	})
 }

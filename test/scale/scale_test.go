@@ -51,8 +51,18 @@ func client(t *testing.T, n *testutil.Node) *consul.Client {
 	return c
 }
 
+// gossipSent is the bytes node's gossip has sent (UDP and TCP, LAN and
+// WAN), from memberlist's counters in its Prometheus metrics.
+func gossipSent(t *testing.T, n *testutil.Node) float64 {
+	return testutil.MetricsSum(t, n.HTTPAddr, func(name, _ string) bool {
+		return name == "consul_memberlist_udp_sent" || name == "consul_memberlist_tcp_sent"
+	})
+}
+
 // TestClusterOfTwentyAgents forms the cluster and checks, in order: every
-// member alive and every instance passing in the catalog; one change of a
+// member alive and every instance passing in the catalog; every agent's
+// gossip traffic counted under Consul's metric names (the log gives the
+// bytes/s per agent from the convergence to the end); one change of a
 // service wakes a blocking health query on each of the 20 agents; an agent
 // killed with -9 is marked failed while every other member stays alive.
 func TestClusterOfTwentyAgents(t *testing.T) {
@@ -88,6 +98,14 @@ func TestClusterOfTwentyAgents(t *testing.T) {
 			}
 		}
 	})
+
+	// Gossip traffic: every agent has sent some, counted in its metrics.
+	sent0, t0 := make([]float64, len(agents)), time.Now()
+	for i, a := range agents {
+		if sent0[i] = gossipSent(t, a); sent0[i] == 0 {
+			t.Errorf("%s: consul_memberlist_udp_sent + tcp_sent = 0 after joining, want the bytes its gossip sent", a.Name)
+		}
+	}
 
 	// Fan-out: a blocking query per agent on one service; one registration
 	// through a server wakes each with the new instance.
@@ -156,4 +174,12 @@ func TestClusterOfTwentyAgents(t *testing.T) {
 			t.Errorf("member %s has status %d after %s was killed, want alive", m.Name, m.Status, victim.Name)
 		}
 	}
+
+	var sent float64
+	for i, a := range agents[1:] {
+		sent += gossipSent(t, a) - sent0[i+1]
+	}
+	secs := time.Since(t0).Seconds()
+	t.Logf("gossip sent per agent: %.0f bytes/s (mean over the %d live agents, %.1f s from convergence to the kill's detection)",
+		sent/float64(len(agents)-1)/secs, len(agents)-1, secs)
 }
