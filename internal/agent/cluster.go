@@ -83,6 +83,7 @@ func (a *Agent) startGossip() error {
 	if a.server != nil {
 		a.server.SetMembers(a.serverMembers)
 		a.server.SetEventFirer(a.EventFire)
+		a.server.SetKeyring(a.runKeyring)
 	}
 	if err := a.startWAN(key); err != nil {
 		pool.Shutdown()

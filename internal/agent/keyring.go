@@ -9,40 +9,46 @@ import (
 	"strings"
 
 	"github.com/concordhq/concord/api"
-	"github.com/concordhq/concord/internal/gossip"
+	"github.com/concordhq/concord/internal/call"
 	"github.com/hashicorp/serf/serf"
 )
 
-// Keyring answers /v1/operator/keyring: it runs op (gossip.KeyList,
-// KeyInstall, KeyUse, KeyRemove) across this server's WAN pool first,
-// unless localOnly, then across the LAN pool from this agent — every
-// member answers the query, whichever agent asks — and returns one
-// response per pool, as Consul does (the WAN one with WAN true). A client
-// agent is in no WAN pool. The error joins the pools' failures with each
+// Keyring answers /v1/operator/keyring as Consul does, through a server
+// whichever agent is asked (call.KeyringOperation): op (gossip.KeyList,
+// KeyInstall, KeyUse, KeyRemove) runs across the WAN pool, unless
+// localOnly, then across every datacenter's LAN pool (this one's alone
+// with localOnly), and one response comes back per pool, the WAN one
+// first (WAN true). The error joins the pools' failures with each
 // member's message, as Consul words it.
-func (a *Agent) Keyring(_ context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error) {
-	pools := []*gossip.Pool{a.gossip}
-	if a.wan != nil && !localOnly {
-		pools = []*gossip.Pool{a.wan, a.gossip}
+func (a *Agent) Keyring(ctx context.Context, op, key string, relay uint8, localOnly bool) ([]*api.KeyringResponse, error) {
+	res, err := call.KeyringOperation.Invoke(ctx, a.calls, call.KeyringArgs{Op: op, Key: key, Relay: relay, LocalOnly: localOnly})
+	if err != nil {
+		return nil, err
 	}
-	var out []*api.KeyringResponse
-	var lines []string // the failures, as Consul lists them
-	for _, pool := range pools {
-		r := &api.KeyringResponse{WAN: pool == a.wan, Datacenter: a.cfg.Datacenter}
-		resp, err := pool.Keyring(op, key, relay)
-		fillKeyring(r, resp)
-		if err != nil {
-			lines = append(lines, keyringErrors(r, err)...)
-		}
-		out = append(out, r)
-	}
-	switch len(lines) {
+	switch lines := res.Errors; len(lines) {
 	case 0:
-		return out, nil
+		return res.Responses, nil
 	case 1:
-		return out, errors.New(lines[0])
+		return res.Responses, errors.New(lines[0])
+	default:
+		return res.Responses, fmt.Errorf("%d errors occurred:\n\t* %s\n\n", len(lines), strings.Join(lines, "\n\t* "))
 	}
-	return out, fmt.Errorf("%d errors occurred:\n\t* %s\n\n", len(lines), strings.Join(lines, "\n\t* "))
+}
+
+// runKeyring is the server's KeyringRunner: op on this agent's WAN pool
+// (wan) or LAN pool.
+func (a *Agent) runKeyring(wan bool, op, key string, relay uint8) (*api.KeyringResponse, []string) {
+	pool := a.gossip
+	if wan {
+		pool = a.wan
+	}
+	r := &api.KeyringResponse{WAN: wan, Datacenter: a.cfg.Datacenter}
+	resp, err := pool.Keyring(op, key, relay)
+	fillKeyring(r, resp)
+	if err != nil {
+		return r, keyringErrors(r, err)
+	}
+	return r, nil
 }
 
 // fillKeyring copies a pool's answer (nil when none came) into r.

@@ -32,8 +32,9 @@ var keyringRoutes = []route{
 const maxKeyringBody = 4 << 10
 
 // keyringList serves GET /v1/operator/keyring[?local-only][&relay-factor=]:
-// one response per gossip pool (the LAN pool for now; ?local-only leaves
-// out the WAN pool) with how many members hold each key.
+// one response per gossip pool, the WAN pool's and every datacenter's LAN
+// pool's (?local-only: this datacenter's LAN pool alone), with how many
+// members hold each key.
 func (h *Handler) keyringList(_ http.ResponseWriter, r *http.Request) (any, error) {
 	relay, localOnly, err := keyringParams(r)
 	if err != nil {

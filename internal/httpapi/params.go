@@ -75,9 +75,9 @@ func (h *Handler) parseQueryOptions(r *http.Request) (*api.QueryOptions, error) 
 // withDatacenter makes the request's calls in the datacenter ?dc names
 // (call.WithDatacenter): the servers forward a call for another
 // datacenter to one of its servers, and answer "No path to datacenter"
-// for one they do not know. The agent's own endpoints (/v1/agent/...) and
-// the keyring, which are answered by this agent whatever the datacenter,
-// ignore ?dc, as in Consul.
+// for one they do not know. The agent's own endpoints (/v1/agent/...),
+// answered by this agent whatever the datacenter, and the keyring, which
+// reaches every datacenter anyway, ignore ?dc, as in Consul.
 func (h *Handler) withDatacenter(r *http.Request) *http.Request {
 	if !strings.Contains(r.URL.RawQuery, "dc=") {
 		return r // the common case, without parsing the query once more

@@ -87,8 +87,9 @@ func (s *Server) remote(dc string) bool { return dc != "" && dc != s.cfg.Datacen
 
 // A read forwarded to another datacenter gets dcCallTimeout from one of
 // its servers, besides its own wait when it is a blocking read; a write
-// or a snapshot dcWriteTimeout (time for the remote leader's election,
-// holdTimeout, and its Raft apply). A server that stopped answering
+// dcWriteTimeout (time for the remote leader's election, holdTimeout, and
+// its Raft apply), as do a snapshot and a keyring operation (a gossip
+// query waits some seconds for members that do not answer). A server that stopped answering
 // without closing its connections (a frozen process, a cut link) would
 // otherwise hold the call until gRPC's keepalive notices, some 15 s. A
 // server that let a call time out is tried last by the calls of the next
@@ -140,7 +141,7 @@ func (s *Server) forwardTo(ctx context.Context, addr string, timeout time.Durati
 // dcTimeout is how long one server of another datacenter has to answer
 // the call d with args (see dcCallTimeout).
 func dcTimeout(d *call.Desc, args any) time.Duration {
-	if !d.IsRead(args) || d == call.SnapshotSave.Desc {
+	if !d.IsRead(args) || d == call.SnapshotSave.Desc || d == call.KeyringOperation.Desc {
 		return dcWriteTimeout
 	}
 	q, ok := args.(call.Queried)

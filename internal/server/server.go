@@ -196,9 +196,10 @@ type Server struct {
 
 	acl aclResolver // token resolution; see acl_resolve.go
 
-	wan    wanRef      // the WAN pool's view, to route calls to other datacenters; see dcrouter.go
-	dcSlow slowServers // servers of other datacenters that lately let a call time out; see dcrouter.go
-	events eventFirer  // fires user events from other datacenters; see event.go
+	wan     wanRef      // the WAN pool's view, to route calls to other datacenters; see dcrouter.go
+	dcSlow  slowServers // servers of other datacenters that lately let a call time out; see dcrouter.go
+	events  eventFirer  // fires user events from other datacenters; see event.go
+	keyring keyringRef  // runs keyring operations on the agent's pools; see keyring.go
 
 	members      membership  // gossip's view, for the leader's reconcile
 	bootstrapped atomic.Bool // Raft has a configuration: never bootstrap again
