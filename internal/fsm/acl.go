@@ -17,6 +17,11 @@ const (
 	ACLPolicyDelete = "policy-delete" // IDs
 	ACLRoleSet      = "role-set"      // Role, Create
 	ACLRoleDelete   = "role-delete"   // IDs
+
+	ACLAuthMethodSet     = "auth-method-set"     // AuthMethod
+	ACLAuthMethodDelete  = "auth-method-delete"  // IDs (names); also deletes their binding rules and tokens
+	ACLBindingRuleSet    = "binding-rule-set"    // BindingRule
+	ACLBindingRuleDelete = "binding-rule-delete" // IDs
 )
 
 // ACLOp is the body of an ACLType command: one write of a token, policy
@@ -28,7 +33,10 @@ type ACLOp struct {
 	Token  *api.ACLToken  `json:",omitempty"`
 	Policy *api.ACLPolicy `json:",omitempty"`
 	Role   *api.ACLRole   `json:",omitempty"`
-	IDs    []string       `json:",omitempty"`
+	// AuthMethod and BindingRule are written by their set operations.
+	AuthMethod  *api.ACLAuthMethod  `json:",omitempty"`
+	BindingRule *api.ACLBindingRule `json:",omitempty"`
+	IDs         []string            `json:",omitempty"`
 	// Create makes a set refuse an existing ID instead of replacing it,
 	// and an update refuse a missing one.
 	Create bool `json:",omitempty"`
@@ -54,6 +62,14 @@ func applyACL(tx *state.Txn, idx uint64, _ time.Time, body []byte) any {
 		return tx.ACLPolicySet(idx, op.Policy, op.Create)
 	case op.Op == ACLRoleSet && op.Role != nil:
 		return tx.ACLRoleSet(idx, op.Role, op.Create)
+	case op.Op == ACLAuthMethodSet && op.AuthMethod != nil:
+		return tx.ACLAuthMethodSet(idx, op.AuthMethod)
+	case op.Op == ACLBindingRuleSet && op.BindingRule != nil:
+		return tx.ACLBindingRuleSet(idx, op.BindingRule)
+	case op.Op == ACLAuthMethodDelete:
+		return deleteEach(op.IDs, func(name string) error { return tx.ACLAuthMethodDelete(idx, name) })
+	case op.Op == ACLBindingRuleDelete:
+		return deleteEach(op.IDs, func(id string) error { return tx.ACLBindingRuleDelete(idx, id) })
 	case op.Op == ACLTokenDelete:
 		return deleteEach(op.IDs, func(id string) error { return tx.ACLTokenDelete(idx, id) })
 	case op.Op == ACLPolicyDelete:

@@ -32,7 +32,7 @@ func aclFSM(t *testing.T) *fsm.FSM {
 	t.Helper()
 	f := newFSM()
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	results := f.ApplyBatch([]*raft.Log{
+	mustApply(t, f,
 		aclLog(1, &fsm.ACLOp{Op: fsm.ACLPolicySet, Create: true, Policy: &api.ACLPolicy{ID: polID, Name: "kv-read", Rules: `key_prefix "" { policy = "read" }`}}),
 		aclLog(2, &fsm.ACLOp{Op: fsm.ACLRoleSet, Create: true, Role: &api.ACLRole{ID: roleID, Name: "reader",
 			Policies: []*api.ACLLink{{ID: polID}}, ServiceIdentities: []*api.ACLServiceIdentity{{ServiceName: "web"}}}}),
@@ -40,13 +40,18 @@ func aclFSM(t *testing.T) *fsm.FSM {
 		aclLog(4, &fsm.ACLOp{Op: fsm.ACLTokenSet, Create: true, Token: &api.ACLToken{AccessorID: tokB, SecretID: "secret-b",
 			Policies: []*api.ACLLink{{ID: polID, Name: "old name"}}, Roles: []*api.ACLLink{{ID: roleID}},
 			ExpirationTime: &exp, CreateTime: t0, Hash: []byte{1, 2}}}),
-	})
-	for i, res := range results {
+	)
+	return f
+}
+
+// mustApply applies logs to f as one batch; each must succeed.
+func mustApply(t *testing.T, f *fsm.FSM, logs ...*raft.Log) {
+	t.Helper()
+	for i, res := range f.ApplyBatch(logs) {
 		if res != nil {
-			t.Fatalf("entry %d = %v, want nil", i+1, res)
+			t.Fatalf("entry %d (index %d) = %v, want nil", i+1, logs[i].Index, res)
 		}
 	}
-	return f
 }
 
 // TestACLApply: each operation's checks, with Consul's texts, and

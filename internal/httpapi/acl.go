@@ -238,14 +238,18 @@ func (h *Handler) aclRoleReadByName(w http.ResponseWriter, r *http.Request) (any
 }
 
 func (h *Handler) aclRoleGet(w http.ResponseWriter, r *http.Request, args call.ACLObjectArgs) (any, error) {
-	role, err := read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.ACLRole, api.QueryMeta, error) {
+	return orNotFound(read(h, w, r, func(ctx context.Context, q *api.QueryOptions) (*api.ACLRole, api.QueryMeta, error) {
 		args.Query = query(q)
 		return readCall(ctx, h, call.ACLRoleRead, args)
-	})
-	if err == nil && role == nil {
+	}))
+}
+
+// orNotFound answers a read of one object: 404 (empty) when there is none.
+func orNotFound[T any](v *T, err error) (any, error) {
+	if err == nil && v == nil {
 		return nil, errNotFound
 	}
-	return role, err
+	return v, err
 }
 
 // aclRoleList serves GET /v1/acl/roles.

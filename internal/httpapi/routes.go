@@ -24,7 +24,7 @@ type route struct {
 // allRoutes is the whole API: the core routes below, then those of the
 // features that keep their routes beside their handlers.
 func allRoutes() []route {
-	return slices.Concat(routes, agentTokenRoutes, aclRoutes, queryRoutes, coordinateRoutes, snapshotRoutes, autopilotRoutes,
+	return slices.Concat(routes, agentTokenRoutes, aclRoutes, aclAuthRoutes, queryRoutes, coordinateRoutes, snapshotRoutes, autopilotRoutes,
 		keyringRoutes)
 }
 

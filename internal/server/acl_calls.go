@@ -66,5 +66,36 @@ func (s *Server) aclImpls() []call.Impl {
 		read(call.ACLRoleList, func(ctx context.Context, a *call.ACLListArgs) ([]*api.ACLRole, api.QueryMeta, error) {
 			return s.ACLRoleList(ctx, a.Options())
 		}),
+
+		call.Implement(call.ACLAuthMethodSet, func(ctx context.Context, a *call.ACLAuthMethodSetArgs) (*api.ACLAuthMethod, error) {
+			return s.ACLAuthMethodSet(ctx, a.Method)
+		}),
+		call.Implement(call.ACLAuthMethodDelete, func(ctx context.Context, a *call.ACLAuthMethodArgs) (struct{}, error) {
+			return struct{}{}, s.ACLAuthMethodDelete(ctx, a.Name)
+		}),
+		read(call.ACLAuthMethodRead, func(ctx context.Context, a *call.ACLAuthMethodArgs) (*api.ACLAuthMethod, api.QueryMeta, error) {
+			return s.ACLAuthMethodRead(ctx, a.Options(), a.Name)
+		}),
+		read(call.ACLAuthMethodList, func(ctx context.Context, a *call.ACLListArgs) ([]*api.ACLAuthMethodListEntry, api.QueryMeta, error) {
+			return s.ACLAuthMethodList(ctx, a.Options())
+		}),
+		call.Implement(call.ACLBindingRuleSet, func(ctx context.Context, a *call.ACLBindingRuleSetArgs) (*api.ACLBindingRule, error) {
+			return s.ACLBindingRuleSet(ctx, a.Rule, a.Create)
+		}),
+		call.Implement(call.ACLBindingRuleDelete, func(ctx context.Context, a *call.ACLBindingRuleArgs) (struct{}, error) {
+			return struct{}{}, s.ACLBindingRuleDelete(ctx, a.ID)
+		}),
+		read(call.ACLBindingRuleRead, func(ctx context.Context, a *call.ACLBindingRuleArgs) (*api.ACLBindingRule, api.QueryMeta, error) {
+			return s.ACLBindingRuleRead(ctx, a.Options(), a.ID)
+		}),
+		read(call.ACLBindingRuleList, func(ctx context.Context, a *call.ACLBindingRuleListArgs) ([]*api.ACLBindingRule, api.QueryMeta, error) {
+			return s.ACLBindingRuleList(ctx, a.Options(), a.AuthMethod)
+		}),
+		call.Implement(call.ACLLogin, func(ctx context.Context, a *call.ACLLoginArgs) (*api.ACLToken, error) {
+			return s.ACLLogin(ctx, a.Params)
+		}),
+		call.Implement(call.ACLLogout, func(ctx context.Context, a *call.ACLLogoutArgs) (struct{}, error) {
+			return struct{}{}, s.ACLLogout(ctx)
+		}),
 	}
 }

@@ -147,11 +147,16 @@ func (s *Server) ACLPolicyList(ctx context.Context, q *api.QueryOptions) ([]*api
 	ps, m, err := query(ctx, s, q, func(ws memdb.WatchSet, st *state.Store) (uint64, []*api.ACLPolicy, error) {
 		return st.ACLPolicyList(ws)
 	})
-	out := make([]*api.ACLPolicyListEntry, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, p.ListEntry())
+	return listEntries(ps, (*api.ACLPolicy).ListEntry), m, err
+}
+
+// listEntries is objs as a list shows them (never nil).
+func listEntries[T, E any](objs []*T, entry func(*T) *E) []*E {
+	out := make([]*E, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, entry(o))
 	}
-	return out, m, err
+	return out
 }
 
 // ACLRoleSet creates (create) or updates a role and returns it as stored.

@@ -29,7 +29,7 @@ func jsonRows[T any](data []byte) (any, error) {
 
 // objectTables lists every object table, in the order snapshots write them.
 func objectTables() []objectTable {
-	return slices.Concat(aclTables(), queryTables(), coordinateTables(), operatorTables())
+	return slices.Concat(aclTables(), aclAuthTables(), queryTables(), coordinateTables(), operatorTables())
 }
 
 // objectTableNames are the names of objectTables.
