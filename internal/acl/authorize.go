@@ -67,7 +67,8 @@ const StreamPrefix = "_stream/"
 //	node|service|session:read   allowed: Consul answers these reads by
 //	                          leaving out what the token may not read, so
 //	                          their results must go through the Filter
-//	                          methods (an unfiltered read leaks)
+//	                          methods (an unfiltered read leaks); with
+//	                          Exact, read on Name
 //	event|query|agent:read|write  read or write on Name
 //	operator|keyring|acl:read|write  the single rule of that kind
 //	stream:read|write         key read or write on StreamPrefix+Name
@@ -109,7 +110,7 @@ func (a *Authorizer) authorize(accessorID string, r call.Resource) error {
 	case "stream":
 		k, kind, name = Key, "key", StreamPrefix+name
 	case "node", "service", "session":
-		if want != Write {
+		if want != Write && !r.Exact {
 			return nil // filtered
 		}
 		k, _, _ = parseKind(kind)

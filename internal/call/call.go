@@ -54,6 +54,11 @@ type Resource struct {
 	// session rule names the node a session belongs to), leaving Name ""
 	// when there is no such session.
 	Session string `json:",omitempty"`
+	// Exact, on a read of a node, service or session, decides it on Name
+	// as it is: a read of one named thing that Consul refuses rather than
+	// hides (a config entry), where reads of these kinds are otherwise
+	// allowed and their results filtered.
+	Exact bool `json:",omitempty"`
 }
 
 // Desc is a declared call, whatever its types.

@@ -51,6 +51,9 @@ const (
 	// own (JSON []CatalogOp; see catalog_batch.go). The leader writes
 	// gossip's membership changes this way, many members an entry.
 	CatalogBatchType MessageType = 13
+	// ConfigEntryType sets or deletes a config entry (JSON body; see
+	// config_entry.go).
+	ConfigEntryType MessageType = 14
 )
 
 // StreamAppend is the body of a StreamAppendType command. The retention

@@ -157,6 +157,8 @@ func (f *FSM) applyWrite(tx *state.Txn, idx uint64, now time.Time, typ MessageTy
 		return applyCoordinates(tx, idx, now, body)
 	case OperatorType:
 		return applyOperator(tx, idx, now, body)
+	case ConfigEntryType:
+		return applyConfigEntry(tx, idx, now, body)
 	}
 	if ignorable {
 		f.logger.Warn("skipping unknown command", "type", uint8(typ), "index", idx)

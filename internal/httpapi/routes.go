@@ -25,7 +25,7 @@ type route struct {
 // features that keep their routes beside their handlers.
 func allRoutes() []route {
 	return slices.Concat(routes, agentTokenRoutes, aclRoutes, aclAuthRoutes, queryRoutes, coordinateRoutes, snapshotRoutes, autopilotRoutes,
-		keyringRoutes)
+		keyringRoutes, configRoutes)
 }
 
 // routes are the core routes: KV, txn, sessions, catalog, health, streams,

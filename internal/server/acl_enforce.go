@@ -164,6 +164,8 @@ func filterResult(a *acl.Authorizer, out any) {
 		filterInto(r, a.FilterServiceEntries)
 	case *call.Result[[]*api.CoordinateEntry]:
 		filterInto(r, a.FilterCoordinates)
+	case *call.Result[[]*api.ConfigEntry]:
+		filterInto(r, func(v []*api.ConfigEntry) ([]*api.ConfigEntry, bool) { return filterConfigEntries(a, v) })
 	case *call.Result[*api.TxnResponse]:
 		filterInto(r, func(v *api.TxnResponse) (*api.TxnResponse, bool) { return filterTxn(a, v) })
 	}

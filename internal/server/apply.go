@@ -20,6 +20,20 @@ func (s *Server) raftApply(cmd []byte) (any, error) {
 	return resp, err
 }
 
+// raftApplyBool applies cmd, whose result is whether it took effect (a
+// CAS that matched); what names the command in an error.
+func (s *Server) raftApplyBool(cmd []byte, what string) (bool, error) {
+	resp, err := s.raftApply(cmd)
+	if err != nil {
+		return false, err
+	}
+	ok, isBool := resp.(bool)
+	if !isBool {
+		return false, fmt.Errorf("server: unexpected %s result %T", what, resp)
+	}
+	return ok, nil
+}
+
 // raftApplyIndex is raftApply that also returns the entry's Raft index.
 func (s *Server) raftApplyIndex(cmd []byte) (any, uint64, error) {
 	if s.raft.State() != raft.Leader {

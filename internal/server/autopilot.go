@@ -306,13 +306,5 @@ func (s *Server) AutopilotSetConfiguration(_ context.Context, cfg *api.Autopilot
 	if cfg == nil {
 		return false, api.BadRequestError{Reason: "missing autopilot configuration"}
 	}
-	resp, err := s.raftApply(fsm.EncodeOperator(&fsm.OperatorOp{Op: fsm.OperatorAutopilotSet, Autopilot: cfg, CAS: cas}, time.Now()))
-	if err != nil {
-		return false, err
-	}
-	ok, isBool := resp.(bool)
-	if !isBool {
-		return false, fmt.Errorf("server: unexpected autopilot result %T", resp)
-	}
-	return ok, nil
+	return s.raftApplyBool(fsm.EncodeOperator(&fsm.OperatorOp{Op: fsm.OperatorAutopilotSet, Autopilot: cfg, CAS: cas}, time.Now()), "autopilot")
 }

@@ -12,7 +12,7 @@ import (
 // it. call.NewTable refuses a table that misses one.
 func (s *Server) newTable() (*call.Table, error) {
 	return call.NewTable(slices.Concat(s.coreImpls(), s.aclImpls(), s.queryImpls(), s.coordinateImpls(),
-		s.operatorImpls(), s.snapshotImpls(), s.enforceImpls(), s.eventImpls(), s.keyringImpls())...)
+		s.operatorImpls(), s.snapshotImpls(), s.enforceImpls(), s.eventImpls(), s.keyringImpls(), s.configEntryImpls())...)
 }
 
 // coreImpls answer the calls of KV, sessions, catalog, health, streams and

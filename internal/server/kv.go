@@ -14,15 +14,7 @@ import (
 // KVApply performs one KV write through Raft and reports whether it took
 // effect (false for a CAS mismatch). op.Verb must be a write verb.
 func (s *Server) KVApply(_ context.Context, op *api.KVTxnOp) (bool, error) {
-	resp, err := s.raftApply(fsm.EncodeKV(op, time.Now()))
-	if err != nil {
-		return false, err
-	}
-	ok, isBool := resp.(bool)
-	if !isBool {
-		return false, fmt.Errorf("server: unexpected KV result %T", resp)
-	}
-	return ok, nil
+	return s.raftApplyBool(fsm.EncodeKV(op, time.Now()), "KV")
 }
 
 // KVGet reads one key; nil when missing. The returned pair belongs to the

@@ -10,7 +10,7 @@ import (
 
 // objectTable is a table of whole objects the store keeps as written (ACL
 // tokens, policies and roles, prepared queries, coordinates, operator
-// settings). Snapshots carry its rows as JSON under the table's name, so a
+// settings, config entries). Snapshots carry its rows as JSON under the table's name, so a
 // feature adds a table without changing the snapshot format.
 type objectTable struct {
 	schema *memdb.TableSchema
@@ -29,7 +29,7 @@ func jsonRows[T any](data []byte) (any, error) {
 
 // objectTables lists every object table, in the order snapshots write them.
 func objectTables() []objectTable {
-	return slices.Concat(aclTables(), aclAuthTables(), queryTables(), coordinateTables(), operatorTables())
+	return slices.Concat(aclTables(), aclAuthTables(), queryTables(), coordinateTables(), operatorTables(), configEntryTables())
 }
 
 // objectTableNames are the names of objectTables.
