@@ -9,7 +9,8 @@
 #   1. servers started → a leader; then agents started, all at once →
 #      every member alive in the leader's member list, and every service
 #      instance passing in the catalog;
-#   2. RSS (and its anonymous part) of each server and client agent, and
+#   2. RSS (and its anonymous part) of each server and client agent, the
+#      private memory and proportional share of each agent (smaps_rollup), and
 #      the leader's and the agents' CPU over 10 idle seconds (serfHealth,
 #      anti-entropy, gossip), and the bytes each agent's gossip sent in
 #      those seconds (memberlist's UDP and TCP counters in its metrics);
@@ -178,6 +179,11 @@ gossip_sent() {
 # rss KIND PID: VmRSS or RssAnon of PID in MiB (one decimal).
 rss() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$2/status"; }
 
+# smaps KIND PID: Pss or Private_Dirty of PID in MiB (one decimal): its
+# share of the pages it maps, and the pages only it has written, which is
+# what one more agent costs (the binary's pages are shared).
+smaps() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$2/smaps_rollup"; }
+
 log "building concord"
 "$GO" build -o "$TMP/concord" ./cmd/concord
 BUILT="concord $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -259,7 +265,7 @@ MONITOR=$!
 
 # ---- 2. memory and idle CPU --------------------------------------------------
 sleep 5 # past the start's bursts
-declare -a S_RSS S_ANON C_RSS C_ANON
+declare -a S_RSS S_ANON C_RSS C_ANON C_PSS C_PRIV
 for i in $(seq "$SERVERS"); do
 	S_RSS+=("$(rss VmRSS "${PID[s$i]}")")
 	S_ANON+=("$(rss RssAnon "${PID[s$i]}")")
@@ -267,6 +273,8 @@ done
 for j in $(seq "$CLIENTS"); do
 	C_RSS+=("$(rss VmRSS "${PID[c$j]}")")
 	C_ANON+=("$(rss RssAnon "${PID[c$j]}")")
+	C_PSS+=("$(smaps Pss "${PID[c$j]}")")
+	C_PRIV+=("$(smaps Private_Dirty "${PID[c$j]}")")
 done
 med() { printf '%s\n' "$@" | percentile 50; }
 top() { printf '%s\n' "$@" | percentile 100; }
@@ -400,6 +408,7 @@ N_ALARMS=$(sort -u "$TMP/alarms" | grep -c . || true)
 		"$(took "$T_CLIENTS" "$T_CATALOG" "$passing passing then") |"
 	echo "| server RSS, median / max (anonymous part, median) | $(med "${S_RSS[@]}") / $(top "${S_RSS[@]}") MiB ($(med "${S_ANON[@]}") MiB) |"
 	echo "| client agent RSS, median / max (anonymous part, median) | $(med "${C_RSS[@]}") / $(top "${C_RSS[@]}") MiB ($(med "${C_ANON[@]}") MiB) |"
+	echo "| client agent private memory (Private_Dirty) / proportional share (Pss), median | $(med "${C_PRIV[@]}") / $(med "${C_PSS[@]}") MiB |"
 	echo "| idle CPU over 10 s: leader / mean per agent | $LEADER_CPU% / $CLIENT_CPU% of a core |"
 	echo "| gossip sent per agent over the same seconds (UDP + TCP, memberlist's counters), median / max | $(med "${GOSSIP[@]}") / $(top "${GOSSIP[@]}") bytes/s |"
 	echo "| fan-out: $CLIENTS watchers (one per agent) of a service's health, ack → wake p50 / p99 / p99.9 | $(field p50 "$FANOUT") / $(field p99 "$FANOUT") / $(field p99.9 "$FANOUT") ($(field ops "$FANOUT") wakes, $(field errors "$FANOUT") errors) |"

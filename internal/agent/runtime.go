@@ -23,6 +23,15 @@ const DefaultGCPercent = 300
 // ~280 MiB RSS for ~75 MiB of live data (issue 22).
 const gcHeadroom = 48 << 20
 
+// ClientGCPercent is a client agent's GC target unless GOGC is set. An
+// idle client agent holds ~2 MiB live and makes ~0.7 MiB/s of garbage
+// (gossip: memberlist allocates a 64 KiB buffer per packet received and an
+// LZW table per packet sent), so its heap is Go's 4 MiB minimum at the
+// default 100; at 50 the minimum is 2 MiB: ~1.1 MiB less private memory
+// per agent for ~0.15 % more of a core (two GCs where there was one;
+// figures in docs/scale.md).
+const ClientGCPercent = 50
+
 // gcMinPercent bounds the GC target from below, so a very large store is
 // not marked again after every few megabytes of writes.
 const gcMinPercent = 50
@@ -32,14 +41,18 @@ const gcMinPercent = 50
 // so they measure what the binary runs. A server's GC target, unless GOGC
 // is set, starts at DefaultGCPercent and follows the live heap (see
 // gcPercentFor), checked after every collection so a fast load does not
-// outrun it. A client agent holds no store and serves little: Go's default
-// target keeps its heap small. Without profiling (enable_debug, whose
+// outrun it. A client agent holds no store and serves little: it runs at
+// ClientGCPercent. Without profiling (enable_debug, whose
 // /debug/pprof/heap needs them) no heap profile samples are kept.
 func TuneRuntime(server, profiling bool) {
 	if !profiling {
 		runtime.MemProfileRate = 0
 	}
-	if !server || os.Getenv("GOGC") != "" {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	if !server {
+		debug.SetGCPercent(ClientGCPercent)
 		return
 	}
 	debug.SetGCPercent(DefaultGCPercent)

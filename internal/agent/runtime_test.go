@@ -2,6 +2,7 @@ package agent
 
 import (
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -48,5 +49,23 @@ func TestGCTunerRunsAfterEachCollection(t *testing.T) {
 			t.Fatal("no GC target set 10 s after collections")
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// A client agent runs at ClientGCPercent, unless GOGC says otherwise.
+func TestClientGCPercent(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(orig) })
+
+	t.Setenv("GOGC", "")
+	TuneRuntime(false, true)
+	if got := debug.SetGCPercent(100); got != ClientGCPercent {
+		t.Errorf("client agent's GC target = %d, want %d", got, ClientGCPercent)
+	}
+
+	t.Setenv("GOGC", "100")
+	TuneRuntime(false, true)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("client agent's GC target with GOGC=100 = %d, want 100 (GOGC's)", got)
 	}
 }

@@ -16,11 +16,22 @@ import (
 	"github.com/hashicorp/go-memdb"
 )
 
-// Consul's name rules for policies and roles.
-var (
-	policyNameRE = regexp.MustCompile(`^[A-Za-z0-9\-_]{1,128}$`)
-	roleNameRE   = regexp.MustCompile(`^[A-Za-z0-9\-_]{1,256}$`)
+// aclNameRE is Consul's rule for policy and role names, less its length
+// limit, which validACLName checks: a count such as {1,256} in the
+// expression compiles into that many copies of the class, ~120 KiB that
+// every concord process (client agents and CLI commands too) built at
+// start.
+var aclNameRE = regexp.MustCompile(`^[A-Za-z0-9\-_]+$`)
+
+// Consul's length limits for policy and role names.
+const (
+	maxPolicyNameLen = 128
+	maxRoleNameLen   = 256
 )
+
+func validACLName(name string, maxLen int) bool {
+	return len(name) <= maxLen && aclNameRE.MatchString(name)
+}
 
 // ACLPolicySet creates (create) or updates a policy, whose rules must
 // parse, and returns it as stored. A built-in policy keeps its name, rules
@@ -54,7 +65,7 @@ func (s *Server) ACLPolicySet(ctx context.Context, p *api.ACLPolicy, create bool
 			}
 		}
 	}
-	if builtinPolicy(p.ID) == nil && !policyNameRE.MatchString(p.Name) {
+	if builtinPolicy(p.ID) == nil && !validACLName(p.Name, maxPolicyNameLen) {
 		return nil, api.BadRequestError{Reason: "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"}
 	}
 	if _, err := acl.Parse(p.Rules); err != nil {
@@ -181,7 +192,7 @@ func (s *Server) ACLRoleSet(ctx context.Context, r *api.ACLRole, create bool) (*
 	} else if old == nil {
 		return nil, api.NotFoundError{Reason: fmt.Sprintf("Cannot find role %s", r.ID)}
 	}
-	if !roleNameRE.MatchString(r.Name) {
+	if !validACLName(r.Name, maxRoleNameLen) {
 		return nil, api.BadRequestError{Reason: "Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"}
 	}
 	var err error

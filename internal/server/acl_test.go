@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,5 +171,44 @@ func TestACLResolveIdentitiesAndManagement(t *testing.T) {
 	self, _, err := s.ACLTokenSelf(call.WithToken(ctx, tok.SecretID), &api.QueryOptions{})
 	if err != nil || self.AccessorID != tok.AccessorID {
 		t.Errorf("ACLTokenSelf = %+v, %v", self, err)
+	}
+}
+
+// TestACLNameRules: policy names take 1 to 128, role names 1 to 256,
+// letters, digits, '-' and '_'; anything else is a bad request.
+func TestACLNameRules(t *testing.T) {
+	s := aclServers(t, 1)[0]
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		maxLen int
+		set    func(name string) error
+	}{
+		{"policy", 128, func(name string) error {
+			_, err := s.ACLPolicySet(ctx, &api.ACLPolicy{Name: name}, true)
+			return err
+		}},
+		{"role", 256, func(name string) error {
+			_, err := s.ACLRoleSet(ctx, &api.ACLRole{Name: name}, true)
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			testutil.Run(t, 10*time.Second, func(r *testutil.R) { // the leader's barrier may not be through yet
+				if err := tc.set("Ok_name-1"); err != nil {
+					r.Fatalf("%s named %q: %v", tc.name, "Ok_name-1", err)
+				}
+			})
+			if err := tc.set(strings.Repeat("a", tc.maxLen)); err != nil {
+				t.Errorf("%s with a %d-character name: %v", tc.name, tc.maxLen, err)
+			}
+			for _, bad := range []string{"", strings.Repeat("b", tc.maxLen+1), "has space", "dot.ted", "ünï"} {
+				var br api.BadRequestError
+				if err := tc.set(bad); !errors.As(err, &br) {
+					t.Errorf("%s named %q: error %v, want a bad request", tc.name, bad, err)
+				}
+			}
+		})
 	}
 }
