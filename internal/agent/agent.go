@@ -15,6 +15,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -289,6 +290,7 @@ func (a *Agent) rootHandler() http.Handler {
 
 		DisableCoordinates: a.cfg.Coordinates.Disable,
 		Cache:              a.cache,
+		TranslateWANAddrs:  a.cfg.WAN.TranslateAddrs,
 	}, backend{Caller: a.calls, Agent: a})
 	var root http.Handler = handler
 	if a.cfg.EnableDebug {
@@ -315,6 +317,21 @@ func (a *Agent) newHTTPServer(handler http.Handler) *http.Server {
 	}
 }
 
+// taggedAddresses are the node's tagged addresses at lan and wan, as
+// Consul's agents declare them: "lan" and "wan", and each again under
+// _ipv4 or _ipv6 as it is.
+func taggedAddresses(lan, wan string) map[string]string {
+	out := map[string]string{"lan": lan, "wan": wan}
+	for name, addr := range map[string]string{"lan": lan, "wan": wan} {
+		if ip := net.ParseIP(addr); ip != nil && ip.To4() == nil {
+			out[name+"_ipv6"] = addr
+		} else {
+			out[name+"_ipv4"] = addr
+		}
+	}
+	return out
+}
+
 // startLocal sets up this node's services and checks: the check runners,
 // the entries saved by earlier runs and those in config files, and the
 // anti-entropy syncer.
@@ -324,6 +341,7 @@ func (a *Agent) startLocal() error {
 		NodeName: a.cfg.NodeName, NodeID: a.nodeID, Datacenter: a.cfg.Datacenter, Address: host,
 		DataDir: dataDirUnlessDev(a.cfg), Logger: a.logger.With("component", "local"),
 		ServerService: a.cfg.ServerServiceName, NodeMeta: nodeMeta(a.cfg),
+		TaggedAddresses: taggedAddresses(host, cmp.Or(a.cfg.WAN.AdvertiseAddr, host)),
 	})
 	runner, err := checks.NewRunner(checks.Config{
 		EnableScriptChecks:      a.cfg.EnableScriptChecks,

@@ -11,6 +11,7 @@ import (
 	"github.com/concordhq/concord/internal/cache"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/dns"
+	"github.com/concordhq/concord/internal/wanaddr"
 )
 
 // startDNS starts the DNS interface unless its port is -1.
@@ -34,7 +35,8 @@ func (a *Agent) startDNS() error {
 		QueryRatePerSource: c.QueryRatePerSource,
 		Logger:             a.logger.With("component", "dns"),
 	}, dnsCatalog{calls: tokenCaller{next: a.calls, token: a.dnsToken}, stale: c.AllowStale, maxStale: c.MaxStale,
-		node: a.cfg.NodeName, cache: a.dnsCache(), cacheMaxAge: c.CacheMaxAge, token: a.dnsToken})
+		node: a.cfg.NodeName, cache: a.dnsCache(), cacheMaxAge: c.CacheMaxAge, token: a.dnsToken,
+		dc: a.cfg.Datacenter, translateWAN: a.cfg.WAN.TranslateAddrs})
 	if err != nil {
 		return err
 	}
@@ -81,7 +83,16 @@ type dnsCatalog struct {
 	cache       *cache.Cache
 	cacheMaxAge time.Duration
 	token       func() string // the token lookups carry, part of a cached answer's key
+
+	// translateWAN answers names in another datacenter than dc, this
+	// agent's, with WAN addresses (translate_wan_addrs; package wanaddr).
+	dc           string
+	translateWAN bool
 }
+
+// wan reports whether answers about datacenter dc ("" for this agent's)
+// take WAN addresses.
+func (c dnsCatalog) wan(dc string) bool { return c.translateWAN && dc != "" && dc != c.dc }
 
 func (c dnsCatalog) query() call.Query {
 	q := &api.QueryOptions{AllowStale: c.stale}
@@ -100,6 +111,14 @@ func inDC(ctx context.Context, dc string) context.Context {
 }
 
 func (c dnsCatalog) ServiceEntries(ctx context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error) {
+	es, err := c.serviceEntries(ctx, dc, service, tags)
+	if err == nil && c.wan(dc) {
+		es = wanaddr.ServiceEntries(es)
+	}
+	return es, err
+}
+
+func (c dnsCatalog) serviceEntries(ctx context.Context, dc, service string, tags []string) ([]*api.ServiceEntry, error) {
 	if c.cache == nil {
 		res, err := call.HealthService.Invoke(inDC(ctx, dc), c.calls, call.HealthServiceArgs{Query: c.query(), Service: service, Tags: tags})
 		return res.Value, err
@@ -130,6 +149,9 @@ func (c dnsCatalog) Node(ctx context.Context, dc, name string) (*api.Node, error
 	res, err := call.CatalogNode.Invoke(inDC(ctx, dc), c.calls, call.NodeArgs{Query: c.query(), Node: name})
 	if err != nil || res.Value == nil {
 		return nil, err
+	}
+	if c.wan(dc) {
+		return wanaddr.Node(res.Value.Node), nil
 	}
 	return res.Value.Node, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
 	"github.com/concordhq/concord/internal/dns"
+	"github.com/concordhq/concord/internal/wanaddr"
 )
 
 var _ dns.QueryCatalog = dnsCatalog{}
@@ -21,6 +22,9 @@ func (c dnsCatalog) ExecuteQuery(ctx context.Context, dc, idOrName, client strin
 	var notFound api.NotFoundError
 	if errors.As(err, &notFound) {
 		return nil, nil
+	}
+	if err == nil && res.Value != nil && c.wan(res.Value.Datacenter) {
+		return wanaddr.QueryResponse(res.Value), nil
 	}
 	return res.Value, err
 }

@@ -49,8 +49,8 @@ var families = []family{
 		dns_config.enable_additional_node_meta_txt
 		dns_config.soa.refresh dns_config.soa.retry dns_config.soa.expire dns_config.soa.min_ttl
 		dns_config.service_ttl.*`)},
-	{why: "Concord does not have these WAN keys yet (no WAN address translation)", keys: words(`
-		advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan translate_wan_addrs
+	{why: "Concord does not have these WAN keys yet", keys: words(`
+		advertise_addr_wan_ipv4 advertise_addr_wan_ipv6 retry_max_wan
 		gossip_wan.gossip_nodes gossip_wan.retransmit_mult`)},
 	{why: "Concord's gossip settings are encrypt and gossip_lan's probe and interval keys", keys: words(`
 		gossip_lan.gossip_nodes gossip_lan.retransmit_mult encrypt_verify_incoming encrypt_verify_outgoing

@@ -14,8 +14,14 @@ type WAN struct {
 	// (retry_interval_wan; 2s, as retry_interval).
 	RetryInterval time.Duration
 	// AdvertiseAddr is the address other datacenters' servers reach this
-	// one at (advertise_addr_wan, -advertise-wan; "": advertise_addr).
+	// one at (advertise_addr_wan, -advertise-wan; "": advertise_addr), and
+	// on any agent the node's "wan" tagged address, which other
+	// datacenters' agents answer with under translate_wan_addrs.
 	AdvertiseAddr string
+	// TranslateAddrs answers requests about another datacenter with its
+	// nodes' and services' WAN addresses (translate_wan_addrs; see
+	// package wanaddr).
+	TranslateAddrs bool
 	// ReconnectTimeout is how long a failed server of another datacenter
 	// stays in the pool before it is reaped (reconnect_timeout_wan, 72h).
 	ReconnectTimeout time.Duration
@@ -43,9 +49,11 @@ var wanOptions = append([]option{
 		set:   func(c *Config, v any) { c.WAN.RetryInterval = v.(time.Duration) },
 		check: positiveDuration},
 	{key: "advertise_addr_wan", flag: "advertise-wan", kind: kindString,
-		usage: "`address` other datacenters' servers reach this server at (default: -advertise)",
+		usage: "`address` other datacenters reach this agent at: a server's WAN gossip and RPC, any node's wan tagged address (default: -advertise)",
 		set:   func(c *Config, v any) { c.WAN.AdvertiseAddr = v.(string) },
 		check: func(v any) error { return checkAdvertise(v.(string)) }},
+	{key: "translate_wan_addrs", kind: kindBool,
+		set: func(c *Config, v any) { c.WAN.TranslateAddrs = v.(bool) }},
 	{key: "reconnect_timeout_wan", kind: kindDuration,
 		set:   func(c *Config, v any) { c.WAN.ReconnectTimeout = v.(time.Duration) },
 		check: positiveDuration},

@@ -41,10 +41,16 @@ var errNotFound = errors.New("not found")
 // serve runs fn and writes its result or error.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc) {
 	r = h.withDatacenter(h.withToken(r))
+	if h.cfg.TranslateWANAddrs {
+		w.Header().Set("X-Consul-Translate-Addresses", "true")
+	}
 	out, err := fn(h, w, r)
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
+	}
+	if h.cfg.TranslateWANAddrs {
+		out = h.translateWAN(r, out)
 	}
 	switch v := out.(type) {
 	case handled:

@@ -108,6 +108,10 @@ type Config struct {
 	// readCached); the agent shares it with DNS. Without one, ?cached
 	// reads go to the servers as usual.
 	Cache *cache.Cache
+	// TranslateWANAddrs answers reads about another datacenter with the
+	// WAN addresses of its nodes and services, and says so in every
+	// reply's X-Consul-Translate-Addresses (translate_wan_addrs).
+	TranslateWANAddrs bool
 }
 
 // Handler is the /v1 HTTP API.

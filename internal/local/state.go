@@ -54,7 +54,12 @@ type Config struct {
 	// (node_meta plus the keys the agent adds, such as consul-version);
 	// the syncer writes it to the node when the catalog differs.
 	NodeMeta map[string]string
-	Logger   *slog.Logger // non-nil
+	// TaggedAddresses are the node's tagged addresses the agent declares
+	// ("lan", "wan" and their _ipv4/_ipv6 forms; "wan" is
+	// advertise_addr_wan): the syncer writes them over the catalog's when
+	// they differ, keeping any others the node has.
+	TaggedAddresses map[string]string
+	Logger          *slog.Logger // non-nil
 }
 
 // service is a local service and its sync state. Entries are replaced, not

@@ -85,7 +85,7 @@ func (l *State) SyncFull(ctx context.Context, cat Catalog) error {
 	}
 	var extraServices, extraChecks []string
 	l.mu.Lock()
-	l.nodeDirty = node == nil || !maps.Equal(node.Meta, l.cfg.NodeMeta)
+	l.nodeDirty = node == nil || !maps.Equal(node.Meta, l.cfg.NodeMeta) || !holds(node.TaggedAddresses, l.cfg.TaggedAddresses)
 	l.nodeSeen, l.nodeAbsent = node, node == nil
 	for id, s := range l.services {
 		s.inSync = !s.deleted && serviceMatches(s.svc, services[id])
@@ -267,16 +267,34 @@ func (l *State) registration() *api.CatalogRegistration {
 	}
 }
 
-// nodeRegistration writes this node's metadata. seen is the catalog's
-// entry (or nil): its address and tagged addresses, which the servers
-// keep from gossip, are written back unchanged.
+// nodeRegistration writes this node's metadata and declared tagged
+// addresses. seen is the catalog's entry (or nil): its address and other
+// tagged addresses, which the servers keep from gossip, are written back
+// unchanged.
 func (l *State) nodeRegistration(seen *api.Node) *api.CatalogRegistration {
 	req := l.registration()
 	req.SkipNodeUpdate = false
 	if seen != nil {
-		req.Address, req.TaggedAddresses = seen.Address, seen.TaggedAddresses
+		req.Address = seen.Address
 	}
+	if seen != nil || len(l.cfg.TaggedAddresses) > 0 {
+		req.TaggedAddresses = map[string]string{}
+	}
+	if seen != nil {
+		maps.Copy(req.TaggedAddresses, seen.TaggedAddresses)
+	}
+	maps.Copy(req.TaggedAddresses, l.cfg.TaggedAddresses)
 	return req
+}
+
+// holds reports whether m has every entry of sub.
+func holds(m, sub map[string]string) bool {
+	for k, v := range sub {
+		if m[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // markService records that s was synced, unless it changed meanwhile.

@@ -53,6 +53,20 @@ func startFederation(t testing.TB, servers ...int) *federation {
 // with token (as ACLs need).
 func startFederationWith(t testing.TB, token string, dcArgs func(dc string) []string, servers ...int) *federation {
 	t.Helper()
+	return startFederationOpts(t, fedOptions{token: token, dcArgs: dcArgs}, servers...)
+}
+
+// fedOptions are the choices of startFederationOpts.
+type fedOptions struct {
+	token      string                   // reads the WAN members (as ACLs need)
+	dcArgs     func(dc string) []string // arguments of every node of datacenter dc; nil for none
+	clientArgs func(dc string) []string // arguments of dc's client agent alone; nil for none
+}
+
+// startFederationOpts is startFederation with the options o.
+func startFederationOpts(t testing.TB, o fedOptions, servers ...int) *federation {
+	t.Helper()
+	token, dcArgs := o.token, o.dcArgs
 	f := &federation{dcs: map[string]*datacenter{}}
 	var seed string // dc1's first server's WAN address
 	total := 0
@@ -67,7 +81,11 @@ func startFederationWith(t testing.TB, token string, dcArgs func(dc string) []st
 			if !node.Server {
 				dc.dns = "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 				_, port, _ := net.SplitHostPort(dc.dns)
-				return []string{"-dns-port=" + port, "-hcl=dns_config { use_cache = true }"}
+				args := []string{"-dns-port=" + port, "-hcl=dns_config { use_cache = true }"}
+				if o.clientArgs != nil {
+					args = append(args, o.clientArgs(dc.name)...)
+				}
+				return args
 			}
 			addr := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 			dc.wan[node.Name] = addr
