@@ -18,6 +18,8 @@ import (
 
 // aclCommands are the subcommands of `concord acl`, in usage order.
 var aclCommands = []command{
+	{name: "auth-method", synopsis: "Manage Concord's ACL auth methods", run: runACLAuthMethod},
+	{name: "binding-rule", synopsis: "Manage Concord's ACL binding rules", run: runACLBindingRule},
 	{name: "bootstrap", synopsis: "Bootstrap Concord's ACL system", run: runACLBootstrap},
 	{name: "policy", synopsis: "Manage Concord's ACL policies", run: runACLPolicy},
 	{name: "role", synopsis: "Manage Concord's ACL roles", run: runACLRole},
@@ -264,6 +266,16 @@ func (l *links) nodeIdentities() ([]*consulapi.ACLNodeIdentity, error) {
 
 // flagGiven reports whether the flag name was set on the command line, so
 // that an update changes only what the user asked to change.
+// flagSetter returns a function that sets *dst to v when the flag name was
+// given on fs, or always when not merging (update -no-merge, create).
+func flagSetter(fs *flag.FlagSet, merge bool) func(name string, dst *string, v string) {
+	return func(name string, dst *string, v string) {
+		if !merge || flagGiven(fs, name) {
+			*dst = v
+		}
+	}
+}
+
 func flagGiven(fs *flag.FlagSet, name string) bool {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })

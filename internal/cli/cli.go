@@ -49,6 +49,8 @@ var commands = []command{
 	{name: "kv", synopsis: "Interact with the key-value store", run: runKV},
 	{name: "leave", synopsis: "Gracefully leaves the cluster and shuts down", run: runLeave},
 	{name: "lock", synopsis: "Runs a command while holding a lock or semaphore", run: runLock},
+	{name: "login", synopsis: "Logs in to Concord through an auth method", run: runLogin},
+	{name: "logout", synopsis: "Deletes a token made by 'concord login'", run: runLogout},
 	{name: "members", synopsis: "Lists the members of the cluster", run: runMembers},
 	{name: "monitor", synopsis: "Streams the agent's log", run: runMonitor},
 	{name: "operator", synopsis: "Provides cluster-level tools for operators", run: runOperator},
