@@ -5,11 +5,14 @@
 //
 // The path of a login:
 //
-//  1. the server reads the auth method and gets its Validator (New);
+//  1. the server reads the auth method and gets its Validator (New; when
+//     the method is written, New checks its config and a Checker reaches
+//     the remote services it names);
 //  2. Validator.Login verifies the bearer token — a kubernetes method by
 //     a TokenReview call to the configured API server, a jwt method by
-//     the token's signature against JWTValidationPubKeys and its claims —
-//     and returns the Identity it proves: fields for binding rules'
+//     the token's signature against JWTValidationPubKeys (or the keys
+//     fetched from JWKSURL or an OIDC provider's discovery document) and
+//     its claims — and returns the Identity it proves: fields for binding rules'
 //     selectors and variables for their bind names;
 //  3. Bind runs the method's binding rules on the identity and returns
 //     what the new token gets (roles and policies by name, service and
@@ -38,6 +41,13 @@ type Validator interface {
 	// this method's logins can give, empty: binding rules are checked
 	// against it when written.
 	NewIdentity() *Identity
+}
+
+// Checker is a Validator whose config names remote services (a JWKS
+// URL, an OIDC provider): Check reaches them, so that an auth method
+// that cannot work is refused when written, as Consul refuses it.
+type Checker interface {
+	Check(ctx context.Context) error
 }
 
 // Identity is what a login proved. Fields is the value binding rules'

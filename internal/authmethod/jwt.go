@@ -20,7 +20,8 @@ import (
 )
 
 // jwtConfig is a jwt method's Config, with Consul's key names. The OIDC
-// flow's keys are there to be refused with Consul's text.
+// login flow's keys (type oidc, an Enterprise feature) are there to be
+// refused with Consul's text.
 type jwtConfig struct {
 	JWTSupportedAlgs     []string
 	BoundAudiences       []string
@@ -46,11 +47,21 @@ type jwtConfig struct {
 	OIDCClientUsePKCE   *bool
 }
 
-// jwtMethod logs in with a JWT signed by one of the configured keys.
+// jwtMethod logs in with a JWT signed by one of the configured keys, or
+// of the keys fetched from a JWKS URL or an OIDC provider.
 type jwtMethod struct {
-	cfg  jwtConfig
-	keys []any // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
-	algs []jose.SignatureAlgorithm
+	cfg    jwtConfig
+	keys   []any // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	remote *remoteKeys
+	algs   []jose.SignatureAlgorithm
+}
+
+// Check fetches a remote method's keys, for an auth method being written.
+func (m *jwtMethod) Check(ctx context.Context) error {
+	if m.remote == nil {
+		return nil
+	}
+	return m.remote.Check(ctx)
 }
 
 // asymmetric are the algorithms a public key can check; JWTSupportedAlgs
@@ -93,19 +104,26 @@ func newJWT(raw map[string]any) (*jwtMethod, error) {
 	if n != 1 {
 		return nil, fmt.Errorf("exactly one of 'JWTValidationPubKeys', 'JWKSURL', or 'OIDCDiscoveryURL' must be set for type %s", typ)
 	}
-	// Fetching keys from a JWKS URL or an OIDC provider is not built:
-	// say so now rather than fail every login.
+	m := &jwtMethod{cfg: c, algs: asymmetric}
+	var err error
 	switch {
 	case c.JWKSURL != "":
-		return nil, errors.New("'JWKSURL' is not supported by Concord; give the keys in 'JWTValidationPubKeys'")
-	case c.OIDCDiscoveryURL != "":
-		return nil, errors.New("'OIDCDiscoveryURL' is not supported by Concord; give the keys in 'JWTValidationPubKeys'")
+		if m.remote, err = newRemoteKeys(c.JWKSURL, c.JWKSCACert, false); err != nil {
+			return nil, fmt.Errorf("error checking JWKSCACert: %v", err)
+		}
 	case c.JWKSCACert != "":
 		return nil, errors.New("'JWKSCACert' should not be set unless 'JWKSURL' is set")
+	}
+	switch {
+	case c.OIDCDiscoveryURL != "":
+		if m.remote, err = newRemoteKeys(c.OIDCDiscoveryURL, c.OIDCDiscoveryCACert, true); err != nil {
+			return nil, fmt.Errorf("error checking OIDCDiscoveryCACert: %v", err)
+		}
+		// An OIDC provider's tokens are RS256 unless said otherwise.
+		m.algs = []jose.SignatureAlgorithm{jose.RS256}
 	case c.OIDCDiscoveryCACert != "":
 		return nil, errors.New("'OIDCDiscoveryCACert' should not be set unless 'OIDCDiscoveryURL' is set")
 	}
-	m := &jwtMethod{cfg: c, algs: asymmetric}
 	for i, k := range c.JWTValidationPubKeys {
 		key, err := parsePublicKeyPEM(k)
 		if err != nil {
@@ -179,7 +197,7 @@ func (m *jwtMethod) NewIdentity() *Identity {
 	return &Identity{Fields: f, Vars: vars}
 }
 
-func (m *jwtMethod) Login(_ context.Context, bearer string) (*Identity, error) {
+func (m *jwtMethod) Login(ctx context.Context, bearer string) (*Identity, error) {
 	if bearer == "" {
 		return nil, errors.New("missing jwt")
 	}
@@ -187,10 +205,22 @@ func (m *jwtMethod) Login(_ context.Context, bearer string) (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("error parsing token: %v", err)
 	}
+	keys, issuer := m.keys, ""
+	if m.remote != nil {
+		var remote []jose.JSONWebKey
+		if issuer, remote, err = m.remote.fetch(ctx); err != nil {
+			return nil, fmt.Errorf("error fetching keys: %v", err)
+		}
+		kid := ""
+		if len(tok.Headers) > 0 {
+			kid = tok.Headers[0].KeyID
+		}
+		keys = keysFor(remote, kid)
+	}
 	var claims jwt.Claims
 	var all map[string]any
 	valid := false
-	for _, key := range m.keys {
+	for _, key := range keys {
 		if err := tok.Claims(key, &claims, &all); err == nil {
 			valid = true
 			break
@@ -199,6 +229,12 @@ func (m *jwtMethod) Login(_ context.Context, bearer string) (*Identity, error) {
 	if !valid {
 		return nil, errors.New("no known key successfully validated the token signature")
 	}
+	if m.remote != nil && m.remote.discoveryURL != "" {
+		if err := checkOIDC(&claims, issuer, m.cfg.BoundAudiences); err != nil {
+			return nil, err
+		}
+		return m.identity(all)
+	}
 	if err := m.checkTimes(&claims); err != nil {
 		return nil, err
 	}
@@ -206,6 +242,24 @@ func (m *jwtMethod) Login(_ context.Context, bearer string) (*Identity, error) {
 		return nil, fmt.Errorf("error validating claims: %v", err)
 	}
 	return m.identity(all)
+}
+
+// checkOIDC checks an OIDC provider's token as Consul's OIDC verifier
+// does: an expiry that has not passed, the provider's issuer, and one of
+// the bound audiences when any are bound (a token without aud passes).
+func checkOIDC(c *jwt.Claims, issuer string, bound []string) error {
+	if c.Expiry == nil {
+		return errors.New("error validating signature: oidc: token has no expiry")
+	}
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: issuer, Time: time.Now()}, 0); err != nil {
+		return fmt.Errorf("error validating signature: %v", err)
+	}
+	if len(bound) > 0 && len(c.Audience) > 0 {
+		if err := checkAudience(bound, c.Audience); err != nil {
+			return fmt.Errorf("error validating claims: %v", err)
+		}
+	}
+	return nil
 }
 
 // checkTimes checks exp, nbf and iat as Consul does: a token must have

@@ -125,8 +125,10 @@ func TestAuthMethodCRUD(t *testing.T) {
 			"exactly one of 'JWTValidationPubKeys', 'JWKSURL', or 'OIDCDiscoveryURL' must be set"},
 		{"jwt bad key", consulapi.ACLAuthMethod{Name: "x", Type: "jwt", Config: map[string]any{"JWTValidationPubKeys": []string{"x"}}},
 			"error parsing public key JWTValidationPubKeys[0]"},
-		{"jwt JWKS", consulapi.ACLAuthMethod{Name: "x", Type: "jwt", Config: map[string]any{"JWKSURL": "https://example.com/keys"}},
-			"'JWKSURL' is not supported by Concord"},
+		{"jwt JWKS unreachable", consulapi.ACLAuthMethod{Name: "x", Type: "jwt", Config: map[string]any{"JWKSURL": "https://127.0.0.1:1/keys"}},
+			"Invalid Auth Method: error checking JWKSURL: "},
+		{"jwt JWKS bad CA", consulapi.ACLAuthMethod{Name: "x", Type: "jwt", Config: map[string]any{"JWKSURL": "https://127.0.0.1:1/keys",
+			"JWKSCACert": "nope"}}, "Invalid Auth Method: error checking JWKSCACert: could not parse CA PEM value successfully"},
 		{"jwt OIDC key", consulapi.ACLAuthMethod{Name: "x", Type: "jwt", Config: map[string]any{"OIDCClientID": "c"}},
 			`'OIDCClientID' must not be set for type "jwt"`},
 		{"TTL too long", consulapi.ACLAuthMethod{Name: "x", Type: "kubernetes", MaxTokenTTL: 1000 * time.Hour},
@@ -208,7 +210,17 @@ func newJWTIssuer(t *testing.T) *jwtIssuer {
 // sign returns a JWT of claims and extra (private claims) signed RS256.
 func (j *jwtIssuer) sign(t *testing.T, claims jwt.Claims, extra map[string]any) string {
 	t.Helper()
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: j.key}, nil)
+	return j.signWith(t, "", claims, extra)
+}
+
+// signWith is sign naming the key ID kid in the header, unless "".
+func (j *jwtIssuer) signWith(t *testing.T, kid string, claims jwt.Claims, extra map[string]any) string {
+	t.Helper()
+	opts := &jose.SignerOptions{}
+	if kid != "" {
+		opts = opts.WithHeader("kid", kid)
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: j.key}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,4 +539,93 @@ func TestLoginKubernetes(t *testing.T) {
 	}
 	_, _, err = anon.Login(&consulapi.ACLLoginParams{AuthMethod: "k8s-wrong-ca", BearerToken: good}, nil)
 	wantACLError(t, "Login(wrong CA)", err, http.StatusInternalServerError, "certificate")
+}
+
+// jwksServer is an httptest TLS server publishing iss's public key (with
+// key ID kid) at /keys and an OIDC discovery document naming it.
+func jwksServer(t *testing.T, iss *jwtIssuer, kid string) *httptest.Server {
+	t.Helper()
+	var ts *httptest.Server
+	ts = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/keys":
+			json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+				{Key: &iss.key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"}}})
+		case "/.well-known/openid-configuration":
+			json.NewEncoder(w).Encode(map[string]string{"issuer": ts.URL, "jwks_uri": ts.URL + "/keys"})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// signKID signs claims (and the claim name=deploy) with iss's key,
+// naming kid in the header.
+func (j *jwtIssuer) signKID(t *testing.T, kid string, claims jwt.Claims) string {
+	t.Helper()
+	return j.signWith(t, kid, claims, map[string]any{"name": "deploy"})
+}
+
+// TestLoginJWKSAndOIDC: a jwt method may take its keys from a JWKS URL or
+// an OIDC provider's discovery document (fetched over TLS, checked
+// against the configured CA); logins are checked against them, and with
+// OIDC the token's issuer must be the provider.
+func TestLoginJWKSAndOIDC(t *testing.T) {
+	t.Parallel()
+	ta, _, root := bootstrappedACLAgent(t)
+	iss := newJWTIssuer(t)
+	ts := jwksServer(t, iss, "k1")
+	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}))
+	for _, m := range []consulapi.ACLAuthMethod{
+		{Name: "jwks", Type: "jwt", Config: map[string]any{"JWKSURL": ts.URL + "/keys", "JWKSCACert": caPEM,
+			"BoundIssuer": "https://ci.test", "ClaimMappings": map[string]string{"name": "name"}}},
+		{Name: "oidc", Type: "jwt", Config: map[string]any{"OIDCDiscoveryURL": ts.URL, "OIDCDiscoveryCACert": caPEM,
+			"BoundAudiences": []string{"concord"}, "ClaimMappings": map[string]string{"name": "name"}}},
+	} {
+		if _, _, err := root.AuthMethodCreate(&m, nil); err != nil {
+			t.Fatalf("AuthMethodCreate(%s) = %v", m.Name, err)
+		}
+		if _, _, err := root.BindingRuleCreate(&consulapi.ACLBindingRule{AuthMethod: m.Name, BindType: "service",
+			BindName: "${value.name}"}, nil); err != nil {
+			t.Fatalf("BindingRuleCreate(%s) = %v", m.Name, err)
+		}
+	}
+	// Without the server's CA, the keys cannot be fetched.
+	_, _, err := root.AuthMethodCreate(&consulapi.ACLAuthMethod{Name: "no-ca", Type: "jwt",
+		Config: map[string]any{"JWKSURL": ts.URL + "/keys"}}, nil)
+	wantACLError(t, "AuthMethodCreate(JWKS without its CA)", err, http.StatusInternalServerError, "error checking JWKSURL: ")
+
+	now := time.Now()
+	times := jwt.Claims{IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}
+	anon := aclClient(t, ta.HTTPAddr(), "")
+	login := func(method, bearer string) (*consulapi.ACLToken, error) {
+		tok, _, err := anon.Login(&consulapi.ACLLoginParams{AuthMethod: method, BearerToken: bearer}, nil)
+		return tok, err
+	}
+	jwksClaims := times
+	jwksClaims.Issuer = "https://ci.test"
+	if tok, err := login("jwks", iss.signKID(t, "k1", jwksClaims)); err != nil || len(tok.ServiceIdentities) != 1 ||
+		tok.ServiceIdentities[0].ServiceName != "deploy" {
+		t.Errorf("Login(jwks) = %+v, %v; want the service identity deploy", tok, err)
+	}
+	oidcClaims := times
+	oidcClaims.Issuer, oidcClaims.Audience = ts.URL, jwt.Audience{"concord"}
+	if tok, err := login("oidc", iss.signKID(t, "k1", oidcClaims)); err != nil || len(tok.ServiceIdentities) != 1 {
+		t.Errorf("Login(oidc) = %+v, %v", tok, err)
+	}
+	other := newJWTIssuer(t)
+	_, err = login("jwks", other.signKID(t, "k1", jwksClaims))
+	wantACLError(t, "Login(jwks, another key)", err, http.StatusInternalServerError, "no known key successfully validated the token signature")
+	_, err = login("jwks", iss.signKID(t, "k2", jwksClaims))
+	wantACLError(t, "Login(jwks, unknown kid)", err, http.StatusInternalServerError, "no known key successfully validated the token signature")
+	wrongIss := oidcClaims
+	wrongIss.Issuer = "https://evil.test"
+	_, err = login("oidc", iss.signKID(t, "k1", wrongIss))
+	wantACLError(t, "Login(oidc, another issuer)", err, http.StatusInternalServerError, "error validating signature")
+	wrongAud := oidcClaims
+	wrongAud.Audience = jwt.Audience{"other"}
+	_, err = login("oidc", iss.signKID(t, "k1", wrongAud))
+	wantACLError(t, "Login(oidc, another audience)", err, http.StatusInternalServerError, "aud claim does not match any bound audience")
 }

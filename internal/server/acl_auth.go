@@ -90,7 +90,13 @@ func (s *Server) ACLAuthMethodSet(ctx context.Context, m *api.ACLAuthMethod) (*a
 	default:
 		return nil, errors.New("Invalid Auth Method: TokenLocality should be one of 'local' or 'global'")
 	}
-	if _, err := authmethod.New(m); err != nil {
+	v, err := authmethod.New(m)
+	if err == nil {
+		if c, ok := v.(authmethod.Checker); ok {
+			err = c.Check(ctx)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("Invalid Auth Method: %v", err)
 	}
 	if _, err := s.raftApply(fsm.EncodeACL(&fsm.ACLOp{Op: fsm.ACLAuthMethodSet, AuthMethod: m}, time.Now())); err != nil {

@@ -30,6 +30,7 @@ func TestACLPaths(t *testing.T) {
 	t.Run("token deleted mid-wait", func(t *testing.T) { testDeletedMidWait(t, c, root) })
 	t.Run("policy change", func(t *testing.T) { testPolicyChange(t, c, root) })
 	t.Run("every RPC method", func(t *testing.T) { testEveryMethod(t, c, root) })
+	t.Run("login via client", func(t *testing.T) { testLoginViaClient(t, c) })
 }
 
 // testEveryMethod sends every declared call to the server port without a
