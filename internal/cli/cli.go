@@ -39,6 +39,7 @@ var commands = []command{
 	{name: "agent", synopsis: "Runs a Concord agent", run: withExitCode(runAgent)},
 	{name: "bench", synopsis: "Benchmarks a Concord or Consul agent over HTTP and DNS", run: runBench},
 	{name: "catalog", synopsis: "Interact with the catalog", run: runCatalog},
+	{name: "config", synopsis: "Interact with Concord's centralized config entries", run: runConfig},
 	{name: "event", synopsis: "Fires a user event", run: runEvent},
 	{name: "exec", synopsis: "Runs a command on Concord nodes (if their agents allow it)", run: runExec},
 	{name: "force-leave", synopsis: "Forces a member of the cluster to enter the \"left\" state", run: runForceLeave},

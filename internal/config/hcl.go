@@ -49,6 +49,11 @@ func parseHCL(src []byte, name string) (t tree, err error) {
 	return t, nil
 }
 
+// ParseHCL decodes HCL source as the agent's config files are decoded,
+// into plain maps, lists and values (numbers as json.Number), for other
+// files in Consul's HCL such as config entries. name starts its errors.
+func ParseHCL(src []byte, name string) (map[string]any, error) { return parseHCL(src, name) }
+
 // danglingAssign finds a source that ends in "key =": the parser drops
 // that last key without a word, which would hide a truncated file.
 func danglingAssign(src []byte) (token.Pos, bool) {

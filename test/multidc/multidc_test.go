@@ -176,6 +176,35 @@ func TestDatacenters(t *testing.T) {
 		mustOK(t, "prepared query delete in dc3", errOf(c1.PreparedQuery().Delete(id, to("dc3"))))
 	})
 
+	t.Run("config entries", func(t *testing.T) {
+		// Each datacenter keeps its own entries (Concord does not
+		// replicate them from a primary); ?dc reaches the other's, also
+		// through a client agent.
+		ce := c1.ConfigEntries()
+		for dc, protocol := range map[string]string{"dc2": "grpc", "dc1": "http"} {
+			if ok, _, err := ce.Set(&consul.ServiceConfigEntry{Kind: consul.ServiceDefaults, Name: "web", Protocol: protocol}, to(dc)); err != nil || !ok {
+				t.Fatalf("service-defaults in %s = %v, %v", dc, ok, err)
+			}
+		}
+		for _, tc := range []struct {
+			via  *consul.Client
+			dc   string
+			want string
+		}{{c1, "", "http"}, {c1, "dc2", "grpc"}, {c2, "", "grpc"}, {c2, "dc1", "http"}} {
+			e, _, err := tc.via.ConfigEntries().Get(consul.ServiceDefaults, "web", in(tc.dc))
+			if err != nil || e.(*consul.ServiceConfigEntry).Protocol != tc.want {
+				t.Errorf("service-defaults/web in %q = %v, %v; want protocol %s", tc.dc, e, err, tc.want)
+			}
+		}
+		if list, _, err := ce.List(consul.ServiceDefaults, in("dc3")); err != nil || len(list) != 0 {
+			t.Errorf("service-defaults in dc3 = %v, %v; want none", list, err)
+		}
+		mustOK(t, "delete in dc2", errOf(ce.Delete(consul.ServiceDefaults, "web", to("dc2"))))
+		if list, _, err := c2.ConfigEntries().List(consul.ServiceDefaults, nil); err != nil || len(list) != 0 {
+			t.Errorf("service-defaults in dc2 after the delete = %v, %v; want none", list, err)
+		}
+	})
+
 	t.Run("events", func(t *testing.T) {
 		ev, _, err := c1.Event().Fire(&consul.UserEvent{Name: "deploy", Payload: []byte("v2")}, to("dc2"))
 		if err != nil || ev == "" {
