@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/concordhq/concord/api"
 	"github.com/concordhq/concord/internal/call"
+	"github.com/hashicorp/go-bexpr"
 )
 
 // configRoutes are the config entry endpoints.
@@ -47,15 +49,43 @@ func (h *Handler) configGet(w http.ResponseWriter, r *http.Request) (any, error)
 }
 
 // configList serves GET /v1/config/<kind>: every entry of the kind, by
-// name; [] when there is none.
+// name; [] when there is none. ?filter applies to service-defaults
+// entries only, as in Consul.
 func (h *Handler) configList(w http.ResponseWriter, r *http.Request) (any, error) {
-	out, err := read(h, w, r, func(ctx context.Context, q *api.QueryOptions) ([]*api.ConfigEntry, api.QueryMeta, error) {
-		return readCall(ctx, h, call.ConfigList, call.ConfigListArgs{Query: query(q), Kind: r.PathValue("kind")})
-	})
-	if err == nil && out == nil {
+	opts, err := h.parseQueryOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	filter, err := parseFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	kind := r.PathValue("kind")
+	if filter != nil && kind != api.ServiceDefaults {
+		return nil, badRequest(fmt.Sprintf("filtering not supported for config entry kind=%v", kind))
+	}
+	out, m, err := readCall(r.Context(), h, call.ConfigList, call.ConfigListArgs{Query: query(opts), Kind: kind})
+	setMeta(w, &m)
+	if err != nil {
+		return nil, err
+	}
+	if filter != nil {
+		return filterServiceDefaults(filter, out)
+	}
+	if out == nil {
 		out = []*api.ConfigEntry{}
 	}
-	return out, err
+	return out, nil
+}
+
+// filterServiceDefaults keeps the entries that match f, its selectors
+// naming the entry's own fields ("Protocol == http").
+func filterServiceDefaults(f *bexpr.Filter, entries []*api.ConfigEntry) ([]*api.ServiceConfigEntry, error) {
+	list := make([]*api.ServiceConfigEntry, 0, len(entries))
+	for _, e := range entries {
+		list = append(list, e.Service)
+	}
+	return applyFilter(f, list)
 }
 
 // configDelete serves DELETE /v1/config/<kind>/<name>, with ?cas=<index>

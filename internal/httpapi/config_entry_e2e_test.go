@@ -171,6 +171,15 @@ func TestConfigEntriesThroughTheGoClient(t *testing.T) {
 	if strings.Join(names, ",") != "Alpha,mid,web,zeta" {
 		t.Errorf("List names = %v, want Alpha,mid,web,zeta", names)
 	}
+	// ?filter selects on the entry's own fields (service-defaults only).
+	list, _, err = ce.List(consulapi.ServiceDefaults, &consulapi.QueryOptions{Filter: `Protocol == "tcp"`})
+	names = nil
+	for _, e := range list {
+		names = append(names, e.GetName())
+	}
+	if err != nil || strings.Join(names, ",") != "Alpha,mid,zeta" {
+		t.Errorf("List with Protocol == tcp = %v, %v; want Alpha,mid,zeta", names, err)
+	}
 
 	// Deletes: a stale CAS fails, the current one deletes; Get is a 404.
 	if ok, _, err := ce.DeleteCAS(consulapi.ServiceDefaults, "web", updated.ModifyIndex-1, nil); err != nil || ok {
@@ -265,6 +274,8 @@ func TestConfigEntryBadInput(t *testing.T) {
 		{"destination", "PUT", "/v1/config", `{"Kind": "service-defaults", "Name": "web", "Destination": {"Addresses": ["*.x"], "Port": 0}}`, 400, "Invalid Port number 0"},
 		{"namespace", "PUT", "/v1/config", `{"Kind": "service-defaults", "Name": "web", "Namespace": "team"}`, 400, "Enterprise"},
 		{"bad cas", "PUT", "/v1/config?cas=x", `{"Kind": "service-defaults", "Name": "web"}`, 400, "Invalid cas"},
+		{"filter on proxy-defaults", "GET", "/v1/config/proxy-defaults?filter=Mode%20%3D%3D%20direct", "", 400, "filtering not supported for config entry kind=proxy-defaults"},
+		{"bad filter", "GET", "/v1/config/service-defaults?filter=%3D%3D", "", 400, "Failed to create boolean expression evaluator"},
 		{"missing", "GET", "/v1/config/service-defaults/none", "", 404, `Config entry not found for "service-defaults" / "none"`},
 	} {
 		var body io.Reader
