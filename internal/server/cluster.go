@@ -227,7 +227,9 @@ func (s *Server) reconcileMembers(members []Member) {
 		if err != nil {
 			m := writers[i]
 			failed[m.Name] = true
-			s.logger.Warn("cannot reconcile member", "member", m.Name, "status", m.Status, "error", err)
+			if !errors.Is(err, errBatchNotWritten) {
+				s.logger.Warn("cannot reconcile member", "member", m.Name, "status", m.Status, "error", err)
+			}
 		}
 	}
 	for _, m := range servers {
@@ -340,24 +342,29 @@ func (s *Server) nodeDeregistration(name string) (*fsm.CatalogOp, error) {
 }
 
 // applyCatalogBatch writes ops, maxMemberBatch to a Raft entry, and
-// returns each write's error.
+// returns each write's error. An entry that fails as a whole (leadership
+// lost) is logged once, not once per member, and fails each of its writes.
 func (s *Server) applyCatalogBatch(ops []fsm.CatalogOp) []error {
 	errs := make([]error, len(ops))
 	for start := 0; start < len(ops); start += maxMemberBatch {
 		chunk := ops[start:min(start+maxMemberBatch, len(ops))]
 		res, err := s.raftApply(fsm.EncodeCatalogBatch(chunk, time.Now()))
-		results, _ := res.([]error)
-		for i := range chunk {
-			switch {
-			case err != nil:
-				errs[start+i] = err
-			case i < len(results):
-				errs[start+i] = results[i]
+		if err != nil {
+			s.logger.Warn("cannot write membership changes to the catalog", "writes", len(chunk), "error", err)
+			for i := range chunk {
+				errs[start+i] = errBatchNotWritten
 			}
+			continue
 		}
+		results, _ := res.([]error)
+		copy(errs[start:], results)
 	}
 	return errs
 }
+
+// errBatchNotWritten marks the writes of a batch whose Raft entry failed
+// (and was logged as a whole).
+var errBatchNotWritten = errors.New("server: membership batch not written")
 
 // reapUnknownNodes deregisters nodes that gossip once reported (they have
 // a serfHealth check) but no longer lists at all.
@@ -376,7 +383,7 @@ func (s *Server) reapUnknownNodes(known map[string]bool) {
 		}
 	}
 	for i, err := range s.applyCatalogBatch(ops) {
-		if err != nil {
+		if err != nil && !errors.Is(err, errBatchNotWritten) {
 			s.logger.Warn("cannot deregister a reaped node", "node", ops[i].Deregister.Node, "error", err)
 		}
 	}
