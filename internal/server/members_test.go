@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -125,48 +129,90 @@ func TestMemberStorm(t *testing.T) {
 	}
 }
 
+// stormServers starts n durable servers that bootstrap Raft together and
+// read one gossip list, which holds them, and returns the leader and the
+// list.
+func stormServers(b *testing.B, n int) (*server.Server, *gossipList) {
+	b.Helper()
+	g := &gossipList{members: map[string]server.Member{}}
+	var srvs []*server.Server
+	for i := range n {
+		s, err := server.New(server.Config{
+			NodeID: fmt.Sprintf("storm-node-%d", i), NodeName: fmt.Sprintf("storm%d", i), Datacenter: "dc1",
+			DataDir: b.TempDir(), RaftAddr: "127.0.0.1:0", BootstrapExpect: n,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			b.Fatalf("server.New: %v", err)
+		}
+		b.Cleanup(func() { s.Shutdown() })
+		srvs = append(srvs, s)
+		host, port, _ := net.SplitHostPort(s.RaftAddr())
+		p, _ := strconv.Atoi(port)
+		g.members[fmt.Sprintf("storm%d", i)] = server.Member{Name: fmt.Sprintf("storm%d", i), ID: fmt.Sprintf("storm-node-%d", i),
+			Addr: host, Port: p, Status: server.MemberAlive, Datacenter: "dc1", Server: true, Expect: n}
+	}
+	for _, s := range srvs {
+		s.SetMembers(g.list)
+	}
+	var leader *server.Server
+	testutil.Run(b, 30*time.Second, func(r *testutil.R) {
+		for _, s := range srvs {
+			if s.IsLeader() {
+				if _, _, err := s.KVGet(context.Background(), &api.QueryOptions{}, "ready-probe"); err != nil {
+					r.Fatalf("leader not ready: %v", err)
+				}
+				leader = s
+				return
+			}
+		}
+		r.Fatalf("no leader yet")
+	})
+	return leader, g
+}
+
 // BenchmarkMemberStorm measures the leader's catalog writes for a storm of
 // membership changes: stormSize members announced at once join (alive),
-// or, already joined, fail, on a durable single server. One op is one
-// storm, from the events to the last serfHealth check in the catalog.
-// It reports the Raft entries written per member and the process's CPU
-// time per member (the leader's reconcile loop, Raft and the FSM).
+// or, already joined, fail, on 1 or 3 durable servers in this process. One
+// op is one storm, from the events to the last serfHealth check in the
+// leader's catalog. It reports the Raft entries written per member and the
+// process's CPU time per member (the leader's reconcile loop, Raft, the
+// FSM, and with 3 servers the followers' share too).
 func BenchmarkMemberStorm(b *testing.B) {
 	const stormSize = 100
 	for _, kind := range []string{"join", "fail"} {
-		b.Run(kind, func(b *testing.B) {
-			cfg := testConfig(b.TempDir())
-			s := startServer(b, cfg)
-			g := &gossipList{members: map[string]server.Member{}}
-			s.SetMembers(g.list)
-			var entries uint64
-			var cpu time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				names := make([]string, stormSize)
-				for k := range names {
-					names[k] = fmt.Sprintf("m%d-%d", i, k)
+		for _, n := range []int{1, 3} {
+			b.Run(fmt.Sprintf("%s/servers=%d", kind, n), func(b *testing.B) {
+				s, g := stormServers(b, n)
+				var entries uint64
+				var cpu time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					names := make([]string, stormSize)
+					for k := range names {
+						names[k] = fmt.Sprintf("m%d-%d", i, k)
+					}
+					if kind == "fail" {
+						b.StopTimer()
+						g.announce(s, server.MemberAlive, names)
+						waitSerfHealth(b, s, api.HealthPassing, names)
+						b.StartTimer()
+					}
+					idx0, cpu0 := lastLogIndex(s), cpuTime()
+					if kind == "join" {
+						g.announce(s, server.MemberAlive, names)
+						waitSerfHealth(b, s, api.HealthPassing, names)
+					} else {
+						g.announce(s, server.MemberFailed, names)
+						waitSerfHealth(b, s, api.HealthCritical, names)
+					}
+					entries += lastLogIndex(s) - idx0
+					cpu += cpuTime() - cpu0
 				}
-				if kind == "fail" {
-					b.StopTimer()
-					g.announce(s.Server, server.MemberAlive, names)
-					waitSerfHealth(b, s.Server, api.HealthPassing, names)
-					b.StartTimer()
-				}
-				idx0, cpu0 := lastLogIndex(s.Server), cpuTime()
-				if kind == "join" {
-					g.announce(s.Server, server.MemberAlive, names)
-					waitSerfHealth(b, s.Server, api.HealthPassing, names)
-				} else {
-					g.announce(s.Server, server.MemberFailed, names)
-					waitSerfHealth(b, s.Server, api.HealthCritical, names)
-				}
-				entries += lastLogIndex(s.Server) - idx0
-				cpu += cpuTime() - cpu0
-			}
-			members := float64(b.N * stormSize)
-			b.ReportMetric(float64(entries)/members, "entries/member")
-			b.ReportMetric(float64(cpu.Microseconds())/members, "cpu-µs/member")
-		})
+				members := float64(b.N * stormSize)
+				b.ReportMetric(float64(entries)/members, "entries/member")
+				b.ReportMetric(float64(cpu.Microseconds())/members, "cpu-µs/member")
+			})
+		}
 	}
 }
