@@ -54,6 +54,13 @@ func DecodeConfigEntry(raw map[string]any) (*ConfigEntry, error) {
 		}
 		return nil, err
 	}
+	// The kind read first decides, whatever other spelling of the key
+	// the body also has.
+	if e.Service != nil {
+		e.Service.Kind = kind
+	} else {
+		e.Proxy.Kind = kind
+	}
 	return e, nil
 }
 
