@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -20,6 +19,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	consulapi "github.com/hashicorp/consul/api"
+
+	"github.com/concordhq/concord/internal/testutil"
 )
 
 // selfSignedPEM is a throwaway CA certificate, for a kubernetes method's
@@ -187,60 +188,16 @@ func tokenWithRules(t *testing.T, root *consulapi.ACL, rules string) string {
 	return tok.SecretID
 }
 
-// jwtIssuer signs test JWTs with an RSA key whose public half a jwt
-// method is given.
-type jwtIssuer struct {
-	key    *rsa.PrivateKey
-	pubPEM string
-}
-
-func newJWTIssuer(t *testing.T) *jwtIssuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &jwtIssuer{key: key, pubPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
-}
-
-// sign returns a JWT of claims and extra (private claims) signed RS256.
-func (j *jwtIssuer) sign(t *testing.T, claims jwt.Claims, extra map[string]any) string {
-	t.Helper()
-	return j.signWith(t, "", claims, extra)
-}
-
-// signWith is sign naming the key ID kid in the header, unless "".
-func (j *jwtIssuer) signWith(t *testing.T, kid string, claims jwt.Claims, extra map[string]any) string {
-	t.Helper()
-	opts := &jose.SignerOptions{}
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: j.key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := jwt.Signed(sig).Claims(claims).Claims(extra).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestBindingRuleCRUD: binding rules are checked against their auth
 // method (selector fields, bind type, the variables a bind name may use),
 // listed by method, updated, deleted, and go with their method.
 func TestBindingRuleCRUD(t *testing.T) {
 	t.Parallel()
 	_, _, root := bootstrappedACLAgent(t)
-	iss := newJWTIssuer(t)
+	iss := testutil.NewJWTIssuer(t)
 	for _, name := range []string{"jwt-a", "jwt-b"} {
 		if _, _, err := root.AuthMethodCreate(&consulapi.ACLAuthMethod{Name: name, Type: "jwt", Config: map[string]any{
-			"JWTValidationPubKeys": []string{iss.pubPEM}, "ClaimMappings": map[string]string{"sub": "name"},
+			"JWTValidationPubKeys": []string{iss.PublicKeyPEM}, "ClaimMappings": map[string]string{"sub": "name"},
 			"ListClaimMappings": map[string]string{"groups": "groups"}}}, nil); err != nil {
 			t.Fatalf("AuthMethodCreate(%s) = %v", name, err)
 		}
@@ -327,10 +284,10 @@ func TestBindingRuleCRUD(t *testing.T) {
 func TestLoginJWT(t *testing.T) {
 	t.Parallel()
 	ta, rootTok, root := bootstrappedACLAgent(t)
-	iss := newJWTIssuer(t)
+	iss := testutil.NewJWTIssuer(t)
 	if _, _, err := root.AuthMethodCreate(&consulapi.ACLAuthMethod{Name: "jwt", Type: "jwt", MaxTokenTTL: 10 * time.Minute,
 		Config: map[string]any{
-			"JWTValidationPubKeys": []string{iss.pubPEM}, "BoundAudiences": []string{"concord"}, "BoundIssuer": "https://issuer.test",
+			"JWTValidationPubKeys": []string{iss.PublicKeyPEM}, "BoundAudiences": []string{"concord"}, "BoundIssuer": "https://issuer.test",
 			"ClaimMappings":     map[string]string{"sub": "name", "/org/team": "team"},
 			"ListClaimMappings": map[string]string{"groups": "groups"},
 		}}, nil); err != nil {
@@ -365,7 +322,7 @@ func TestLoginJWT(t *testing.T) {
 		tok, _, err := anon.Login(&consulapi.ACLLoginParams{AuthMethod: "jwt", BearerToken: bearer, Meta: meta}, nil)
 		return tok, err
 	}
-	tok, err := login(iss.sign(t, good, map[string]any{"org": map[string]any{"team": "web"}, "groups": []string{"ops", "dev"}}),
+	tok, err := login(iss.Sign(t, "", good, map[string]any{"org": map[string]any{"team": "web"}, "groups": []string{"ops", "dev"}}),
 		map[string]string{"host": "h1"})
 	if err != nil {
 		t.Fatalf("Login(good token) = %v", err)
@@ -394,26 +351,26 @@ func TestLoginJWT(t *testing.T) {
 		t.Errorf("TokenListFiltered(authmethod=jwt) = %d tokens, %v; want 1", len(list), err)
 	}
 
-	other := newJWTIssuer(t)
+	other := testutil.NewJWTIssuer(t)
 	for _, tc := range []struct {
 		name, bearer, text string
 		code               int
 	}{
-		{"wrong key", other.sign(t, good, nil), "no known key successfully validated the token signature", 500},
-		{"expired", iss.sign(t, jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: good.Audience,
+		{"wrong key", other.Sign(t, "", good, nil), "no known key successfully validated the token signature", 500},
+		{"expired", iss.Sign(t, "", jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: good.Audience,
 			Expiry: jwt.NewNumericDate(now.Add(-time.Hour))}, nil), "error validating claims", 500},
-		{"not yet valid", iss.sign(t, jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: good.Audience,
+		{"not yet valid", iss.Sign(t, "", jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: good.Audience,
 			NotBefore: jwt.NewNumericDate(now.Add(time.Hour)), Expiry: jwt.NewNumericDate(now.Add(2 * time.Hour))}, nil), "error validating claims", 500},
-		{"no times", iss.sign(t, jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: good.Audience}, nil),
+		{"no times", iss.Sign(t, "", jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: good.Audience}, nil),
 			"no issue time, notbefore, or expiration time encoded in token", 500},
-		{"wrong audience", iss.sign(t, jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: jwt.Audience{"other"},
+		{"wrong audience", iss.Sign(t, "", jwt.Claims{Subject: "ops", Issuer: good.Issuer, Audience: jwt.Audience{"other"},
 			IssuedAt: good.IssuedAt, Expiry: good.Expiry}, nil), "aud claim does not match any bound audience", 500},
-		{"wrong issuer", iss.sign(t, jwt.Claims{Subject: "ops", Issuer: "https://evil.test", Audience: good.Audience,
+		{"wrong issuer", iss.Sign(t, "", jwt.Claims{Subject: "ops", Issuer: "https://evil.test", Audience: good.Audience,
 			IssuedAt: good.IssuedAt, Expiry: good.Expiry}, nil), "error validating claims", 500},
 		{"garbage", "not.a.jwt", "error parsing token", 500},
 		// Valid, but no rule matches (team db has only a node rule, and
 		// a name with a space is not a valid node name; team qa none).
-		{"no rule matches", iss.sign(t, good, map[string]any{"org": map[string]any{"team": "qa"}}), "Permission denied", 403},
+		{"no rule matches", iss.Sign(t, "", good, map[string]any{"org": map[string]any{"team": "qa"}}), "Permission denied", 403},
 	} {
 		_, err := login(tc.bearer, nil)
 		wantACLError(t, tc.name, err, tc.code, tc.text)
@@ -434,7 +391,7 @@ func TestLoginJWT(t *testing.T) {
 	}
 
 	// Deleting the method deletes the tokens logins through it made.
-	tok2, err := login(iss.sign(t, good, map[string]any{"org": map[string]any{"team": "web"}}), nil)
+	tok2, err := login(iss.Sign(t, "", good, map[string]any{"org": map[string]any{"team": "web"}}), nil)
 	if err != nil {
 		t.Fatalf("Login again = %v", err)
 	}
@@ -543,14 +500,13 @@ func TestLoginKubernetes(t *testing.T) {
 
 // jwksServer is an httptest TLS server publishing iss's public key (with
 // key ID kid) at /keys and an OIDC discovery document naming it.
-func jwksServer(t *testing.T, iss *jwtIssuer, kid string) *httptest.Server {
+func jwksServer(t *testing.T, iss *testutil.JWTIssuer, kid string) *httptest.Server {
 	t.Helper()
 	var ts *httptest.Server
 	ts = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/keys":
-			json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-				{Key: &iss.key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"}}})
+			json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{iss.JWK(kid)}})
 		case "/.well-known/openid-configuration":
 			json.NewEncoder(w).Encode(map[string]string{"issuer": ts.URL, "jwks_uri": ts.URL + "/keys"})
 		default:
@@ -561,13 +517,6 @@ func jwksServer(t *testing.T, iss *jwtIssuer, kid string) *httptest.Server {
 	return ts
 }
 
-// signKID signs claims (and the claim name=deploy) with iss's key,
-// naming kid in the header.
-func (j *jwtIssuer) signKID(t *testing.T, kid string, claims jwt.Claims) string {
-	t.Helper()
-	return j.signWith(t, kid, claims, map[string]any{"name": "deploy"})
-}
-
 // TestLoginJWKSAndOIDC: a jwt method may take its keys from a JWKS URL or
 // an OIDC provider's discovery document (fetched over TLS, checked
 // against the configured CA); logins are checked against them, and with
@@ -575,7 +524,7 @@ func (j *jwtIssuer) signKID(t *testing.T, kid string, claims jwt.Claims) string 
 func TestLoginJWKSAndOIDC(t *testing.T) {
 	t.Parallel()
 	ta, _, root := bootstrappedACLAgent(t)
-	iss := newJWTIssuer(t)
+	iss := testutil.NewJWTIssuer(t)
 	ts := jwksServer(t, iss, "k1")
 	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}))
 	for _, m := range []consulapi.ACLAuthMethod{
@@ -597,6 +546,7 @@ func TestLoginJWKSAndOIDC(t *testing.T) {
 		Config: map[string]any{"JWKSURL": ts.URL + "/keys"}}, nil)
 	wantACLError(t, "AuthMethodCreate(JWKS without its CA)", err, http.StatusInternalServerError, "error checking JWKSURL: ")
 
+	deploy := map[string]any{"name": "deploy"}
 	now := time.Now()
 	times := jwt.Claims{IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}
 	anon := aclClient(t, ta.HTTPAddr(), "")
@@ -606,26 +556,26 @@ func TestLoginJWKSAndOIDC(t *testing.T) {
 	}
 	jwksClaims := times
 	jwksClaims.Issuer = "https://ci.test"
-	if tok, err := login("jwks", iss.signKID(t, "k1", jwksClaims)); err != nil || len(tok.ServiceIdentities) != 1 ||
+	if tok, err := login("jwks", iss.Sign(t, "k1", jwksClaims, deploy)); err != nil || len(tok.ServiceIdentities) != 1 ||
 		tok.ServiceIdentities[0].ServiceName != "deploy" {
 		t.Errorf("Login(jwks) = %+v, %v; want the service identity deploy", tok, err)
 	}
 	oidcClaims := times
 	oidcClaims.Issuer, oidcClaims.Audience = ts.URL, jwt.Audience{"concord"}
-	if tok, err := login("oidc", iss.signKID(t, "k1", oidcClaims)); err != nil || len(tok.ServiceIdentities) != 1 {
+	if tok, err := login("oidc", iss.Sign(t, "k1", oidcClaims, deploy)); err != nil || len(tok.ServiceIdentities) != 1 {
 		t.Errorf("Login(oidc) = %+v, %v", tok, err)
 	}
-	other := newJWTIssuer(t)
-	_, err = login("jwks", other.signKID(t, "k1", jwksClaims))
+	other := testutil.NewJWTIssuer(t)
+	_, err = login("jwks", other.Sign(t, "k1", jwksClaims, deploy))
 	wantACLError(t, "Login(jwks, another key)", err, http.StatusInternalServerError, "no known key successfully validated the token signature")
-	_, err = login("jwks", iss.signKID(t, "k2", jwksClaims))
+	_, err = login("jwks", iss.Sign(t, "k2", jwksClaims, deploy))
 	wantACLError(t, "Login(jwks, unknown kid)", err, http.StatusInternalServerError, "no known key successfully validated the token signature")
 	wrongIss := oidcClaims
 	wrongIss.Issuer = "https://evil.test"
-	_, err = login("oidc", iss.signKID(t, "k1", wrongIss))
+	_, err = login("oidc", iss.Sign(t, "k1", wrongIss, deploy))
 	wantACLError(t, "Login(oidc, another issuer)", err, http.StatusInternalServerError, "error validating signature")
 	wrongAud := oidcClaims
 	wrongAud.Audience = jwt.Audience{"other"}
-	_, err = login("oidc", iss.signKID(t, "k1", wrongAud))
+	_, err = login("oidc", iss.Sign(t, "k1", wrongAud, deploy))
 	wantACLError(t, "Login(oidc, another audience)", err, http.StatusInternalServerError, "aud claim does not match any bound audience")
 }

@@ -1,15 +1,10 @@
 package acl_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
+	"github.com/concordhq/concord/internal/testutil"
 	"github.com/go-jose/go-jose/v4/jwt"
 	consul "github.com/hashicorp/consul/api"
 )
@@ -18,17 +13,10 @@ import (
 // login and logout made, through the client agent, whose calls reach the
 // server over RPC; the login's token works through either agent.
 func testLoginViaClient(t *testing.T, c *aclCluster) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := testutil.NewJWTIssuer(t)
 	root := c.api(t, c.client, rootSecret).ACL()
 	if _, _, err := root.AuthMethodCreate(&consul.ACLAuthMethod{Name: "ci", Type: "jwt", MaxTokenTTL: time.Hour,
-		Config: map[string]any{"JWTValidationPubKeys": []string{string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+		Config: map[string]any{"JWTValidationPubKeys": []string{iss.PublicKeyPEM},
 			"ClaimMappings": map[string]string{"sub": "name"}}}, nil); err != nil {
 		t.Fatalf("AuthMethodCreate via client = %v", err)
 	}
@@ -39,16 +27,9 @@ func testLoginViaClient(t *testing.T, c *aclCluster) {
 		BindName: "${value.name}"}, nil); err != nil {
 		t.Fatalf("BindingRuleCreate via client = %v", err)
 	}
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	bearer, err := jwt.Signed(sig).Claims(jwt.Claims{Subject: "builder", IssuedAt: jwt.NewNumericDate(now),
-		Expiry: jwt.NewNumericDate(now.Add(time.Minute))}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bearer := iss.Sign(t, "", jwt.Claims{Subject: "builder", IssuedAt: jwt.NewNumericDate(now),
+		Expiry: jwt.NewNumericDate(now.Add(time.Minute))}, nil)
 	tok, _, err := c.api(t, c.client, "").ACL().Login(&consul.ACLLoginParams{AuthMethod: "ci", BearerToken: bearer}, nil)
 	if err != nil {
 		t.Fatalf("Login via client = %v", err)

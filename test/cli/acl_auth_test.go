@@ -1,18 +1,15 @@
 package cli_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/concordhq/concord/internal/testutil"
 )
 
 // TestAuthMethodCommands drives `concord acl auth-method`, `concord acl
@@ -29,16 +26,9 @@ func TestAuthMethodCommands(t *testing.T) {
 	}
 	admin := run{env: []string{"CONSUL_HTTP_ADDR=" + a.Addr, "CONCORD_HTTP_TOKEN=" + field(t, secretLineRE, res.stdout)}}
 
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := testutil.NewJWTIssuer(t)
 	config, _ := json.Marshal(map[string]any{
-		"JWTValidationPubKeys": []string{string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+		"JWTValidationPubKeys": []string{iss.PublicKeyPEM},
 		"BoundAudiences":       []string{"concord"}, "ClaimMappings": map[string]string{"sub": "name"},
 	})
 	dir := t.TempDir()
@@ -76,16 +66,9 @@ func TestAuthMethodCommands(t *testing.T) {
 			"   BindName:     ci-${value.name}\n   Selector:     value.name != \"\"\n", "")
 
 	// Log in with a JWT the key signed: the sink file gets the secret.
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	bearer, err := jwt.Signed(sig).Claims(jwt.Claims{Subject: "build", Audience: jwt.Audience{"concord"},
-		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bearer := iss.Sign(t, "", jwt.Claims{Subject: "build", Audience: jwt.Audience{"concord"},
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}, nil)
 	bearerFile := writeFile(t, dir, "bearer.jwt", bearer+"\n")
 	sink := dir + "/token"
 	concord(t, "login", "-http-addr="+a.Addr, "-method=ci", "-bearer-token-file="+bearerFile).want(t,

@@ -137,6 +137,10 @@ func TestACLReplication(t *testing.T) {
 		})
 	})
 
+	t.Run("auth methods stay in their datacenter", func(t *testing.T) {
+		testAuthMethods(t, root1, root2, s1, s2, policy.Name)
+	})
+
 	t.Run("dc2 enforces with dc1 down", func(t *testing.T) {
 		s1.Stop()
 		waitFor(t, 15*time.Second, func(r *testutil.R) {
