@@ -16,6 +16,7 @@ const (
 	ruleA    = "cccccccc-0000-0000-0000-00000000000a"
 	ruleB    = "cccccccc-0000-0000-0000-00000000000b"
 	loginTok = "cccccccc-0000-0000-0000-0000000000ff"
+	otherTok = "cccccccc-0000-0000-0000-0000000000fe"
 )
 
 // authFSM holds aclFSM's objects, two auth methods (one with a token a
@@ -32,31 +33,39 @@ func authFSM(t *testing.T) *fsm.FSM {
 		aclLog(8, &fsm.ACLOp{Op: fsm.ACLBindingRuleSet, BindingRule: &api.ACLBindingRule{ID: ruleB, AuthMethod: "jwt",
 			BindType: "role", BindName: "reader"}}),
 		aclLog(9, &fsm.ACLOp{Op: fsm.ACLTokenSet, Create: true, Token: &api.ACLToken{AccessorID: loginTok, SecretID: "secret-login",
+			AuthMethod: "k8s", ServiceIdentities: []*api.ACLServiceIdentity{{ServiceName: "web"}}}}),
+		// A local token of a method of the same name (another
+		// datacenter's, say): not k8s's, a global method's.
+		aclLog(10, &fsm.ACLOp{Op: fsm.ACLTokenSet, Create: true, Token: &api.ACLToken{AccessorID: otherTok, SecretID: "secret-other",
 			AuthMethod: "k8s", Local: true, ServiceIdentities: []*api.ACLServiceIdentity{{ServiceName: "web"}}}}),
 	)
 	return f
 }
 
 // TestAuthMethodApply: rules need their method; deleting a method
-// deletes its rules and its logins' tokens, and nothing of the other.
+// deletes its rules and its logins' tokens of its locality, and nothing
+// of the other method.
 func TestAuthMethodApply(t *testing.T) {
 	f := authFSM(t)
 	st := f.State()
-	res := f.Apply(aclLog(10, &fsm.ACLOp{Op: fsm.ACLBindingRuleSet, BindingRule: &api.ACLBindingRule{ID: "x", AuthMethod: "gone"}}))
+	res := f.Apply(aclLog(11, &fsm.ACLOp{Op: fsm.ACLBindingRuleSet, BindingRule: &api.ACLBindingRule{ID: "x", AuthMethod: "gone"}}))
 	if err, _ := res.(error); err == nil || err.Error() != `cannot find auth method with name "gone"` {
 		t.Errorf("rule of a missing method = %v", res)
 	}
 	if _, m, _ := st.ACLAuthMethodGet(nil, "k8s"); m == nil || m.CreateIndex != 5 || m.MaxTokenTTL != time.Hour {
 		t.Errorf("ACLAuthMethodGet(k8s) = %+v", m)
 	}
-	if res := f.Apply(aclLog(11, &fsm.ACLOp{Op: fsm.ACLAuthMethodDelete, IDs: []string{"k8s"}})); res != nil {
+	if res := f.Apply(aclLog(12, &fsm.ACLOp{Op: fsm.ACLAuthMethodDelete, IDs: []string{"k8s"}})); res != nil {
 		t.Fatalf("delete k8s = %v", res)
 	}
 	if _, m, _ := st.ACLAuthMethodGet(nil, "k8s"); m != nil {
 		t.Errorf("k8s after delete = %+v", m)
 	}
-	if idx, rules, _ := st.ACLBindingRuleList(nil, ""); len(rules) != 1 || rules[0].ID != ruleB || idx != 11 {
-		t.Errorf("rules after deleting k8s = %+v at %d, want jwt's only, index 11", rules, idx)
+	if idx, rules, _ := st.ACLBindingRuleList(nil, ""); len(rules) != 1 || rules[0].ID != ruleB || idx != 12 {
+		t.Errorf("rules after deleting k8s = %+v at %d, want jwt's only, index 12", rules, idx)
+	}
+	if _, tok, _ := st.ACLTokenGet(nil, otherTok); tok == nil {
+		t.Error("a local token was deleted with a global method of its name")
 	}
 	if _, tok, _ := st.ACLTokenGet(nil, loginTok); tok != nil {
 		t.Errorf("login token after deleting its method = %+v", tok)

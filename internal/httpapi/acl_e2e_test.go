@@ -302,14 +302,18 @@ func TestACLTokenExpiry(t *testing.T) {
 func TestACLDisabled(t *testing.T) {
 	t.Parallel()
 	ta, _ := startDevAgent(t)
-	for _, path := range []string{"/v1/acl/tokens", "/v1/acl/policies", "/v1/acl/roles", "/v1/acl/token/self"} {
+	for _, path := range []string{"/v1/acl/tokens", "/v1/acl/policies", "/v1/acl/roles", "/v1/acl/token/self",
+		"/v1/acl/auth-methods", "/v1/acl/binding-rules", "/v1/acl/auth-method/x"} {
 		resp := doRaw(t, ta.HTTPAddr(), "GET", path, nil)
 		if resp.Code != http.StatusUnauthorized || !strings.Contains(string(resp.Body), "ACL support disabled") {
 			t.Errorf("GET %s = %d %q, want 401 ACL support disabled", path, resp.Code, resp.Body)
 		}
 	}
-	resp := doRaw(t, ta.HTTPAddr(), "PUT", "/v1/acl/bootstrap", nil)
-	if resp.Code != http.StatusUnauthorized {
-		t.Errorf("PUT /v1/acl/bootstrap = %d %q, want 401", resp.Code, resp.Body)
+	for _, path := range []string{"PUT /v1/acl/bootstrap", "POST /v1/acl/login", "POST /v1/acl/logout?token=x"} {
+		method, path, _ := strings.Cut(path, " ")
+		resp := doRaw(t, ta.HTTPAddr(), method, path, strings.NewReader(`{"AuthMethod":"m","BearerToken":"b"}`))
+		if resp.Code != http.StatusUnauthorized {
+			t.Errorf("%s %s = %d %q, want 401", method, path, resp.Code, resp.Body)
+		}
 	}
 }

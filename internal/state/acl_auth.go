@@ -43,12 +43,16 @@ func (t *Txn) ACLAuthMethodSet(idx uint64, m *api.ACLAuthMethod) error {
 }
 
 // ACLAuthMethodDelete deletes the auth method name, its binding rules and
-// the tokens made by logging in through it; a missing one is fine.
+// the tokens made by logging in through it — those of its locality only,
+// as Consul: a secondary datacenter's local method of the same name as a
+// primary's global one leaves the replicated global tokens alone. A
+// missing method is fine.
 func (t *Txn) ACLAuthMethodDelete(idx uint64, name string) error {
-	raw, err := t.tx.First(tableACLAuthMethods, "id", name)
-	if err != nil || raw == nil {
+	m, err := firstRow[api.ACLAuthMethod](t.tx, tableACLAuthMethods, "id", name)
+	if err != nil || m == nil {
 		return err
 	}
+	local := m.TokenLocality != "global"
 	if _, err := t.tx.DeleteAll(tableACLBindingRules, "authmethod", name); err != nil {
 		return fmt.Errorf("cannot delete binding rules: %w", err)
 	}
@@ -59,7 +63,7 @@ func (t *Txn) ACLAuthMethodDelete(idx uint64, name string) error {
 	}
 	var drop []string
 	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if tok := raw.(*api.ACLToken); tok.AuthMethod == name {
+		if tok := raw.(*api.ACLToken); tok.AuthMethod == name && tok.Local == local {
 			drop = append(drop, tok.AccessorID)
 		}
 	}
