@@ -244,6 +244,9 @@ func queryParams(q *QueryOptions) url.Values {
 	if q.Near != "" {
 		p.Set("near", q.Near)
 	}
+	if q.Filter != "" {
+		p.Set("filter", q.Filter)
+	}
 	return p
 }
 

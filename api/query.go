@@ -15,6 +15,9 @@ type QueryOptions struct {
 	// X-Forwarded-For, else the connection's), set where Near may be
 	// "_ip": the node with that address is the one sorted near.
 	SourceIP string `json:",omitempty"`
+	// Filter is ?filter, a go-bexpr expression; the agent applies it to
+	// the result, so it never travels to the servers.
+	Filter string `json:"-"`
 }
 
 // QueryMeta is what a read returns beside its result, sent as X-Consul-*

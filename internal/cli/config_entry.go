@@ -135,9 +135,11 @@ func runConfigRead(ctx context.Context, args []string, stdout, stderr io.Writer)
 const configListUsage = `
 Usage: concord config list -kind <kind> [options]
 
-  Lists the names of the config entries of a kind, one per line.
+  Lists the names of the config entries of a kind, one per line; -filter
+  keeps the service-defaults entries that match an expression.
 
       $ concord config list -kind service-defaults
+      $ concord config list -kind service-defaults -filter 'Protocol == "http"'
 `
 
 // runConfigList is `concord config list`.
@@ -146,6 +148,7 @@ func runConfigList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var hf httpFlags
 	hf.register(fs)
 	kind, _ := kindNameFlags(fs)
+	filter := fs.String("filter", "", "A go-bexpr expression the entries must match (service-defaults only).")
 	c, err := parseAndConnect(ctx, fs, &hf, args)
 	if err != nil {
 		return err
@@ -153,7 +156,9 @@ func runConfigList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := requireKindName(*kind, nil); err != nil {
 		return err
 	}
-	entries, _, err := c.ConfigEntries().List(*kind, hf.query())
+	q := hf.query()
+	q.Filter = *filter
+	entries, _, err := c.ConfigEntries().List(*kind, q)
 	if err != nil {
 		return verbatimf("Error listing config entries for kind %q: %v", *kind, err)
 	}

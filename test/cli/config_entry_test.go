@@ -60,6 +60,7 @@ meta {
 	}
 	concord(t, "config", "list", addr, "-kind=service-defaults").want(t, "config list", 0, "api\nweb\nzed\n", "")
 	concord(t, "config", "list", addr, "-kind=proxy-defaults").want(t, "config list proxy-defaults", 0, "global\n", "")
+	concord(t, "config", "list", addr, "-kind=service-defaults", `-filter=Protocol == "http"`).want(t, "config list -filter", 0, "web\n", "")
 
 	// Refusals: a mesh kind, an unknown key, missing flags; deletes.
 	mesh := writeFile(t, dir, "router.hcl", "Kind = \"service-router\"\nName = \"web\"\n")
