@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -116,26 +117,51 @@ func (s *Server) forwardDC(ctx context.Context, dc string, d *call.Desc, args, o
 	var err error
 	for _, addr := range addrs {
 		err = s.forwardTo(ctx, addr, timeout, d, args, out)
-		if !rpc.IsTransport(err) || ctx.Err() != nil || (!read && !rpc.NotSent(err)) {
+		if !unreached(err) || ctx.Err() != nil || (!read && !rpc.NotSent(err)) {
 			break
 		}
 	}
-	if rpc.IsTransport(err) && ctx.Err() == nil {
+	if unreached(err) && ctx.Err() == nil {
 		return fmt.Errorf("no server of datacenter %q can be reached: %w", dc, err)
 	}
 	return err
 }
 
 // forwardTo makes the call at the server addr, giving up after timeout.
+// Whatever the call returned once the time is up (the server may have
+// answered with the deadline the call carried), it is a dcTimeoutError.
 func (s *Server) forwardTo(ctx context.Context, addr string, timeout time.Duration, d *call.Desc, args, out any) error {
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	deadline := time.Now().Add(timeout)
+	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	err := s.pool.Call(cctx, addr, d.Name, args, out)
-	if rpc.IsTransport(err) && ctx.Err() == nil && cctx.Err() != nil {
+	// By the clock, not cctx.Err(): the server's answer to the deadline
+	// it was sent may come before cctx's own timer has fired.
+	if err != nil && ctx.Err() == nil && !time.Now().Before(deadline) {
 		s.dcSlow.mark(addr)
-		return fmt.Errorf("server %s did not answer within %v: %w", addr, timeout, err)
+		return dcTimeoutError{addr: addr, timeout: timeout, err: err}
 	}
 	return err
+}
+
+// dcTimeoutError is a call to a server of another datacenter that got no
+// answer in time. It was sent: a write may have been applied.
+type dcTimeoutError struct {
+	addr    string
+	timeout time.Duration
+	err     error
+}
+
+func (e dcTimeoutError) Error() string {
+	return fmt.Sprintf("server %s did not answer within %v", e.addr, e.timeout)
+}
+func (e dcTimeoutError) Unwrap() error { return e.err }
+
+// unreached reports whether err says that a server could not be reached
+// or did not answer in time, rather than giving an answer.
+func unreached(err error) bool {
+	var te dcTimeoutError
+	return rpc.IsTransport(err) || errors.As(err, &te)
 }
 
 // dcTimeout is how long one server of another datacenter has to answer
