@@ -139,6 +139,9 @@ func (a *Agent) DefaultToken() string { return a.tokens.get("default") }
 // SetAgentToken replaces one of the agent's tokens.
 func (a *Agent) SetAgentToken(kind, secret string) (bool, error) {
 	ok, err := a.tokens.set(kind, secret)
+	if ok && kind == "replication" && a.server != nil {
+		a.server.SetReplicationToken(secret)
+	}
 	if ok && err == nil {
 		a.logger.Info("agent token updated", "kind", kind)
 	}

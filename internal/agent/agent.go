@@ -143,7 +143,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Agent, error) {
 				KeyListPolicy: cfg.ACL.EnableKeyListPolicy, InitialManagement: cfg.ACL.Tokens.InitialManagement,
 				TokenTTL: cfg.ACL.TokenTTL, PolicyTTL: cfg.ACL.PolicyTTL, RoleTTL: cfg.ACL.RoleTTL,
 				TokenMinExpirationTTL: cfg.ACL.TokenMinExpirationTTL,
-				PrimaryDatacenter:     cfg.ACL.PrimaryDatacenter, ReplicationToken: cfg.ACL.Tokens.Replication,
+				PrimaryDatacenter:     cfg.ACL.PrimaryDatacenter, ReplicationToken: a.tokens.get("replication"), // a persisted one (enable_token_persistence) wins
 			},
 			Logger: logger.With("component", "server"),
 		})

@@ -37,7 +37,7 @@ func (s *Server) checkAuthMethods() error {
 	switch {
 	case !s.ACLEnabled():
 		return acl.ErrDisabled
-	case s.aclSecondary() && s.cfg.ACL.ReplicationToken == "":
+	case s.aclSecondary() && s.replicationToken() == "":
 		return errAuthMethodsNeedReplication
 	}
 	return nil

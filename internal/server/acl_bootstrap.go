@@ -40,7 +40,9 @@ func (e BootstrapDeniedError) Is(target error) bool { return target == acl.ErrPe
 // index, until the operator writes that index into the leader's
 // data_dir/acl-bootstrap-reset.
 func (s *Server) ACLBootstrap(_ context.Context, secret string) (*api.ACLToken, error) {
-	if !s.ACLEnabled() {
+	// A secondary datacenter takes its tokens from the primary, where the
+	// bootstrap belongs: Consul refuses it here as if ACLs were off.
+	if !s.ACLEnabled() || s.aclSecondary() {
 		return nil, acl.ErrDisabled
 	}
 	if secret != "" && !isUUID(secret) {

@@ -55,6 +55,49 @@ func (r *aclReplication) get() api.ACLReplicationStatus {
 	return r.status
 }
 
+// replToken is the token a secondary reads the primary's ACLs with:
+// acl.tokens.replication at start, then whatever the agent sets (PUT
+// /v1/agent/token/replication, SetReplicationToken).
+type replToken struct {
+	mu      sync.Mutex
+	secret  string        // guarded by mu
+	changed chan struct{} // closed, and replaced, when secret changes; guarded by mu
+}
+
+// get returns the token and a channel closed when it next changes.
+func (r *replToken) get() (string, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+	}
+	return r.secret, r.changed
+}
+
+func (r *replToken) set(secret string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if secret == r.secret {
+		return
+	}
+	r.secret = secret
+	if r.changed != nil {
+		close(r.changed)
+	}
+	r.changed = make(chan struct{})
+}
+
+// SetReplicationToken replaces the replication token: a secondary's
+// leader replicates with it from its next read of the primary (one
+// waiting for a token starts).
+func (s *Server) SetReplicationToken(secret string) { s.acl.replToken.set(secret) }
+
+// replicationToken is the current replication token ("" when unset).
+func (s *Server) replicationToken() string {
+	secret, _ := s.acl.replToken.get()
+	return secret
+}
+
 // aclSecondary reports whether this server's datacenter takes its ACLs
 // from another (the primary).
 func (s *Server) aclSecondary() bool {
@@ -92,7 +135,7 @@ func (s *Server) ACLReplication() (*api.ACLReplicationStatus, api.QueryMeta, err
 	m.LastIndex = s.fsm.State().MaxIndex()
 	out := s.acl.repl.get()
 	out.SourceDatacenter = s.primaryDC()
-	out.Enabled = s.aclSecondary() && s.cfg.ACL.ReplicationToken != ""
+	out.Enabled = s.aclSecondary() && s.replicationToken() != ""
 	if out.Enabled {
 		out.ReplicationType = "tokens"
 	}
@@ -131,25 +174,43 @@ func (s *Server) ACLReplicate(ctx context.Context, q *api.QueryOptions) (*call.A
 }
 
 // runACLReplication replicates the primary's ACLs into this datacenter
-// while this server leads (until stopCh closes), if it is a secondary
-// with a replication token.
+// while this server leads (until stopCh closes), if it is a secondary:
+// with the replication token, waiting for one while none is set, and
+// starting over with a new one when it changes.
 func (s *Server) runACLReplication(stopCh <-chan struct{}) {
 	if !s.aclSecondary() {
 		return
 	}
-	if s.cfg.ACL.ReplicationToken == "" {
-		s.logger.Warn("no ACL replication: this is a secondary datacenter and acl.tokens.replication is not set",
-			"primary_datacenter", s.primaryDC())
-		return
+	for warned := false; ; {
+		secret, changed := s.acl.replToken.get()
+		if secret == "" && !warned {
+			s.logger.Warn("no ACL replication until a replication token is set (acl.tokens.replication or PUT /v1/agent/token/replication): this is a secondary datacenter",
+				"primary_datacenter", s.primaryDC())
+			warned = true
+		}
+		if secret != "" {
+			s.replicateACLsWith(secret, stopCh, changed)
+		}
+		select {
+		case <-stopCh:
+			return
+		case <-changed:
+		}
 	}
-	ctx, cancel := context.WithCancel(call.WithToken(context.Background(), s.cfg.ACL.ReplicationToken))
+}
+
+// replicateACLsWith replicates with the token secret until stopCh or
+// changed closes.
+func (s *Server) replicateACLsWith(secret string, stopCh, changed <-chan struct{}) {
+	ctx, cancel := context.WithCancel(call.WithToken(context.Background(), secret))
 	defer cancel()
 	go func() {
 		select {
 		case <-stopCh:
-			cancel()
+		case <-changed:
 		case <-ctx.Done():
 		}
+		cancel()
 	}()
 	s.acl.repl.update(func(st *api.ACLReplicationStatus) { st.Running = true })
 	defer s.acl.repl.update(func(st *api.ACLReplicationStatus) { st.Running = false })

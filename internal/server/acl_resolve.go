@@ -24,7 +24,8 @@ type aclResolver struct {
 
 	initMu sync.Mutex // one initACLs at a time (leader start, bootstrap)
 
-	repl aclReplication // the leader's replication status, in a secondary datacenter
+	repl      aclReplication // the leader's replication status, in a secondary datacenter
+	replToken replToken      // the replication token, which the agent may change at run time
 }
 
 // ACLEnabled reports whether this server enforces ACLs (acl.enabled).

@@ -225,6 +225,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.members.init()
 	s.limiter.set(cfg.RequestLimits)
+	s.acl.replToken.set(cfg.ACL.ReplicationToken)
 	s.timers.expire = s.expireSession
 	table, err := s.newTable()
 	if err != nil {

@@ -182,3 +182,46 @@ func untilReads(t *testing.T, c *consul.Client, key string) time.Duration {
 // denied reports whether err is a refusal for want of rights or of a
 // known token (HTTP 403).
 func denied(err error) bool { return err != nil && strings.Contains(err.Error(), "403") }
+
+// TestReplicationTokenAtRunTime: dc2's replication token changes through
+// PUT /v1/agent/token/replication on its server, without a restart:
+// cleared, dc2 stops replicating (and says so); set to a new token made
+// in dc1 for the purpose, it replicates again and a token made meanwhile
+// in dc1 works in dc2. An ACL bootstrap in dc2, a secondary, is refused
+// as Consul refuses it ("ACL support disabled").
+func TestReplicationTokenAtRunTime(t *testing.T) {
+	f := startFederationWith(t, rootSecret, aclArgs, 1, 1)
+	s1, s2 := f.dcs["dc1"].Servers()[0], f.dcs["dc2"].Servers()[0]
+	root1, root2 := clientWith(t, s1, rootSecret), clientWith(t, s2, rootSecret)
+	replication := func(r fataler, enabled bool) {
+		st, _, err := root2.ACL().Replication(nil)
+		if err != nil || st.Enabled != enabled || st.Running != enabled {
+			r.Fatalf("dc2 ACL().Replication() = %+v, %v; want Enabled and Running %v", st, err, enabled)
+		}
+	}
+	waitFor(t, 20*time.Second, func(r *testutil.R) { replication(r, true) })
+	mustOK(t, "root puts app/color in dc2", errOf(root2.KV().Put(&consul.KVPair{Key: "app/color", Value: []byte("green")}, nil)))
+
+	mustOK(t, "clear dc2's replication token", errOf(root2.Agent().UpdateReplicationACLToken("", nil)))
+	waitFor(t, 10*time.Second, func(r *testutil.R) { replication(r, false) })
+
+	policy, _, err := root1.ACL().PolicyCreate(&consul.ACLPolicy{Name: "replicator", Rules: `acl = "write"
+service_prefix "" { policy = "read" }
+node_prefix "" { policy = "read" }`}, nil)
+	mustOK(t, "PolicyCreate replicator in dc1", err)
+	repl, _, err := root1.ACL().TokenCreate(&consul.ACLToken{Description: "dc2 replication", Policies: []*consul.ACLTokenPolicyLink{{ID: policy.ID}}}, nil)
+	mustOK(t, "TokenCreate replication token in dc1", err)
+	readPolicy, _, err := root1.ACL().PolicyCreate(&consul.ACLPolicy{Name: "app-read", Rules: `key_prefix "app/" { policy = "read" }`}, nil)
+	mustOK(t, "PolicyCreate app-read in dc1", err)
+	reader, _, err := root1.ACL().TokenCreate(&consul.ACLToken{Policies: []*consul.ACLTokenPolicyLink{{ID: readPolicy.ID}}}, nil)
+	mustOK(t, "TokenCreate reader in dc1", err)
+
+	mustOK(t, "set dc2's replication token", errOf(root2.Agent().UpdateReplicationACLToken(repl.SecretID, nil)))
+	waitFor(t, 10*time.Second, func(r *testutil.R) { replication(r, true) })
+	untilReads(t, clientWith(t, s2, reader.SecretID), "app/color")
+
+	_, _, err = root2.ACL().Bootstrap()
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "ACL support disabled") {
+		t.Errorf("ACL bootstrap in dc2 (a secondary) = %v; want 401 ACL support disabled", err)
+	}
+}
