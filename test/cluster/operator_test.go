@@ -73,8 +73,8 @@ func TestOperatorOnRunningCluster(t *testing.T) {
 
 	t.Run("key rotation", func(t *testing.T) {
 		nodes := len(c.Nodes)
-		// Changes go through a server, which rotates its WAN pool too (a
-		// client agent reaches the LAN pool alone); reads through either.
+		// Changes through a server, reads through the client agent: either
+		// asks a server, which runs the change on the WAN and LAN pools.
 		viaServer := client(t, c.Servers()[1]).Operator()
 		if err := viaServer.KeyringInstall(newKey, nil); err != nil {
 			t.Fatalf("KeyringInstall: %v", err)
