@@ -23,14 +23,12 @@ const DefaultGCPercent = 300
 // ~280 MiB RSS for ~75 MiB of live data (issue 22).
 const gcHeadroom = 48 << 20
 
-// ClientGCPercent is a client agent's GC target unless GOGC is set. An
-// idle client agent holds ~2 MiB live and makes ~0.7 MiB/s of garbage
-// (gossip: memberlist allocates a 64 KiB buffer per packet received and an
-// LZW table per packet sent), so its heap is Go's 4 MiB minimum at the
-// default 100; at 50 the minimum is 2 MiB: ~1.1 MiB less private memory
-// per agent for ~0.15 % more of a core (two GCs where there was one;
-// figures in docs/scale.md).
-const ClientGCPercent = 50
+// ClientGCPercent is a client agent's GC target unless GOGC is set: Go's
+// default. An idle client agent holds ~2 MiB live and makes ~0.7 MiB/s of
+// gossip garbage; at 50 it kept ~1.1 MiB less private memory but spent
+// ~20 % more CPU, and a hundred agents on one small machine need the CPU
+// more (docs/scale.md, "Idle client agent memory").
+const ClientGCPercent = 100
 
 // gcMinPercent bounds the GC target from below, so a very large store is
 // not marked again after every few megabytes of writes.

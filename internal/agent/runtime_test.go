@@ -58,14 +58,16 @@ func TestClientGCPercent(t *testing.T) {
 	t.Cleanup(func() { debug.SetGCPercent(orig) })
 
 	t.Setenv("GOGC", "")
+	debug.SetGCPercent(ClientGCPercent + 7) // so that a TuneRuntime doing nothing fails
 	TuneRuntime(false, true)
 	if got := debug.SetGCPercent(100); got != ClientGCPercent {
 		t.Errorf("client agent's GC target = %d, want %d", got, ClientGCPercent)
 	}
 
 	t.Setenv("GOGC", "100")
+	debug.SetGCPercent(123) // GOGC set: TuneRuntime leaves the target alone
 	TuneRuntime(false, true)
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("client agent's GC target with GOGC=100 = %d, want 100 (GOGC's)", got)
+	if got := debug.SetGCPercent(100); got != 123 {
+		t.Errorf("client agent's GC target with GOGC set = %d, want 123 (left alone)", got)
 	}
 }
