@@ -6,7 +6,8 @@
 # address (servers 127.77.0.N, agents 127.77.1.N, ...; same ports on every
 # address), each agent registering SCALE_SERVICES services with a TTL check
 # that starts passing. Then it measures, in this order:
-#   1. servers started → a leader; then agents started, all at once →
+#   1. servers started → a leader; then agents started in waves of
+#      SCALE_WAVE (each waited for), and from the last wave's start →
 #      every member alive in the leader's member list, and every service
 #      instance passing in the catalog;
 #   2. RSS (and its anonymous part) of each server and client agent, the

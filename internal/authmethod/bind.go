@@ -97,13 +97,6 @@ func CheckRule(r *api.ACLBindingRule, blank *Identity) error {
 	return nil
 }
 
-// Consul's name rules: identities lowercase, roles and policies mixed case.
-var (
-	identityNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$`)
-	roleNameRE     = regexp.MustCompile(`^[A-Za-z0-9\-_]{1,256}$`)
-	policyNameRE   = regexp.MustCompile(`^[A-Za-z0-9\-_]{1,128}$`)
-)
-
 // bindName fills ${var} in tmpl from vars — lowercased, since identity
 // names are — and checks the result is a valid name for typ.
 func bindName(typ, tmpl string, vars map[string]string) (string, error) {
@@ -111,12 +104,12 @@ func bindName(typ, tmpl string, vars map[string]string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("error interpreting template: %w", err)
 	}
-	valid := identityNameRE.MatchString
+	valid := api.ValidACLIdentityName
 	switch typ {
 	case api.BindTypeRole:
-		valid = roleNameRE.MatchString
+		valid = api.ValidACLRoleName
 	case api.BindTypePolicy:
-		valid = policyNameRE.MatchString
+		valid = api.ValidACLPolicyName
 	}
 	if !valid(name) {
 		return "", fmt.Errorf("invalid bind name: %q", name)

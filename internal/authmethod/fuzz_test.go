@@ -49,7 +49,7 @@ func FuzzBindName(f *testing.F) {
 			return // a value can make a name invalid that "fake" did not
 		}
 		for _, s := range b.ServiceIdentities {
-			if !identityNameRE.MatchString(s) {
+			if !api.ValidACLIdentityName(s) {
 				t.Errorf("Bind made the invalid service name %q from %q", s, name)
 			}
 		}

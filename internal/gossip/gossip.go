@@ -113,7 +113,7 @@ func New(cfg Config) (*Pool, error) {
 	setNonZero(&ml.GossipInterval, t.GossipInterval)
 	ml.SuspicionMaxTimeoutMult = 3
 	// No LZW compression: Concord's gossip messages are small, and with it
-	// an idle agent sent the same bytes (536 against 530 B/s with 25
+	// an idle agent sent the same bytes (536 against 530 B/s with 23
 	// members) while allocating a 64 KiB table per packet sent, ~10 % of
 	// its CPU (docs/scale.md). Compressed messages from others are still
 	// read.

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -15,23 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-memdb"
 )
-
-// aclNameRE is Consul's rule for policy and role names, less its length
-// limit, which validACLName checks: a count such as {1,256} in the
-// expression compiles into that many copies of the class, ~120 KiB that
-// every concord process (client agents and CLI commands too) built at
-// start.
-var aclNameRE = regexp.MustCompile(`^[A-Za-z0-9\-_]+$`)
-
-// Consul's length limits for policy and role names.
-const (
-	maxPolicyNameLen = 128
-	maxRoleNameLen   = 256
-)
-
-func validACLName(name string, maxLen int) bool {
-	return len(name) <= maxLen && aclNameRE.MatchString(name)
-}
 
 // ACLPolicySet creates (create) or updates a policy, whose rules must
 // parse, and returns it as stored. A built-in policy keeps its name, rules
@@ -65,7 +47,7 @@ func (s *Server) ACLPolicySet(ctx context.Context, p *api.ACLPolicy, create bool
 			}
 		}
 	}
-	if builtinPolicy(p.ID) == nil && !validACLName(p.Name, maxPolicyNameLen) {
+	if builtinPolicy(p.ID) == nil && !api.ValidACLPolicyName(p.Name) {
 		return nil, api.BadRequestError{Reason: "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"}
 	}
 	if _, err := acl.Parse(p.Rules); err != nil {
@@ -192,7 +174,7 @@ func (s *Server) ACLRoleSet(ctx context.Context, r *api.ACLRole, create bool) (*
 	} else if old == nil {
 		return nil, api.NotFoundError{Reason: fmt.Sprintf("Cannot find role %s", r.ID)}
 	}
-	if !validACLName(r.Name, maxRoleNameLen) {
+	if !api.ValidACLRoleName(r.Name) {
 		return nil, api.BadRequestError{Reason: "Invalid Role: invalid Name. Only alphanumeric characters, '-' and '_' are allowed"}
 	}
 	var err error
@@ -303,16 +285,13 @@ func roleName(_ uint64, r *api.ACLRole, err error) (string, string, error) {
 	return r.ID, r.Name, err
 }
 
-// identityNameRE is Consul's rule for service and node identity names.
-var identityNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9\-_]*[a-z0-9])?$`)
-
 // checkIdentities checks service and node identities as Consul does.
 func checkIdentities(services []*api.ACLServiceIdentity, nodes []*api.ACLNodeIdentity) error {
 	for _, id := range services {
 		switch {
 		case id == nil || id.ServiceName == "":
 			return api.BadRequestError{Reason: "Service identity is missing the service name field on this token"}
-		case !identityNameRE.MatchString(id.ServiceName):
+		case !api.ValidACLIdentityName(id.ServiceName):
 			return api.BadRequestError{Reason: fmt.Sprintf("Service identity %q has an invalid name. Only lowercase alphanumeric characters, '-' and '_' are allowed", id.ServiceName)}
 		}
 	}
@@ -322,7 +301,7 @@ func checkIdentities(services []*api.ACLServiceIdentity, nodes []*api.ACLNodeIde
 			return api.BadRequestError{Reason: "Node identity is missing the node name field on this token"}
 		case id.Datacenter == "":
 			return api.BadRequestError{Reason: "Node identity is missing the datacenter field on this token"}
-		case !identityNameRE.MatchString(id.NodeName):
+		case !api.ValidACLIdentityName(id.NodeName):
 			return api.BadRequestError{Reason: "Node identity has an invalid name. Only lowercase alphanumeric characters, '-' and '_' are allowed"}
 		}
 	}
